@@ -1,0 +1,47 @@
+// IoT Hub error codes (protocol C.1). A HubError carries the numeric code, its symbolic
+// name and the HTTP status; transports map it to their wire format.
+
+export const ErrorCodes = {
+  ArgumentInvalid: 400004,
+  ConnectionForcefullyClosedOnNewConnection: 400027,
+  IotHubUnauthorizedAccess: 401002,
+  IotHubUnauthorized: 401003,
+  DeviceDisabled: 403012,
+  DeviceMaximumQueueDepthExceeded: 403004,
+  IotHubQuotaExceeded: 403002,
+  DeviceNotFound: 404001,
+  JobNotFound: 404002,
+  ModuleNotFound: 404010,
+  DeviceNotOnline: 404103,
+  DeviceConnectionClosedRemotely: 404104,
+  DeviceAlreadyExists: 409001,
+  ModuleAlreadyExistsOnDevice: 409301,
+  PreconditionFailed: 412001,
+  MessageTooLarge: 413001,
+  ThrottlingException: 429001,
+  ServerError: 500001,
+  ServiceUnavailable: 503001,
+  GatewayTimeout: 504101
+} as const
+
+export type ErrorName = keyof typeof ErrorCodes
+
+export class HubError extends Error {
+  readonly code: number
+  readonly errorName: ErrorName
+  readonly httpStatus: number
+
+  constructor (name: ErrorName, message: string) {
+    super(message)
+    this.name = 'HubError'
+    this.errorName = name
+    this.code = ErrorCodes[name]
+    this.httpStatus = Math.floor(this.code / 1000)
+  }
+}
+
+export function isHubError (err: unknown): err is HubError {
+  return err instanceof HubError
+}
+
+export const argumentInvalid = (message: string): HubError => new HubError('ArgumentInvalid', message)
