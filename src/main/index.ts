@@ -1,0 +1,85 @@
+// Electron lifecycle only: one instance, the hub in-process, one hardened window.
+// Everything Electron-specific lives in ./shell; the hub core (./hub) never sees Electron.
+import { app, type BrowserWindow } from 'electron'
+import { mkdir } from 'node:fs/promises'
+import { join } from 'node:path'
+import { pathToFileURL } from 'node:url'
+import { startServer, type RunningHub } from './hub/server.js'
+import { parseDesktopArgs } from './shell/args.js'
+import { registerIpc } from './shell/ipc.js'
+import { createFileLogger } from './shell/logger.js'
+import { installMenu } from './shell/menu.js'
+import { hardenSession } from './shell/security.js'
+import { hubStatus, type HubSlot } from './shell/status.js'
+import { createMainWindow } from './shell/window.js'
+
+const dev = !app.isPackaged
+let win: BrowserWindow | undefined
+let slot: HubSlot = { state: 'starting' }
+let hub: Promise<RunningHub> | undefined
+
+async function main (): Promise<void> {
+  const args = parseDesktopArgs(process.argv.slice(1))
+  await app.whenReady()
+  const dataDir = args.dataDir ?? join(app.getPath('userData'), 'hub')
+  const logsDir = join(dataDir, 'logs')
+  await mkdir(logsDir, { recursive: true })
+  const logger = createFileLogger(logsDir)
+  app.on('quit', () => { logger.close() })
+
+  hardenSession(dev)
+  installMenu({ logsDir, dev })
+  registerIpc({
+    isTrustedSender: e => win !== undefined && !win.isDestroyed() && e.sender.id === win.webContents.id,
+    status: () => hubStatus(slot)
+  })
+
+  // The window shows "starting" and then the hub's state; a hub that cannot start (port 443
+  // taken or not permitted, say) is reported there rather than killing the app.
+  const config = { ...args.hub, dataDir }
+  hub = startServer({ config, logger })
+  hub.then(s => {
+    slot = { state: 'running', server: s }
+    logger.info('hub started', { dataDir, bind: config.bind, mqttsPort: config.mqttsPort, httpsPort: config.httpsPort })
+  }, (err: unknown) => {
+    slot = { state: 'failed', error: err instanceof Error ? err.message : String(err) }
+    logger.error('hub failed to start', { error: slot.error })
+  })
+
+  const here = import.meta.dirname
+  const devUrl = process.env['ELECTRON_RENDERER_URL']
+  win = await createMainWindow({
+    preloadPath: join(here, '../preload/index.cjs'),
+    appUrl: dev && devUrl !== undefined ? devUrl : pathToFileURL(join(here, '../renderer/index.html')).href,
+    boundsFile: join(app.getPath('userData'), 'window-state.json'),
+    onError: (msg, data) => { logger.warn(msg, data) }
+  })
+}
+
+if (!app.requestSingleInstanceLock()) {
+  app.quit()
+} else {
+  app.on('second-instance', () => {
+    if (win === undefined || win.isDestroyed()) return
+    if (win.isMinimized()) win.restore()
+    win.focus()
+  })
+  app.on('window-all-closed', () => { app.quit() })
+
+  // Close the hub (listeners, store flush) before the process goes away, even if it is
+  // still starting.
+  app.on('before-quit', event => {
+    if (hub === undefined) return
+    event.preventDefault()
+    const closing = hub.then(s => s.close(), () => undefined)
+    hub = undefined
+    closing.catch((err: unknown) => { console.error('[sitehub] hub close failed:', err) })
+      .finally(() => { app.quit() })
+  })
+  for (const sig of ['SIGINT', 'SIGTERM'] as const) process.on(sig, () => { app.quit() })
+
+  main().catch((err: unknown) => {
+    console.error('[sitehub] desktop start failed:', err)
+    app.exit(1)
+  })
+}

@@ -1,0 +1,10 @@
+import type { HubApi } from '../shared/contract.js'
+
+declare global {
+  interface Window {
+    /** Present in the desktop app (set by the preload); absent when the UI runs in a browser. */
+    hub?: HubApi
+  }
+}
+
+export {}
