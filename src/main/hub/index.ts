@@ -1,0 +1,95 @@
+// createHub: builds the headless core from a data dir. No network listeners here (see server.ts),
+// no module singletons, never imports electron.
+import { join } from 'node:path'
+import { createC2dService } from './c2d/c2d.js'
+import { createConnectionManager } from './connections.js'
+import { createEventBus } from './events.js'
+import { silentLogger } from './logger.js'
+import { createMethodService } from './methods/methods.js'
+import { createRegistry } from './registry/registry.js'
+import { identityKey } from './registry/ids.js'
+import type { Hub, HubConfig } from './services.js'
+import { openStore } from './store/index.js'
+import type { HubStore } from './store/types.js'
+import { createTelemetryService } from './telemetry/service.js'
+import { createTwinService } from './twins/twin-service.js'
+import type { Clock, Logger } from './types.js'
+
+export type { Hub, HubConfig } from './services.js'
+
+export interface CreateHubOptions {
+  config: HubConfig
+  logger?: Logger
+  clock?: Clock
+  /** Disable fsync only in benchmarks that measure something else. Default true. */
+  fsync?: boolean
+  /** Inject a store (tests); by default the durable store in DIR/store. */
+  store?: HubStore
+  telemetry?: { maxBytes?: number; maxAgeMs?: number }
+}
+
+const ACTIVITY_FLUSH_MS = 30_000
+
+export async function createHub (opts: CreateHubOptions): Promise<Hub> {
+  const { config } = opts
+  const logger = opts.logger ?? silentLogger
+  const clock = opts.clock ?? { now: () => Date.now() }
+  const fsync = opts.fsync ?? true
+  const store = opts.store ?? await openStore({ dir: config.dataDir, fsync, logger })
+  for (const problem of store.recovery.problems) logger.warn('store recovery', { problem })
+  const events = createEventBus()
+
+  let changeSeq = Number(store.get('meta', 'changeFeed')?.['seq'] ?? 0)
+  const nextChangeSeq = (): number => ++changeSeq
+
+  let c2dPump: ((identity: { deviceId: string; moduleId?: string }) => void) | undefined
+  const connections = createConnectionManager({
+    store, events, clock, logger,
+    onSubscribed: (identity, feature) => { if (feature === 'c2d') c2dPump?.(identity) }
+  })
+  // The registry and the twin service need each other (the twin renders identity fields,
+  // the registry creates twins): break the cycle with late binding.
+  let twinsRef: ReturnType<typeof createTwinService> | undefined
+  const extraHostNames = config.bind !== '0.0.0.0' && config.bind !== '::' ? [config.bind] : []
+  const registry = createRegistry({
+    store, events, clock,
+    hostName: () => config.hostName,
+    extraHostNames: () => extraHostNames,
+    connections: () => connections,
+    newTwin: (identity) => {
+      if (!twinsRef) throw new Error('twin service not ready')
+      return twinsRef.initRecord(identity)
+    }
+  })
+  const twins = createTwinService({ store, events, clock, registry, connections, nextChangeSeq })
+  twinsRef = twins
+  await registry.ensureDefaults()
+
+  const exists = (identity: { deviceId: string; moduleId?: string }): boolean => store.has('devices', identityKey(identity))
+  const methods = createMethodService({ connections, events, exists })
+  const c2d = createC2dService({ store, connections, events, clock, logger, exists })
+  c2dPump = c2d.pump
+  const telemetry = await createTelemetryService({
+    dir: join(config.dataDir, 'telemetry'), fsync, clock, logger, events, ...opts.telemetry
+  })
+
+  const flushTimer = setInterval(() => {
+    registry.flushActivity().catch((err: Error) => logger.warn('activity flush failed', { error: err.message }))
+  }, ACTIVITY_FLUSH_MS)
+  flushTimer.unref()
+
+  let closed = false
+  return {
+    config, store, events, registry, twins, methods, telemetry, c2d, connections, logger, clock,
+    async close () {
+      if (closed) return
+      closed = true
+      clearInterval(flushTimer)
+      connections.closeAll('hub shutting down')
+      await registry.flushActivity()
+      await store.put('meta', 'changeFeed', { seq: changeSeq })
+      await telemetry.close()
+      await store.close()
+    }
+  }
+}

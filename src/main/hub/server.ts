@@ -1,0 +1,109 @@
+// startServer: the hub core plus its listeners (MQTT over TLS, optional plain MQTT, HTTPS with
+// MQTT over WebSocket at /$iothub/websocket) and the local admin socket.
+import { createServer as createHttpsServer, type Server as HttpsServer } from 'node:https'
+import type { IncomingMessage, ServerResponse } from 'node:http'
+import type { AddressInfo } from 'node:net'
+import { startAdminServer } from './admin/server.js'
+import { createHub } from './index.js'
+import type { Hub, HubConfig } from './services.js'
+import { ensureTls } from './tls/index.js'
+import { createMqttTransport } from './transports/mqtt/index.js'
+import { attachWebSocket, listenMqtt } from './transports/mqtt/listeners.js'
+import type { Logger } from './types.js'
+import { silentLogger } from './logger.js'
+
+export interface Endpoints {
+  hostName: string
+  bind: string
+  mqtts: string
+  mqtt: string | null
+  https: string
+  websocket: string
+  dataDir: string
+  caFile: string
+  pid: number
+  role: 'edge' | 'cloud'
+}
+
+export interface RunningHub {
+  hub: Hub
+  endpoints: Endpoints
+  close(): Promise<void>
+}
+
+export type RequestHandler = (req: IncomingMessage, res: ServerResponse) => void
+
+export interface StartServerOptions {
+  config: HubConfig
+  logger?: Logger
+  fsync?: boolean
+  /** HTTPS request handler (the service REST API); defaults to IoT Hub's 404 body. */
+  createRequestHandler?: (hub: Hub) => RequestHandler
+}
+
+/** Until the service REST API lands, every HTTPS request gets IoT Hub's error body (C.1). */
+function notFoundHandler (_req: IncomingMessage, res: ServerResponse): void {
+  const body = JSON.stringify({ Message: 'ErrorCode:NotFound;This hub serves no REST API yet.', ExceptionMessage: '' })
+  res.writeHead(404, { 'Content-Type': 'application/json; charset=utf-8', 'Content-Length': Buffer.byteLength(body) })
+  res.end(body)
+}
+
+function listenHttps (server: HttpsServer, port: number, host: string): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const onError = (err: Error): void => reject(err)
+    server.once('error', onError)
+    server.listen(port, host, () => {
+      server.off('error', onError)
+      resolve((server.address() as AddressInfo).port)
+    })
+  })
+}
+
+const urlHost = (h: string): string => (h.includes(':') ? `[${h}]` : h)
+
+export async function startServer (opts: StartServerOptions): Promise<RunningHub> {
+  const { config } = opts
+  const logger = opts.logger ?? silentLogger
+  const tls = await ensureTls(config.dataDir, { hostName: config.hostName, bind: config.bind })
+  const hub = await createHub({ config, logger, ...(opts.fsync === undefined ? {} : { fsync: opts.fsync }) })
+  const cleanups: Array<() => Promise<void>> = [() => hub.close()]
+  const close = async (): Promise<void> => {
+    for (const c of cleanups.splice(0).reverse()) {
+      await c().catch((err: Error) => logger.warn('shutdown step failed', { error: err.message }))
+    }
+  }
+  try {
+    const transport = await createMqttTransport(hub, { logger })
+    cleanups.push(() => transport.close())
+    const mqtt = await listenMqtt(transport, {
+      bind: config.bind, mqttsPort: config.mqttsPort, mqttPort: config.mqttPort, tls: { key: tls.key, cert: tls.cert, ca: tls.ca }
+    })
+    cleanups.push(() => mqtt.close())
+    const https = createHttpsServer({ key: tls.key, cert: tls.cert }, (opts.createRequestHandler?.(hub)) ?? notFoundHandler)
+    attachWebSocket(https, transport)
+    const httpsPort = await listenHttps(https, config.httpsPort, config.bind)
+    cleanups.push(() => new Promise<void>((resolve) => {
+      https.closeAllConnections()
+      https.close(() => resolve())
+    }))
+    const admin = await startAdminServer(hub, config.dataDir)
+    cleanups.push(() => admin.close())
+    const host = urlHost(config.bind === '0.0.0.0' || config.bind === '::' ? config.hostName : config.bind)
+    const endpoints: Endpoints = {
+      hostName: config.hostName,
+      bind: config.bind,
+      mqtts: `mqtts://${host}:${mqtt.mqttsPort}`,
+      mqtt: mqtt.mqttPort === null ? null : `mqtt://${host}:${mqtt.mqttPort}`,
+      https: `https://${host}:${httpsPort}`,
+      websocket: `wss://${host}:${httpsPort}/$iothub/websocket`,
+      dataDir: config.dataDir,
+      caFile: tls.caFile,
+      pid: process.pid,
+      role: config.role
+    }
+    return { hub, endpoints, close }
+  } catch (err) {
+    await close()
+    throw err
+  }
+}
