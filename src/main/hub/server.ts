@@ -4,6 +4,7 @@ import { createServer as createHttpsServer, type Server as HttpsServer } from 'n
 import type { IncomingMessage, ServerResponse } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { startAdminServer } from './admin/server.js'
+import { createRestHandler } from './api/rest/index.js'
 import { createHub } from './index.js'
 import type { Hub, HubConfig } from './services.js'
 import { ensureTls } from './tls/index.js'
@@ -37,15 +38,8 @@ export interface StartServerOptions {
   config: HubConfig
   logger?: Logger
   fsync?: boolean
-  /** HTTPS request handler (the service REST API); defaults to IoT Hub's 404 body. */
+  /** HTTPS request handler; defaults to the service REST API. */
   createRequestHandler?: (hub: Hub) => RequestHandler
-}
-
-/** Until the service REST API lands, every HTTPS request gets IoT Hub's error body (C.1). */
-function notFoundHandler (_req: IncomingMessage, res: ServerResponse): void {
-  const body = JSON.stringify({ Message: 'ErrorCode:NotFound;This hub serves no REST API yet.', ExceptionMessage: '' })
-  res.writeHead(404, { 'Content-Type': 'application/json; charset=utf-8', 'Content-Length': Buffer.byteLength(body) })
-  res.end(body)
 }
 
 function listenHttps (server: HttpsServer, port: number, host: string): Promise<number> {
@@ -79,7 +73,7 @@ export async function startServer (opts: StartServerOptions): Promise<RunningHub
       bind: config.bind, mqttsPort: config.mqttsPort, mqttPort: config.mqttPort, tls: { key: tls.key, cert: tls.cert, ca: tls.ca }
     })
     cleanups.push(() => mqtt.close())
-    const https = createHttpsServer({ key: tls.key, cert: tls.cert }, (opts.createRequestHandler?.(hub)) ?? notFoundHandler)
+    const https = createHttpsServer({ key: tls.key, cert: tls.cert }, (opts.createRequestHandler ?? createRestHandler)(hub))
     attachWebSocket(https, transport)
     const httpsPort = await listenHttps(https, config.httpsPort, config.bind)
     cleanups.push(() => new Promise<void>((resolve) => {

@@ -1,0 +1,44 @@
+// The service REST API (IoT Hub dialect, protocol C) on the HTTPS listener.
+import type { IncomingMessage, ServerResponse } from 'node:http'
+import type { Hub } from '../../services.js'
+import { HttpError, sendError } from './http.js'
+import { createRouter, type Route } from './router.js'
+import { registryRoutes } from './routes-registry.js'
+import { twinRoutes } from './routes-twins.js'
+
+export function createRestHandler (hub: Hub, extra: Route[] = []): (req: IncomingMessage, res: ServerResponse) => void {
+  const router = createRouter([...registryRoutes(hub), ...twinRoutes(hub), ...extra])
+  return (req, res) => {
+    handle(req, res).catch((err: unknown) => {
+      if (!(err instanceof Error) || !('errorName' in err)) hub.logger.error('REST handler failed', { url: req.url, error: String((err as Error)?.stack ?? err) })
+      sendError(res, err)
+    })
+  }
+
+  async function handle (req: IncomingMessage, res: ServerResponse): Promise<void> {
+    let url: URL
+    try {
+      url = new URL(req.url ?? '/', 'https://hub')
+    } catch {
+      throw new HttpError(400, 'ArgumentInvalid', 'The request URL is malformed.')
+    }
+    const found = router.match(req.method ?? 'GET', url.pathname)
+    if ('error' in found) {
+      req.resume()
+      throw found.error === 404
+        ? new HttpError(404, 'NotFound', `No such resource: ${req.method} ${url.pathname}.`)
+        : new HttpError(405, 'MethodNotAllowed', `${req.method} is not allowed on ${url.pathname}.`)
+    }
+    const auth = req.headers.authorization
+    if (auth === undefined || auth === '') {
+      req.resume()
+      throw new HttpError(401, 'IotHubUnauthorizedAccess', 'Unauthorized: the Authorization header with a SharedAccessSignature is missing.')
+    }
+    const verdict = hub.registry.authenticateService(auth, found.route.need)
+    if (!verdict.ok) {
+      req.resume()
+      throw new HttpError(401, 'IotHubUnauthorizedAccess', `Unauthorized: ${verdict.reason}.`)
+    }
+    await found.route.handle({ req, res, params: found.params, query: url.searchParams })
+  }
+}

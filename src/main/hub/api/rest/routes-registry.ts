@@ -1,0 +1,76 @@
+// Identity registry routes (C.2): devices, modules, statistics.
+import { argumentInvalid } from '../../errors.js'
+import type { DeviceCreateInput, Hub } from '../../services.js'
+import type { Identity } from '../../types.js'
+import { ifMatch, readJson, sendJson, sendNoContent } from './http.js'
+import type { Route, RouteContext } from './router.js'
+
+const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v)
+
+/** Picks the fields a client may set from a Device body (C.2); the rest (etag, connectionState...) is read-only. */
+export function deviceInput (body: unknown, identity: Identity): DeviceCreateInput {
+  if (!isObject(body)) throw argumentInvalid('The request body must be a JSON object describing the device.')
+  if (body['deviceId'] !== undefined && body['deviceId'] !== identity.deviceId) {
+    throw argumentInvalid(`The deviceId in the body ('${String(body['deviceId'])}') does not match the URL ('${identity.deviceId}').`)
+  }
+  if (identity.moduleId !== undefined && body['moduleId'] !== undefined && body['moduleId'] !== identity.moduleId) {
+    throw argumentInvalid(`The moduleId in the body ('${String(body['moduleId'])}') does not match the URL ('${identity.moduleId}').`)
+  }
+  const input: DeviceCreateInput = { ...identity }
+  if (body['status'] !== undefined) input.status = body['status'] as 'enabled'
+  if (body['statusReason'] !== undefined) input.statusReason = body['statusReason'] as string | null
+  if (isObject(body['authentication'])) input.authentication = body['authentication'] as NonNullable<DeviceCreateInput['authentication']>
+  if (isObject(body['capabilities'])) input.capabilities = { iotEdge: body['capabilities']['iotEdge'] === true }
+  if (typeof body['deviceScope'] === 'string') input.deviceScope = body['deviceScope']
+  if (Array.isArray(body['parentScopes'])) input.parentScopes = body['parentScopes'].filter((s): s is string => typeof s === 'string')
+  if (typeof body['managedBy'] === 'string') input.managedBy = body['managedBy']
+  return input
+}
+
+function identityOf (params: Record<string, string>): Identity {
+  const deviceId = params['deviceId'] as string
+  return params['moduleId'] === undefined ? { deviceId } : { deviceId, moduleId: params['moduleId'] }
+}
+
+export function registryRoutes (hub: Hub): Route[] {
+  const put = async ({ req, res, params }: RouteContext): Promise<void> => {
+    const identity = identityOf(params)
+    const input = deviceInput(await readJson(req), identity)
+    const etag = ifMatch(req)
+    // [C.2] create sends no If-Match; update sends one ("*" when forced).
+    const doc = etag === undefined
+      ? await hub.registry.create(input)
+      : await hub.registry.update({ ...input, etag })
+    sendJson(res, 200, doc)
+  }
+  const get = async ({ res, params }: RouteContext): Promise<void> => sendJson(res, 200, hub.registry.mustGet(identityOf(params)))
+  const del = async ({ req, res, params }: RouteContext): Promise<void> => {
+    await hub.registry.remove(identityOf(params), ifMatch(req))
+    sendNoContent(res)
+  }
+  return [
+    { method: 'GET', pattern: '/devices', need: 'RegistryRead', handle: async ({ res, query }) => {
+      const raw = query.get('top')
+      let top: number | undefined
+      if (raw !== null) {
+        top = Number(raw)
+        if (!Number.isInteger(top) || top < 1 || top > 1000) throw argumentInvalid('top must be an integer from 1 to 1000.')
+      }
+      sendJson(res, 200, hub.registry.list(top === undefined ? {} : { top }))
+    } },
+    { method: 'PUT', pattern: '/devices/{deviceId}', need: 'RegistryWrite', handle: put },
+    { method: 'GET', pattern: '/devices/{deviceId}', need: 'RegistryRead', handle: get },
+    { method: 'DELETE', pattern: '/devices/{deviceId}', need: 'RegistryWrite', handle: del },
+    { method: 'GET', pattern: '/devices/{deviceId}/modules', need: 'RegistryRead', handle: async ({ res, params }) => sendJson(res, 200, hub.registry.listModules(params['deviceId'] as string)) },
+    { method: 'PUT', pattern: '/devices/{deviceId}/modules/{moduleId}', need: 'RegistryWrite', handle: put },
+    { method: 'GET', pattern: '/devices/{deviceId}/modules/{moduleId}', need: 'RegistryRead', handle: get },
+    { method: 'DELETE', pattern: '/devices/{deviceId}/modules/{moduleId}', need: 'RegistryWrite', handle: del },
+    { method: 'GET', pattern: '/statistics/devices', need: 'RegistryRead', handle: async ({ res }) => {
+      const c = hub.registry.count()
+      sendJson(res, 200, { totalDeviceCount: c.total, enabledDeviceCount: c.enabled, disabledDeviceCount: c.disabled })
+    } },
+    { method: 'GET', pattern: '/statistics/service', need: 'ServiceConnect', handle: async ({ res }) => {
+      sendJson(res, 200, { connectedDeviceCount: hub.connections.list().filter((c) => c.moduleId === undefined).length })
+    } }
+  ]
+}
