@@ -9,7 +9,7 @@ import { tlsPaths } from '../../src/main/hub/tls/files.js'
 export const TEST_CA_DIR = resolve(import.meta.dirname, '../../.tmp/test-ca')
 
 export default async function setup (): Promise<void> {
-  mkdirSync(TEST_CA_DIR, { recursive: true })
+  mkdirSync(join(TEST_CA_DIR, 'tls'), { recursive: true })
   await loadOrCreateCa(tlsPaths(TEST_CA_DIR), 'sitehub-tests')
   process.env['NODE_EXTRA_CA_CERTS'] = join(TEST_CA_DIR, 'tls', 'ca.pem')
   process.env['SITEHUB_TEST_CA_DIR'] = TEST_CA_DIR
