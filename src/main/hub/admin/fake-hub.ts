@@ -1,0 +1,73 @@
+// A small in-memory Hub for the admin and CLI tests: registry and policies only.
+import { HubError } from '../errors.js'
+import type { Hub, HubConfig, PolicyService, Registry } from '../services.js'
+import type { DeviceDocument, Identity, SharedAccessPolicy } from '../types.js'
+
+export function fakeHub (config: Partial<HubConfig> = {}): Hub {
+  const devices = new Map<string, DeviceDocument>()
+  const policies = new Map<string, SharedAccessPolicy>([
+    ['iothubowner', { keyName: 'iothubowner', primaryKey: 'b3duZXI=', secondaryKey: 'c2Vjb25k', rights: ['RegistryRead', 'RegistryWrite', 'ServiceConnect', 'DeviceConnect'] }]
+  ])
+  const full: HubConfig = { dataDir: '/nowhere', hostName: 'hub.test', bind: '127.0.0.1', mqttsPort: 8883, httpsPort: 443, mqttPort: null, role: 'edge', ...config }
+  const mustGet = (id: Identity): DeviceDocument => {
+    const d = devices.get(id.deviceId)
+    if (d === undefined) throw new HubError('DeviceNotFound', `Device ${id.deviceId} not found.`)
+    return d
+  }
+  const policyService: Partial<PolicyService> = {
+    list: () => [...policies.values()],
+    get: (name) => policies.get(name),
+    connectionString: (name) => {
+      const p = policies.get(name)
+      if (p === undefined) throw new HubError('ArgumentInvalid', `There is no shared access policy named '${name}'.`)
+      return `HostName=${full.hostName};SharedAccessKeyName=${name};SharedAccessKey=${p.primaryKey}`
+    }
+  }
+  const registry: Partial<Registry> = {
+    async create (input) {
+      if (devices.has(input.deviceId)) throw new HubError('DeviceAlreadyExists', `Device ${input.deviceId} already exists.`)
+      const thumb = input.authentication?.x509Thumbprint?.primaryThumbprint ?? null
+      const doc = {
+        deviceId: input.deviceId,
+        status: input.status ?? 'enabled',
+        statusReason: null,
+        connectionState: 'Disconnected',
+        authentication: {
+          type: thumb === null ? 'sas' : 'selfSigned',
+          symmetricKey: { primaryKey: thumb === null ? 'cHJpbWFyeQ==' : null, secondaryKey: thumb === null ? 'c2Vjb25kYXJ5' : null },
+          x509Thumbprint: { primaryThumbprint: thumb, secondaryThumbprint: null }
+        },
+        capabilities: { iotEdge: input.capabilities?.iotEdge ?? false },
+        lastActivityTime: '0001-01-01T00:00:00Z'
+      } as unknown as DeviceDocument
+      devices.set(input.deviceId, doc)
+      return doc
+    },
+    get: (id) => devices.get(id.deviceId),
+    mustGet,
+    list: () => [...devices.values()],
+    async remove (id) { mustGet(id); devices.delete(id.deviceId) },
+    async setStatus (id, status, statusReason) {
+      const doc = { ...mustGet(id), status, statusReason: statusReason ?? null }
+      devices.set(id.deviceId, doc)
+      return doc
+    },
+    async regenerateKey (id) { return mustGet(id) },
+    count: () => ({ total: devices.size, enabled: [...devices.values()].filter((d) => d.status === 'enabled').length, disabled: 0 }),
+    deviceConnectionString (id, which = 'primary') {
+      const d = mustGet(id)
+      if (d.authentication.type !== 'sas') return `HostName=${full.hostName};DeviceId=${d.deviceId};x509=true`
+      return `HostName=${full.hostName};DeviceId=${d.deviceId};SharedAccessKey=${d.authentication.symmetricKey[`${which}Key`] ?? ''}`
+    },
+    policies: policyService as PolicyService
+  }
+  const logger = { debug () {}, info () {}, warn () {}, error () {} }
+  return {
+    config: full,
+    registry: registry as Registry,
+    connections: { count: () => 0 },
+    telemetry: { stats: () => ({ messages: 0, bytes: 0, oldestSeq: null, newestSeq: null, droppedBySize: 0, droppedByAge: 0, droppedPerDevice: {} }) },
+    logger,
+    async close () {}
+  } as unknown as Hub
+}

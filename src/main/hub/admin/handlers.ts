@@ -1,0 +1,102 @@
+// Admin methods mapped onto the hub's service API. Used by the admin socket server, and by
+// the CLI directly when no hub is running (same behaviour either way).
+import { argumentInvalid } from '../errors.js'
+import type { DeviceCreateInput, Hub } from '../services.js'
+import type { Permission } from '../types.js'
+import { asParams, identity, oneOf, optInt, optBool, optStr, str, type Params } from './params.js'
+import type { AdminMethodName, AdminMethods, HubStatus } from './protocol.js'
+
+export type AdminHandlers = { [M in AdminMethodName]: (params: Params) => Promise<AdminMethods[M]['result']> }
+
+export interface AdminDispatcher {
+  handlers: AdminHandlers
+  /** Runs one method; throws HubError ArgumentInvalid for an unknown method or bad params. */
+  dispatch(method: string, params: unknown): Promise<unknown>
+}
+
+const PERMISSIONS: readonly Permission[] = ['RegistryRead', 'RegistryWrite', 'ServiceConnect', 'DeviceConnect']
+const STATUSES = ['enabled', 'disabled'] as const
+const WHICH = ['primary', 'secondary', 'both'] as const
+const KEY = ['primary', 'secondary'] as const
+
+/** registry.create params: the DeviceCreateInput shape, checked field by field where it matters here. */
+function createInput (p: Params): DeviceCreateInput {
+  const input = { ...p } as unknown as DeviceCreateInput
+  str(p, 'deviceId')
+  if (p['status'] !== undefined) oneOf(p, 'status', STATUSES)
+  if (p['authentication'] !== undefined && (typeof p['authentication'] !== 'object' || p['authentication'] === null)) {
+    throw argumentInvalid('authentication must be an object')
+  }
+  return input
+}
+
+function rights (p: Params): Permission[] {
+  const v = p['rights']
+  if (!Array.isArray(v) || v.some((r) => !PERMISSIONS.includes(r as Permission))) {
+    throw argumentInvalid(`rights must be a list of ${PERMISSIONS.join(', ')}`)
+  }
+  return v as Permission[]
+}
+
+export function createAdminDispatcher (hub: Hub, opts: { startedAt?: number } = {}): AdminDispatcher {
+  const startedAt = opts.startedAt ?? Date.now()
+  const { registry } = hub
+  const policies = registry.policies
+  const handlers: AdminHandlers = {
+    'registry.create': async (p) => await registry.create(createInput(p)),
+    'registry.get': async (p) => registry.mustGet(identity(p)),
+    'registry.list': async (p) => {
+      const top = optInt(p, 'top')
+      const withModules = optBool(p, 'withModules')
+      return registry.list({ ...(top === undefined ? {} : { top }), ...(withModules === undefined ? {} : { withModules }) })
+    },
+    'registry.remove': async (p) => {
+      await registry.remove(identity(p), optStr(p, 'etag'))
+      return null
+    },
+    'registry.setStatus': async (p) => {
+      const reason = p['statusReason']
+      if (reason !== undefined && reason !== null && typeof reason !== 'string') throw argumentInvalid('statusReason must be a string or null')
+      return await registry.setStatus(identity(p), oneOf(p, 'status', STATUSES), reason)
+    },
+    'registry.regenerateKey': async (p) => await registry.regenerateKey(identity(p), oneOf(p, 'which', WHICH)),
+    'registry.deviceConnectionString': async (p) => registry.deviceConnectionString(identity(p), oneOf(p, 'which', KEY, 'primary')),
+    'policies.list': async () => policies.list(),
+    'policies.connectionString': async (p) => {
+      const name = str(p, 'name')
+      if (oneOf(p, 'which', KEY, 'primary') === 'primary') return policies.connectionString(name)
+      const policy = policies.get(name)
+      if (policy === undefined) throw argumentInvalid(`There is no shared access policy named '${name}'.`)
+      return `HostName=${hub.config.hostName};SharedAccessKeyName=${policy.keyName};SharedAccessKey=${policy.secondaryKey}`
+    },
+    'policies.add': async (p) => await policies.add(str(p, 'name'), rights(p)),
+    'policies.remove': async (p) => {
+      await policies.remove(str(p, 'name'))
+      return null
+    },
+    'policies.regenerate': async (p) => await policies.regenerate(str(p, 'name'), oneOf(p, 'which', WHICH)),
+    'hub.status': async (): Promise<HubStatus> => {
+      const { config } = hub
+      return {
+        hostName: config.hostName,
+        bind: config.bind,
+        role: config.role,
+        dataDir: config.dataDir,
+        ports: { mqtts: config.mqttsPort, https: config.httpsPort, mqtt: config.mqttPort },
+        pid: process.pid,
+        startedAt: new Date(startedAt).toISOString(),
+        uptimeSeconds: Math.round((Date.now() - startedAt) / 1000),
+        devices: registry.count(),
+        connections: hub.connections.count(),
+        telemetry: hub.telemetry.stats()
+      }
+    }
+  }
+  return {
+    handlers,
+    async dispatch (method, params) {
+      if (!Object.hasOwn(handlers, method)) throw argumentInvalid(`unknown admin method '${method}'`)
+      return await handlers[method as AdminMethodName](asParams(params))
+    }
+  }
+}
