@@ -1,4 +1,5 @@
 // Command-line options of the desktop app: the same names and defaults as `sitehub serve`.
+import { resolve } from 'node:path'
 import { parseArgs } from 'node:util'
 import type { HubConfig } from '../hub/services.js'
 
@@ -30,8 +31,9 @@ export function parseDesktopArgs (argv: string[]): DesktopArgs {
     }
   })
   const str = (v: unknown): string | undefined => (typeof v === 'string' && v !== '' ? v : undefined)
+  const dataDir = str(values['data-dir'])
   return {
-    dataDir: str(values['data-dir']),
+    dataDir: dataDir === undefined ? undefined : resolve(dataDir),
     hub: {
       hostName: str(values['host']) ?? 'localhost',
       bind: str(values['bind']) ?? '0.0.0.0',

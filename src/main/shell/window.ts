@@ -6,7 +6,7 @@ import { isVisibleOn, loadBounds, saveBounds, type WindowBounds } from './window
 
 export interface MainWindowOptions {
   preloadPath: string
-  /** http(s) URL of the dev server, or file:// URL of the built index.html. */
+  /** http(s) URL of the dev server, or file:// URL of the built index.html. Loading starts on return. */
   appUrl: string
   boundsFile: string
   onError: (msg: string, data?: Record<string, unknown>) => void
@@ -46,6 +46,9 @@ export async function createMainWindow (opts: MainWindowOptions): Promise<Browse
     persist()
   })
 
-  await win.loadURL(opts.appUrl)
+  // Not awaited: the caller must know the window (to trust its IPC) before the page runs.
+  win.loadURL(opts.appUrl).catch((err: unknown) => {
+    opts.onError('could not load the app page', { url: opts.appUrl, error: String(err) })
+  })
   return win
 }
