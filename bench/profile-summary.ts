@@ -20,6 +20,9 @@ const parent = new Map<number, number>()
 for (const n of prof.nodes) for (const c of n.children ?? []) parent.set(c, n.id)
 const self = new Map<number, number>()
 prof.samples.forEach((id, i) => self.set(id, (self.get(id) ?? 0) + (prof.timeDeltas[i] ?? 0)))
+// Percentages are of busy time: idle samples are reported once and left out of the rest.
+let idle = 0
+for (const [id, us] of self) if (byId.get(id)?.callFrame.functionName === '(idle)') { idle += us; self.delete(id) }
 const total = [...self.values()].reduce((a, b) => a + b, 0)
 
 const short = (url: string): string => {
@@ -50,7 +53,7 @@ for (const [id, us] of self) {
   }
 }
 const sorted = (m: Map<string, number>): Array<[string, number]> => [...m].sort((a, b) => b[1] - a[1])
-console.log(`profile ${file}: ${(total / 1000).toFixed(0)} ms sampled over ${((prof.endTime - prof.startTime) / 1000).toFixed(0)} ms`)
+console.log(`profile ${file}: ${(total / 1000).toFixed(0)} ms busy + ${(idle / 1000).toFixed(0)} ms idle over ${((prof.endTime - prof.startTime) / 1000).toFixed(0)} ms (percentages of busy time)`)
 console.log('\n-- top functions by self time --')
 for (const [k, us] of sorted(fnSelf).slice(0, top)) console.log(`${pct(us).padStart(6)}  ${k}`)
 console.log('\n-- self time by file --')
