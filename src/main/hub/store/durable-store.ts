@@ -1,7 +1,7 @@
 // The durable HubStore: Maps in memory, an append-only journal in front of a lowdb snapshot.
 // A write is applied to memory at call time, framed into the journal at once (so journal order
 // is call order), and resolves after the group commit that carries it is fdatasync'ed.
-import { mkdir, readdir, stat, unlink } from 'node:fs/promises'
+import { mkdir, readdir, unlink } from 'node:fs/promises'
 import { join } from 'node:path'
 import { openAppendFile } from './append-file.js'
 import type { AppendFile } from './append-file.js'
@@ -81,6 +81,7 @@ async function start (root: string, opts: OpenStoreOptions, releaseLock: () => P
   const newJournal = (g: number): AppendFile =>
     openAppendFile({ path: journalPath(root, g), header: encodeHeader(g, SCHEMA_VERSION, now()), fsync })
   let journal = newJournal(gen)
+  let journalRecords = 0
   journalBytes += journal.size
   const snapshots = createSnapshotWriter(paths.db, paths.prev, fsync)
 
@@ -100,6 +101,7 @@ async function start (root: string, opts: OpenStoreOptions, releaseLock: () => P
       else map(op.c).delete(op.id)
     }
     records++
+    journalRecords++
     journalBytes += frame.length
     const p = journal.append(frame)
     if (journalBytes > compactAfter && compacting === null) {
@@ -122,7 +124,7 @@ async function start (root: string, opts: OpenStoreOptions, releaseLock: () => P
       const capture: Capture = {}
       for (const name of COLLECTIONS) capture[name] = Array.from(map(name))
       const nextGen = gen + 1
-      if (!final) { journal = newJournal(nextGen); journalBytes = journal.size }
+      if (!final) { journal = newJournal(nextGen); journalBytes = journal.size; journalRecords = 0 }
       gen = nextGen
       retiredFsyncs += old.commits
       await old.close()
@@ -169,8 +171,13 @@ async function start (root: string, opts: OpenStoreOptions, releaseLock: () => P
         if (compacting !== null) await compacting.catch(() => {})
         await journal.drain().catch(() => {})
         // Nothing new since the last snapshot: keep it (and skip rewriting 100k twins).
-        if (seq !== snapshotSeq) await compact(true)
-        else await journal.close()
+        if (seq !== snapshotSeq) {
+          await compact(true)
+        } else {
+          await journal.close()
+          // Opened and closed without a write: do not leave an empty journal per restart.
+          if (journalRecords === 0) await unlink(journal.path).catch(() => {})
+        }
       } finally {
         await releaseLock()
       }
@@ -179,10 +186,9 @@ async function start (root: string, opts: OpenStoreOptions, releaseLock: () => P
   return store
 }
 
-/** steno's temp file (.db.json.tmp) left by a crash mid-snapshot is garbage: the rename never happened. */
+/** Temp files (steno's .db.json.tmp, our db.prev.json.tmp) left by a crash are garbage: their rename never happened. */
 async function removeTempFiles (root: string): Promise<void> {
   for (const name of await readdir(root)) {
-    if (name.startsWith('.') && name.endsWith('.tmp')) await unlink(join(root, name)).catch(() => {})
+    if (name.endsWith('.tmp')) await unlink(join(root, name)).catch(() => {})
   }
-  await stat(root)
 }

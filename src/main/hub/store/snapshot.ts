@@ -59,8 +59,17 @@ export function createSnapshotWriter (path: string, prevPath: string, fsync: boo
 }
 
 async function keepPrevious (path: string, prevPath: string): Promise<void> {
-  await unlink(prevPath).catch((err: unknown) => { if (!isCode(err, 'ENOENT')) throw err })
-  await link(path, prevPath).catch((err: unknown) => { if (!isCode(err, 'ENOENT')) throw err })
+  // Link to a temp name, then rename over the old prev: there is never a moment without a
+  // readable previous snapshot. No db.json (set aside as corrupt): keep the prev we have.
+  const tmp = `${prevPath}.tmp`
+  await unlink(tmp).catch(() => {})
+  try {
+    await link(path, tmp)
+  } catch (err) {
+    if (isCode(err, 'ENOENT')) return
+    throw err
+  }
+  await rename(tmp, prevPath)
 }
 
 const CHUNK = 2000
