@@ -4,8 +4,11 @@ import { spawnSync } from 'node:child_process'
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
+import { pathToFileURL } from 'node:url'
 import { runInNewContext } from 'node:vm'
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { chromium } from 'playwright-core'
+import { afterAll, beforeAll, describe, expect, it, onTestFinished } from 'vitest'
+import type { HubStatus } from '../../src/shared/contract.js'
 
 const repo = join(import.meta.dirname, '../..')
 // A private output dir: the build under test never races a developer's `out/`.
@@ -82,4 +85,57 @@ describe('electron-vite build output', () => {
     expect(html).not.toMatch(/<script(?![^>]*\bsrc=)[^>]*>/)
     for (const m of html.matchAll(/(?:src|href)="([^"]+)"/g)) expect(m[1]).toMatch(/^\.\/assets\//)
   })
+})
+
+// The built page under its own CSP, in Debian's Chromium (the Electron binary is not
+// available here). addInitScript stands in for the preload's contextBridge.
+describe('renderer page in Chromium', () => {
+  async function openPage (hubStatus?: HubStatus) {
+    const browser = await chromium.launch({
+      executablePath: '/usr/bin/chromium',
+      args: ['--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking', '--disable-component-update',
+        '--disable-sync', '--disable-quic', '--allow-file-access-from-files']
+    })
+    onTestFinished(() => browser.close())
+    const page = await browser.newPage()
+    const problems: string[] = []
+    page.on('console', m => { if (m.type() === 'error') problems.push(m.text()) })
+    page.on('pageerror', e => { problems.push(e.message) })
+    if (hubStatus !== undefined) {
+      // Page-side code as strings: this file is type-checked without the DOM lib.
+      await page.addInitScript({
+        content: `Object.defineProperty(window, 'hub', { value: { status: () => Promise.resolve(${JSON.stringify(hubStatus)}) } })`
+      })
+    }
+    await page.goto(pathToFileURL(join(out, 'renderer/index.html')).href)
+    return { page, problems }
+  }
+
+  it('without window.hub, says the UI is served by the desktop app', async () => {
+    const { page, problems } = await openPage()
+    await page.getByRole('heading', { name: 'Sitehub' }).waitFor()
+    expect(await page.locator('main').innerText()).toMatch(/served by the Sitehub desktop app/)
+    expect(problems).toEqual([])
+    // The meta CSP is in force: an injected inline script does not run (and is reported).
+    const ran = await page.evaluate(`(() => {
+      const el = document.createElement('script')
+      el.textContent = 'window.inlineRan = true'
+      document.head.append(el)
+      return window.inlineRan === true
+    })()`)
+    expect(ran).toBe(false)
+    expect(problems.some(p => p.includes('Content Security Policy'))).toBe(true)
+  }, 60_000)
+
+  it('with window.hub, shows endpoints and counts', async () => {
+    const { page, problems } = await openPage({
+      state: 'running', devices: 12, connected: 7,
+      endpoints: [{ name: 'MQTT (TLS)', url: 'mqtts://site-pc:8883' }, { name: 'Service API', url: 'https://site-pc:443' }]
+    })
+    await page.getByTestId('device-count').waitFor()
+    expect(await page.getByTestId('device-count').innerText()).toBe('12')
+    expect(await page.getByTestId('connected-count').innerText()).toBe('7')
+    expect(await page.locator('.endpoints').innerText()).toContain('mqtts://site-pc:8883')
+    expect(problems).toEqual([])
+  }, 60_000)
 })
