@@ -1,0 +1,105 @@
+// `sitehub serve`: the headless hub. One stdout line `sitehub ready {endpoints}` once every
+// listener is up; logs on stderr and in DIR/logs/; SIGTERM/SIGINT close cleanly (exit 0).
+import { mkdir } from 'node:fs/promises'
+import { isIP } from 'node:net'
+import { join } from 'node:path'
+import { choiceOpt, portOpt, stringOpt, type CommandSpec, type OptionValues } from '../args.js'
+import { dataDirOf, dataDirOption } from '../common.js'
+import { CliError, UsageError, describeSystemError } from '../errors.js'
+import { DEFAULT_SETTINGS, writeServeSettings } from '../serve-config.js'
+import type { HubConfig } from '../../hub/services.js'
+
+const PATH = 'serve'
+const HOST_NAME = /^[A-Za-z0-9]([A-Za-z0-9.-]{0,252})$/
+const LEVELS = ['debug', 'info', 'warn', 'error'] as const
+
+export function serveConfig (values: OptionValues): HubConfig {
+  const hostName = stringOpt(values, 'host-name') ?? DEFAULT_SETTINGS.hostName
+  if (!HOST_NAME.test(hostName) && isIP(hostName) === 0) {
+    throw new UsageError(`--host-name must be a DNS name or an IP address, not '${hostName}'`, PATH)
+  }
+  const bind = stringOpt(values, 'bind') ?? DEFAULT_SETTINGS.bind
+  if (isIP(bind) === 0) throw new UsageError(`--bind must be an IP address (0.0.0.0 for every interface), not '${bind}'`, PATH)
+  return {
+    dataDir: dataDirOf(values),
+    hostName,
+    bind,
+    mqttsPort: portOpt(values, 'mqtts-port', PATH) ?? DEFAULT_SETTINGS.mqttsPort,
+    httpsPort: portOpt(values, 'https-port', PATH) ?? DEFAULT_SETTINGS.httpsPort,
+    mqttPort: portOpt(values, 'mqtt-port', PATH) ?? null,
+    role: choiceOpt(values, 'role', ['edge', 'cloud'] as const, PATH) ?? DEFAULT_SETTINGS.role
+  }
+}
+
+function waitForSignal (): { promise: Promise<NodeJS.Signals>; dispose(): void } {
+  let resolveSignal: (s: NodeJS.Signals) => void = () => {}
+  const promise = new Promise<NodeJS.Signals>((resolve) => { resolveSignal = resolve })
+  let received = false
+  const onSignal = (signal: NodeJS.Signals): void => {
+    // A second signal while shutting down means "now": do not wait for a stuck close.
+    if (received) process.exit(1)
+    received = true
+    resolveSignal(signal)
+  }
+  process.on('SIGTERM', onSignal)
+  process.on('SIGINT', onSignal)
+  return { promise, dispose: () => { process.off('SIGTERM', onSignal); process.off('SIGINT', onSignal) } }
+}
+
+export const serveCommand: CommandSpec = {
+  path: PATH,
+  summary: 'Run the hub (MQTT over TLS, HTTPS with MQTT over WebSocket) until stopped.',
+  description: 'Prints one line "sitehub ready {...endpoints}" on stdout once every listener is up.\n' +
+    'Logs go to stderr and to DIR/logs/sitehub.log. SIGTERM or SIGINT stop it cleanly.',
+  options: {
+    'data-dir': dataDirOption,
+    'host-name': { type: 'string', value: 'NAME', description: 'host name devices and apps use (in the certificate and connection strings)', default: 'localhost' },
+    bind: { type: 'string', value: 'IP', description: 'address to listen on', default: '0.0.0.0' },
+    'mqtts-port': { type: 'string', value: 'N', description: 'MQTT over TLS port', default: '8883' },
+    'https-port': { type: 'string', value: 'N', description: 'HTTPS port (REST API and MQTT over WebSocket)', default: '443' },
+    'mqtt-port': { type: 'string', value: 'N', description: 'plain MQTT port, for LAN sensors that cannot do TLS', default: 'off' },
+    role: { type: 'string', value: 'ROLE', description: 'edge (a site hub) or cloud (the hub edges sync with)', default: 'edge' },
+    'log-level': { type: 'string', value: 'LEVEL', description: 'debug, info, warn or error', default: 'info' }
+  },
+  examples: ['sitehub serve --data-dir /var/lib/sitehub --host-name hub.plant.local --bind 0.0.0.0'],
+  async run ({ values, io }) {
+    const config = serveConfig(values)
+    const level = choiceOpt(values, 'log-level', LEVELS, PATH) ?? 'info'
+    const signal = waitForSignal() // from the start: a stop during startup still ends cleanly
+    try {
+      await mkdir(config.dataDir, { recursive: true })
+    } catch (err) {
+      signal.dispose()
+      throw new CliError(`cannot create the data directory ${config.dataDir}: ${describeSystemError(err) ?? (err as Error).message}`)
+    }
+    const [{ startServer }, { createLogger }] = await Promise.all([import('../../hub/server.js'), import('../../hub/logger.js')])
+    const logger = createLogger({ level, file: join(config.dataDir, 'logs', 'sitehub.log') })
+    let running: Awaited<ReturnType<typeof startServer>>
+    try {
+      running = await startServer({ config, logger })
+    } catch (err) {
+      signal.dispose()
+      logger.error('start failed', { error: (err as Error).message })
+      logger.close()
+      const plain = describeSystemError(err)
+      throw new CliError(plain ?? `the hub could not start: ${(err as Error).message}`)
+    }
+    await writeServeSettings(config).catch((err: Error) => { logger.warn('could not save serve.json', { error: err.message }) })
+    io.out(`sitehub ready ${JSON.stringify(running.endpoints)}`)
+    logger.info('hub ready', { ...running.endpoints })
+
+    const received = await signal.promise
+    logger.info('stopping', { signal: received })
+    try {
+      await running.close()
+      logger.info('stopped')
+      return 0
+    } catch (err) {
+      logger.error('shutdown failed', { error: (err as Error).message })
+      return 1
+    } finally {
+      signal.dispose()
+      logger.close()
+    }
+  }
+}
