@@ -77,6 +77,8 @@ async function start (root: string, opts: OpenStoreOptions, releaseLock: () => P
   let retiredFsyncs = 0
   let compactions = 0
   let compacting: Promise<void> | null = null
+  /** The previous journal finishing its last group commits after a cut (flush waits for it). */
+  let retiring: Promise<void> = Promise.resolve()
   let closed = false
   const newJournal = (g: number): AppendFile =>
     openAppendFile({ path: journalPath(root, g), header: encodeHeader(g, SCHEMA_VERSION, now()), fsync })
@@ -103,6 +105,8 @@ async function start (root: string, opts: OpenStoreOptions, releaseLock: () => P
     records++
     journalRecords++
     journalBytes += frame.length
+    // If this rejects (I/O error) the change stays in memory but is not durable: the caller
+    // got the error and must not acknowledge; a restart shows the durable state.
     const p = journal.append(frame)
     if (journalBytes > compactAfter && compacting === null) {
       compact(false).catch((err: unknown) => opts.logger?.error('store: compaction failed', { error: String(err) }))
@@ -126,8 +130,9 @@ async function start (root: string, opts: OpenStoreOptions, releaseLock: () => P
       const nextGen = gen + 1
       if (!final) { journal = newJournal(nextGen); journalBytes = journal.size; journalRecords = 0 }
       gen = nextGen
+      retiring = old.close()
+      await retiring
       retiredFsyncs += old.commits
-      await old.close()
       snapshotBytes = await snapshots.write(capture, cutSeq, nextGen)
       // db.prev.json (the snapshot just replaced) still needs the journals from its own gen on.
       const keepFrom = snapshotGen
@@ -142,7 +147,13 @@ async function start (root: string, opts: OpenStoreOptions, releaseLock: () => P
     return compacting
   }
 
-  if (rec.needsCompaction) await compact(false)
+  if (rec.needsCompaction) {
+    // A failure here (disk full...) must not stop the hub: the journals still hold everything.
+    await compact(false).catch((err: unknown) => {
+      report.problems.push(`could not write a fresh snapshot after recovery: ${String(err)}`)
+      opts.logger?.error('store: compaction after recovery failed', { error: String(err) })
+    })
+  }
 
   const store: DurableHubStore = {
     get: <C extends CollectionName>(c: C, id: string) => map(c).get(id) as Collections[C] | undefined,
@@ -152,7 +163,7 @@ async function start (root: string, opts: OpenStoreOptions, releaseLock: () => P
     put: (c, id, doc) => write([{ op: 'put', c, id, doc } as StoreOp]),
     del: (c, id) => write([{ op: 'del', c, id }]),
     batch: (ops) => (ops.length === 0 ? Promise.resolve() : write(ops)),
-    flush: async () => { await journal.drain() },
+    flush: async () => { await Promise.all([retiring, journal.drain()]) },
     recovery: report,
     stats: () => ({
       journalBytes,
