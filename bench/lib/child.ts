@@ -118,7 +118,11 @@ export async function startHubChild (opts: HubChildOptions): Promise<HubChild> {
     mkdirSync(opts.cpuProf, { recursive: true })
     nodeArgs.push('--cpu-prof', `--cpu-prof-dir=${opts.cpuProf}`)
   }
-  const args = [...nodeArgs, join(repoRoot, 'bin', 'sitehub.mjs'), 'serve',
+  // BENCH_HUB_ENTRY=<file.ts> runs that script (through bin/run-ts.mjs) instead of the CLI, with
+  // the same `serve ...` arguments: for trying the bench against a work-in-progress hub.
+  const entry = process.env['BENCH_HUB_ENTRY']
+  const cli = entry ? [join(repoRoot, 'bin', 'run-ts.mjs'), entry] : [join(repoRoot, 'bin', 'sitehub.mjs')]
+  const args = [...nodeArgs, ...cli, 'serve',
     '--data-dir', opts.dataDir, '--host-name', opts.hostName ?? 'localhost', '--bind', bind,
     '--mqtts-port', String(mqttsPort), '--https-port', String(httpsPort), '--mqtt-port', String(mqttPort)]
   const t0 = performance.now()

@@ -3,7 +3,7 @@
 // one-JSON-object-per-line results.
 import { mkdtempSync, rmSync } from 'node:fs'
 import { createServer } from 'node:net'
-import { cpus, tmpdir, totalmem } from 'node:os'
+import { cpus, loadavg, tmpdir, totalmem } from 'node:os'
 import { dirname, join, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
 
@@ -109,7 +109,13 @@ export function isMain (metaUrl: string): boolean {
   return entry !== undefined && resolve(entry) === fileURLToPath(metaUrl)
 }
 
-export function machine (): { node: string; cpus: number; cpuModel: string; memGB: number } {
+export function machine (): { node: string; cpus: number; cpuModel: string; memGB: number; loadavg1m: number } {
   const c = cpus()
-  return { node: process.version, cpus: c.length, cpuModel: c[0]?.model ?? 'unknown', memGB: round(totalmem() / 2 ** 30, 1) }
+  return { node: process.version, cpus: c.length, cpuModel: c[0]?.model ?? 'unknown', memGB: round(totalmem() / 2 ** 30, 1), loadavg1m: round(loadavg()[0] ?? 0, 2) }
+}
+
+export function median (xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b)
+  const m = Math.floor(s.length / 2)
+  return s.length % 2 ? s[m] as number : ((s[m - 1] as number) + (s[m] as number)) / 2
 }
