@@ -1,0 +1,168 @@
+// IndexedCollection: the rows a query runs over, kept by the owning service (upsert/remove)
+// with hash indexes on paths so that selective equality queries (`deviceId = 'x'`,
+// `deviceId IN [...]`, `tags.site = 'a' AND properties.reported.fw = '1.2.0'`) touch only
+// the matching rows instead of scanning every twin.
+//
+// Indexes map a primitive value (evaluate.ts primitiveKey, i.e. the same-type equality of
+// `=`) to the ids holding it. `deviceId` is indexed from the start; other paths get an
+// index the first time a query asks for them (if the policy allows), built by one pass over
+// the rows and then maintained on every upsert/remove. Each index also remembers the key it
+// filed each id under, so a caller that mutates a document in place and upserts it again
+// cannot leave a stale entry behind.
+import { primitiveKey } from './evaluate.js'
+import { compileGetter, pathKey, type Getter } from './paths.js'
+
+export interface IndexedCollectionOptions {
+  /** Paths (as stored, e.g. ['deviceId']) indexed from the start. Default [['deviceId']]. */
+  indexes?: ReadonlyArray<readonly string[]>
+  /** May `path` get an index on first use? Default: defaultAutoIndex. */
+  autoIndex?: (path: readonly string[]) => boolean
+  /** Cap on the number of indexes (memory bound); beyond it queries scan. Default 64. */
+  maxIndexes?: number
+}
+
+export interface IndexedCollection<T extends object> extends Iterable<T> {
+  readonly size: number
+  /** Insert or replace the document stored under `id` (e.g. the twin key `d1` or `d1/m1`). */
+  upsert(id: string, doc: T): void
+  /** Remove `id`; false when absent. */
+  remove(id: string): boolean
+  get(id: string): T | undefined
+  has(id: string): boolean
+  clear(): void
+  /** Documents in collection order (first insertion; a replaced document keeps its place). */
+  values(): IterableIterator<T>
+  /**
+   * How many documents hold one of `keys` (primitiveKey values) at `path`, building the
+   * index on first use. Undefined when the path is not (and may not be) indexed.
+   */
+  count(path: readonly string[], keys: readonly string[]): number | undefined
+  /** Ids of the documents holding one of `keys` at an indexed `path` (empty when not indexed). */
+  ids(path: readonly string[], keys: readonly string[]): Iterable<string>
+  /** Documents for ids, in collection order, skipping unknown ids. */
+  rows(ids: Iterable<string>): T[]
+  /** Indexed paths, for diagnostics and tests. */
+  indexedPaths(): string[][]
+}
+
+/**
+ * Default auto-index policy: top-level fields (deviceId, moduleId, status, jobId, ...), any
+ * `tags.*` path and any `properties.desired.*` / `properties.reported.*` path.
+ */
+export function defaultAutoIndex (path: readonly string[]): boolean {
+  if (path.length === 1) return true
+  if (path[0] === 'tags') return path.length >= 2
+  return path[0] === 'properties' && (path[1] === 'desired' || path[1] === 'reported') && path.length >= 3
+}
+
+interface Entry<T> { doc: T; ord: number }
+interface HashIndex {
+  path: string[]
+  get: Getter
+  buckets: Map<string, Set<string>>
+  /** id -> the key it is filed under. */
+  keyOf: Map<string, string>
+}
+
+const keyOfValue = (v: unknown): string | undefined =>
+  v === null || typeof v === 'string' || typeof v === 'number' || typeof v === 'boolean' ? primitiveKey(v) : undefined
+
+export function createIndexedCollection<T extends object> (options: IndexedCollectionOptions = {}): IndexedCollection<T> {
+  const entries = new Map<string, Entry<T>>()
+  const indexes = new Map<string, HashIndex>()
+  const autoIndex = options.autoIndex ?? defaultAutoIndex
+  const maxIndexes = options.maxIndexes ?? 64
+  let nextOrd = 0
+
+  const file = (ix: HashIndex, id: string, doc: T): void => {
+    const key = keyOfValue(ix.get(doc))
+    const old = ix.keyOf.get(id)
+    if (key === old) return
+    if (old !== undefined) {
+      const b = ix.buckets.get(old)
+      b?.delete(id)
+      if (b?.size === 0) ix.buckets.delete(old)
+      ix.keyOf.delete(id)
+    }
+    if (key !== undefined) {
+      let b = ix.buckets.get(key)
+      if (b === undefined) { b = new Set(); ix.buckets.set(key, b) }
+      b.add(id)
+      ix.keyOf.set(id, key)
+    }
+  }
+
+  const unfile = (ix: HashIndex, id: string): void => {
+    const old = ix.keyOf.get(id)
+    if (old === undefined) return
+    const b = ix.buckets.get(old)
+    b?.delete(id)
+    if (b?.size === 0) ix.buckets.delete(old)
+    ix.keyOf.delete(id)
+  }
+
+  const build = (path: readonly string[]): HashIndex => {
+    const ix: HashIndex = { path: [...path], get: compileGetter(path), buckets: new Map(), keyOf: new Map() }
+    for (const [id, e] of entries) file(ix, id, e.doc)
+    indexes.set(pathKey(path), ix)
+    return ix
+  }
+
+  const indexFor = (path: readonly string[]): HashIndex | undefined => {
+    const existing = indexes.get(pathKey(path))
+    if (existing !== undefined) return existing
+    if (indexes.size >= maxIndexes || !autoIndex(path)) return undefined
+    return build(path)
+  }
+
+  for (const p of options.indexes ?? [['deviceId']]) build(p)
+
+  return {
+    get size () { return entries.size },
+    upsert (id, doc) {
+      const e = entries.get(id)
+      if (e === undefined) entries.set(id, { doc, ord: nextOrd++ })
+      else e.doc = doc
+      for (const ix of indexes.values()) file(ix, id, doc)
+    },
+    remove (id) {
+      if (!entries.delete(id)) return false
+      for (const ix of indexes.values()) unfile(ix, id)
+      return true
+    },
+    get: (id) => entries.get(id)?.doc,
+    has: (id) => entries.has(id),
+    clear () {
+      entries.clear()
+      for (const ix of indexes.values()) { ix.buckets.clear(); ix.keyOf.clear() }
+    },
+    * values () { for (const e of entries.values()) yield e.doc },
+    [Symbol.iterator] () { return this.values() },
+    count (path, keys) {
+      const ix = indexFor(path)
+      if (ix === undefined) return undefined
+      let n = 0
+      for (const k of new Set(keys)) n += ix.buckets.get(k)?.size ?? 0
+      return n
+    },
+    * ids (path, keys) {
+      const ix = indexes.get(pathKey(path))
+      if (ix === undefined) return
+      for (const k of new Set(keys)) {
+        const b = ix.buckets.get(k)
+        if (b !== undefined) yield * b
+      }
+    },
+    rows (ids) {
+      const found: Array<Entry<T>> = []
+      for (const id of ids) {
+        const e = entries.get(id)
+        if (e !== undefined) found.push(e)
+      }
+      // Collection order whatever the plan, so paging and results match a full scan.
+      found.sort((a, b) => a.ord - b.ord)
+      return found.map((e) => e.doc)
+    },
+    indexedPaths: () => [...indexes.values()].map((ix) => [...ix.path])
+  }
+}
