@@ -20,6 +20,9 @@ export function deliver (s: DeviceSession, topic: string, payload: Buffer | stri
     brokerId: s.forwardTag,
     brokerCounter
   }
-  s.client.publish(packet, done)
+  // aedes calls the callback unconditionally for QoS 0
+  s.client.publish(packet, done ?? noop)
   return brokerCounter
 }
+
+function noop (): void {}

@@ -103,8 +103,8 @@ export function createHooks (deps: HookDeps) {
       }
       touch(s)
       if (s.conn !== null) hub.connections.subscribe(s.conn, feature, true)
-      // [A.9] QoS 2 requested -> grant 1
-      cb(null, sub.qos > 1 ? { ...sub, qos: 1 } : sub)
+      // [A.9] QoS 2 requests were already lowered to 1 (index.ts capSubscribeQos)
+      cb(null, sub)
     },
 
     /** Only packets the hub produced for this very client reach it (see deliver.ts). */

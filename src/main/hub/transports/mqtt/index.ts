@@ -1,5 +1,6 @@
 // The IoT Hub MQTT dialect on an embedded aedes broker (protocol section A).
 // createMqttTransport(hub) -> handleConnection(stream) for each accepted socket (listeners.ts).
+import type { EventEmitter } from 'node:events'
 import type { Duplex } from 'node:stream'
 import { Aedes, type Client, type PublishPacket, type PubrelPacket } from 'aedes'
 import type { Hub } from '../../services.js'
@@ -22,6 +23,11 @@ export interface MqttTransport {
 
 export interface MqttTransportOptions {
   logger?: Logger
+}
+
+function capSubscribeQos (packet: { cmd: string; subscriptions?: Array<{ qos: number }> }): void {
+  if (packet.cmd !== 'subscribe' || packet.subscriptions === undefined) return
+  for (const sub of packet.subscriptions) if (sub.qos > 1) sub.qos = 1
 }
 
 export async function createMqttTransport (hub: Hub, opts: MqttTransportOptions = {}): Promise<MqttTransport> {
@@ -90,6 +96,10 @@ export async function createMqttTransport (hub: Hub, opts: MqttTransportOptions 
     handleConnection (stream, info) {
       const client = broker.handle(stream)
       if (info !== undefined) state.streams.set(client, info)
+      // [A.9] a SUBSCRIBE asking for QoS 2 is granted 1. aedes fixes the SUBACK code from the
+      // request before authorizeSubscribe runs and has no hook for it, so the request is
+      // lowered as it leaves the client's packet parser (an aedes internal; absent = no-op).
+      ;(client as unknown as { _parser?: EventEmitter })._parser?.prependListener('packet', capSubscribeQos)
     },
     close () {
       return new Promise<void>((resolve) => { broker.close(() => { resolve() }) })
