@@ -21,8 +21,16 @@ for (const n of prof.nodes) for (const c of n.children ?? []) parent.set(c, n.id
 const self = new Map<number, number>()
 prof.samples.forEach((id, i) => self.set(id, (self.get(id) ?? 0) + (prof.timeDeltas[i] ?? 0)))
 // Percentages are of busy time: idle samples are reported once and left out of the rest.
+// Samples under bench/lib/probe.mjs are the profiler's own start/stop: left out as well.
 let idle = 0
-for (const [id, us] of self) if (byId.get(id)?.callFrame.functionName === '(idle)') { idle += us; self.delete(id) }
+let probe = 0
+const underProbe = (id: number): boolean => {
+  for (let cur: number | undefined = id; cur !== undefined; cur = parent.get(cur)) if (byId.get(cur)?.callFrame.url.endsWith('bench/lib/probe.mjs')) return true
+  return false
+}
+for (const [id, us] of self) {
+  if (byId.get(id)?.callFrame.functionName === '(idle)') { idle += us; self.delete(id) } else if (underProbe(id)) { probe += us; self.delete(id) }
+}
 const total = [...self.values()].reduce((a, b) => a + b, 0)
 
 const short = (url: string): string => {
@@ -53,7 +61,7 @@ for (const [id, us] of self) {
   }
 }
 const sorted = (m: Map<string, number>): Array<[string, number]> => [...m].sort((a, b) => b[1] - a[1])
-console.log(`profile ${file}: ${(total / 1000).toFixed(0)} ms busy + ${(idle / 1000).toFixed(0)} ms idle over ${((prof.endTime - prof.startTime) / 1000).toFixed(0)} ms (percentages of busy time)`)
+console.log(`profile ${file}: ${(total / 1000).toFixed(0)} ms busy + ${(idle / 1000).toFixed(0)} ms idle (+ ${(probe / 1000).toFixed(0)} ms profiler start/stop) over ${((prof.endTime - prof.startTime) / 1000).toFixed(0)} ms (percentages of busy time)`)
 console.log('\n-- top functions by self time --')
 for (const [k, us] of sorted(fnSelf).slice(0, top)) console.log(`${pct(us).padStart(6)}  ${k}`)
 console.log('\n-- self time by file --')

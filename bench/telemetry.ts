@@ -12,6 +12,8 @@
 // per message over a measured phase; connect and warm-up are excluded. Both children stay up
 // and connected; measured phases alternate aedes, hub, aedes, hub... (`--rounds`, default 3)
 // and the medians are compared, which damps the noise of a shared machine.
+// `--cpu-prof[=dir]` profiles each measured phase in the children (V8 profiler over IPC, see
+// bench/lib/probe.mjs); profiling inflates CPU, so such a run is for hot spots, not figures.
 import { readdirSync, statSync } from 'node:fs'
 import { join } from 'node:path'
 import type { MqttClient } from 'mqtt'
@@ -31,12 +33,14 @@ interface PhaseResult {
   errors: number
 }
 
-async function measure (child: BenchChild, run: () => Promise<{ elapsedMs: number; errors: number }>, messages: number): Promise<PhaseResult> {
+async function measure (child: BenchChild, run: () => Promise<{ elapsedMs: number; errors: number }>, messages: number, profileFile: string | null): Promise<PhaseResult> {
+  if (profileFile) await child.startProfile()
   const c0 = await child.cpuMicros()
   const l0 = process.cpuUsage()
   const { elapsedMs, errors } = await run()
   const c1 = await child.cpuMicros()
   const l1 = process.cpuUsage(l0)
+  if (profileFile) await child.stopProfile(profileFile)
   const cpu = c1 - c0
   return {
     msgsPerSec: round(messages / (elapsedMs / 1000), 0),
@@ -87,7 +91,7 @@ export async function runTelemetry (args: BenchArgs): Promise<Record<string, unk
   let logBytes = 0
   try {
     // bare aedes: broker child, the subscriber that receives everything, the device clients
-    const aedes = await startAedesChild({ cpuProf: args.cpuProf ? join(args.cpuProf, 'aedes') : null })
+    const aedes = await startAedesChild()
     stops.push(() => aedes.stop())
     const aedesUrl = `mqtt://127.0.0.1:${aedes.port}`
     const sub = await subscriber(aedesUrl, 1)
@@ -98,7 +102,7 @@ export async function runTelemetry (args: BenchArgs): Promise<Record<string, unk
 
     // the hub: provisioned data dir, child, the same device clients with real SAS tokens
     await provision({ dataDir: tmp.dir, deviceIds: ids })
-    const hub = await startHubChild({ dataDir: tmp.dir, cpuProf: args.cpuProf ? join(args.cpuProf, 'hub-telemetry') : null })
+    const hub = await startHubChild({ dataDir: tmp.dir })
     stops.push(async () => {
       const code = await hub.stop()
       if (code !== 0) log(`hub exited with ${code}; stderr tail:\n${hub.stderrTail()}`)
@@ -121,10 +125,11 @@ export async function runTelemetry (args: BenchArgs): Promise<Record<string, unk
     const w = await runHub(hubClients, warmup)
     if (w.errors) log(`hub warm-up: ${w.errors} publish errors`)
     for (let i = 0; i < nRounds; i++) {
-      const a = await measure(aedes, () => runAedes(messages), messages)
+      const prof = (who: string): string | null => (args.cpuProf ? join(args.cpuProf, `telemetry-${who}-round${i + 1}.cpuprofile`) : null)
+      const a = await measure(aedes, () => runAedes(messages), messages, prof('aedes'))
       log(`round ${i + 1} bare aedes: ${JSON.stringify(a)}`)
       aedesRounds.push(a)
-      const h = await measure(hub, () => runHub(hubClients, messages), messages)
+      const h = await measure(hub, () => runHub(hubClients, messages), messages, prof('hub'))
       log(`round ${i + 1} hub:        ${JSON.stringify(h)}`)
       hubRounds.push(h)
     }
@@ -146,6 +151,7 @@ export async function runTelemetry (args: BenchArgs): Promise<Record<string, unk
     bareAedes: { ...aedesS, subscriber: 'one QoS 1 subscriber on devices/+/messages/events/#' },
     cpuRatio: ratio,
     hubTelemetryLogBytes: logBytes,
+    profiled: args.cpuProf !== null,
     target: 'hub CPU per message <= 2x bare aedes (medians)',
     pass: ratio <= 2 && hubS['errors'] === 0,
     machine: machine(),

@@ -18,7 +18,7 @@ export async function runTwinPatch (args: BenchArgs): Promise<Record<string, unk
   log(`twin-patch: ${devices} devices, ${patches} reported patches (1 outstanding per device)`)
   try {
     await provision({ dataDir: tmp.dir, deviceIds: ids })
-    const hub = await startHubChild({ dataDir: tmp.dir, cpuProf: args.cpuProf ? join(args.cpuProf, 'hub-twin') : null })
+    const hub = await startHubChild({ dataDir: tmp.dir })
     try {
       const url = hub.ready.mqtt
       if (!url) throw new Error('hub has no plain MQTT listener (--mqtt-port)')
@@ -26,11 +26,13 @@ export async function runTwinPatch (args: BenchArgs): Promise<Record<string, unk
       await subscribeTwinResponses(clients)
       const warm = await patchReported(clients, Math.max(devices, Math.round(patches / 10)))
       log(`warm-up: ${warm.ok} ok, ${warm.failed} failed ${JSON.stringify(warm.statuses)}`)
+      if (args.cpuProf) await hub.startProfile()
       const c0 = await hub.cpuMicros()
       const l0 = process.cpuUsage()
       const r = await patchReported(clients, patches)
       const cpu = (await hub.cpuMicros()) - c0
       const l1 = process.cpuUsage(l0)
+      if (args.cpuProf) await hub.stopProfile(join(args.cpuProf, 'twin-patch-hub.cpuprofile'))
       await closeAll(clients)
       const perSec = round(r.ok / (r.elapsedMs / 1000), 0)
       const result = {
@@ -44,6 +46,7 @@ export async function runTwinPatch (args: BenchArgs): Promise<Record<string, unk
         hubCores: round(cpu / 1000 / r.elapsedMs, 2),
         loadGenCores: round((l1.user + l1.system) / 1000 / r.elapsedMs, 2),
         elapsedMs: round(r.elapsedMs, 0),
+        profiled: args.cpuProf !== null,
         target: `>= ${target} durable patches/s`,
         pass: perSec >= target && r.failed === 0 && r.missingVersion === 0,
         machine: machine(),

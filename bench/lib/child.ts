@@ -3,7 +3,7 @@
 // ask them for process.cpuUsage()/memoryUsage() (after a GC) over IPC.
 import { spawn, type ChildProcess } from 'node:child_process'
 import { mkdirSync } from 'node:fs'
-import { join } from 'node:path'
+import { dirname, join } from 'node:path'
 import { pathToFileURL } from 'node:url'
 import { freePort, log, repoRoot } from './common.js'
 import { procCpuMicros, procRss } from './proc.js'
@@ -36,6 +36,9 @@ export interface BenchChild {
   /** CPU (user+system, all threads) in microseconds: IPC probe when available, else /proc. */
   cpuMicros(): Promise<number>
   probe(opts?: { gc?: boolean }): Promise<ProbeReply>
+  /** In-process V8 CPU profiler (bench/lib/probe.mjs): profile just a measured phase. */
+  startProfile(): Promise<void>
+  stopProfile(file: string): Promise<void>
   rss(): number
   stderrTail(): string
   stop(): Promise<number | null>
@@ -45,20 +48,25 @@ const probeUrl = pathToFileURL(join(repoRoot, 'bench', 'lib', 'probe.mjs')).href
 
 function wrap (proc: ChildProcess, pid: number, startupMs: number, tail: string[]): BenchChild {
   let seq = 0
-  const probe = (opts: { gc?: boolean } = {}): Promise<ProbeReply> => new Promise((resolve, reject) => {
+  const request = <T>(type: string, extra: Record<string, unknown> = {}): Promise<T> => new Promise((resolve, reject) => {
     if (!proc.connected) { reject(new Error('child has no IPC channel')); return }
     const id = ++seq
-    const timer = setTimeout(() => { proc.off('message', onMsg); reject(new Error('probe timeout')) }, 30_000)
+    const timer = setTimeout(() => { proc.off('message', onMsg); reject(new Error(`${type} timeout`)) }, 60_000)
     const onMsg = (m: unknown): void => {
-      const msg = m as { type?: string; id?: number } & ProbeReply
-      if (msg?.type !== 'probe' || msg.id !== id) return
+      const msg = m as { type?: string; id?: number }
+      if (msg?.type !== type || msg.id !== id) return
       clearTimeout(timer)
       proc.off('message', onMsg)
-      resolve(msg)
+      resolve(msg as T)
     }
     proc.on('message', onMsg)
-    proc.send({ type: 'probe', id, gc: opts.gc === true })
+    proc.send({ type, id, ...extra })
   })
+  const probe = (opts: { gc?: boolean } = {}): Promise<ProbeReply> => request<ProbeReply>('probe', { gc: opts.gc === true })
+  const profileCall = async (type: string, extra: Record<string, unknown> = {}): Promise<void> => {
+    const r = await request<{ ok: boolean; error?: string }>(type, extra)
+    if (!r.ok) throw new Error(`${type}: ${r.error ?? 'failed'}`)
+  }
   return {
     proc,
     pid,
@@ -73,6 +81,12 @@ function wrap (proc: ChildProcess, pid: number, startupMs: number, tail: string[
       return procCpuMicros(pid)
     },
     probe,
+    startProfile: () => profileCall('profile-start'),
+    async stopProfile (file) {
+      mkdirSync(dirname(file), { recursive: true })
+      await profileCall('profile-stop', { file })
+      log(`wrote ${file}`)
+    },
     rss: () => procRss(pid).rss,
     stderrTail: () => tail.join(''),
     stop () {
