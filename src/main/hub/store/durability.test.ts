@@ -50,7 +50,7 @@ describe('durable store: crashes', () => {
     const before = (await stat(path)).size
     // A partial frame header claiming 1000 bytes, then only 30 of them.
     const torn = Buffer.alloc(38, 0x41)
-    torn.writeUInt32BE(1000, 0)
+    torn.writeUInt32BE(1000, 4)
     await appendFile(path, torn)
     const reopened = await openStore({ dir: image })
     try {
@@ -76,7 +76,7 @@ describe('durable store: crashes', () => {
     await store.close()
     const journal = (await readdir(join(image, 'store'))).filter((f) => f.startsWith('journal-')).sort().pop() as string
     const path = join(image, 'store', journal)
-    const frame = Buffer.from('\u0000\u0000\u0000\u0004ABCDjunk', 'latin1')
+    const frame = Buffer.from('ABCD\u0000\u0000\u0000\u0004junk', 'latin1')
     await appendFile(path, frame)
     const reopened = await openStore({ dir: image })
     expect(reopened.size('meta')).toBe(10)

@@ -1,7 +1,8 @@
 // Length-prefixed, checksummed frames: the on-disk unit of the journal and the telemetry log.
-//   [u32 BE payload length][u32 BE crc32(length bytes + payload)][payload]
+//   [u32 BE crc32(length bytes + payload)][u32 BE payload length][payload]
 // The crc covers the length too, so a torn or flipped length is caught instead of making the
-// reader jump into the middle of another frame.
+// reader jump into the middle of another frame; crc first makes what it covers one contiguous
+// range (one crc32 call: this is on the telemetry hot path).
 import { crc32 } from 'node:zlib'
 
 export const FRAME_HEADER_BYTES = 8
@@ -10,9 +11,9 @@ export const MAX_FRAME_BYTES = 256 * 1024 * 1024
 
 export function encodeFrame (payload: Buffer): Buffer {
   const frame = Buffer.allocUnsafe(FRAME_HEADER_BYTES + payload.length)
-  frame.writeUInt32BE(payload.length, 0)
+  frame.writeUInt32BE(payload.length, 4)
   payload.copy(frame, FRAME_HEADER_BYTES)
-  frame.writeUInt32BE(crc32(frame.subarray(FRAME_HEADER_BYTES), crc32(frame.subarray(0, 4))), 4)
+  sealFrame(frame)
   return frame
 }
 
@@ -22,13 +23,21 @@ export function encodeFrameParts (prefix: Buffer | null, text: string, tail: Buf
   const textBytes = Buffer.byteLength(text)
   const len = pre + textBytes + (tail?.length ?? 0)
   const frame = Buffer.allocUnsafe(FRAME_HEADER_BYTES + len)
-  frame.writeUInt32BE(len, 0)
+  frame.writeUInt32BE(len, 4)
   if (prefix !== null) prefix.copy(frame, FRAME_HEADER_BYTES)
   frame.write(text, FRAME_HEADER_BYTES + pre, textBytes, 'utf8')
   if (tail !== null) tail.copy(frame, FRAME_HEADER_BYTES + pre + textBytes)
-  frame.writeUInt32BE(crc32(frame.subarray(FRAME_HEADER_BYTES), crc32(frame.subarray(0, 4))), 4)
+  sealFrame(frame)
   return frame
 }
+
+/** Writes the checksum of a frame whose length and payload are in place. */
+export function sealFrame (frame: Buffer): void {
+  frame.writeUInt32BE(crc32(frame.subarray(4)), 0)
+}
+
+/** The payload length field of the frame at `offset` (caller checks 8 bytes are there). */
+export const frameLengthAt = (buf: Buffer, offset: number): number => buf.readUInt32BE(offset + 4)
 
 export interface DecodedFrame {
   /** Offset of the frame (its header) in the buffer. */
@@ -49,12 +58,11 @@ export type FrameResult =
 export function decodeFrameAt (buf: Buffer, offset: number): FrameResult {
   if (offset === buf.length) return { kind: 'end' }
   if (buf.length - offset < FRAME_HEADER_BYTES) return { kind: 'partial' }
-  const len = buf.readUInt32BE(offset)
+  const len = frameLengthAt(buf, offset)
   if (len > MAX_FRAME_BYTES) return { kind: 'corrupt', reason: `implausible frame length ${len}` }
   const end = offset + FRAME_HEADER_BYTES + len
   if (end > buf.length) return { kind: 'partial' }
+  if (crc32(buf.subarray(offset + 4, end)) !== buf.readUInt32BE(offset)) return { kind: 'corrupt', reason: 'checksum mismatch' }
   const payload = buf.subarray(offset + FRAME_HEADER_BYTES, end)
-  const want = buf.readUInt32BE(offset + 4)
-  if (crc32(payload, crc32(buf.subarray(offset, offset + 4))) !== want) return { kind: 'corrupt', reason: 'checksum mismatch' }
   return { kind: 'frame', frame: { offset, end, payload } }
 }

@@ -1,8 +1,7 @@
 // Telemetry record frames. The body stays binary (no base64): one frame is
-//   [u32 len][u32 crc32(len + payload)][payload = u32 headerLen, header JSON, body bytes]
+//   [u32 crc32(len + payload)][u32 len][payload = u32 headerLen, header JSON, body bytes]
 // using the store's frame layout, so one reader/checker serves both files.
-import { crc32 } from 'node:zlib'
-import { FRAME_HEADER_BYTES, encodeFrame } from '../store/frame.js'
+import { FRAME_HEADER_BYTES, encodeFrame, sealFrame } from '../store/frame.js'
 import type { StoredTelemetry, TelemetryMessage } from '../types.js'
 
 export const SEGMENT_SCHEMA_VERSION = 1
@@ -25,11 +24,11 @@ export function encodeRecord (seq: number, msg: TelemetryMessage): Buffer {
   const hlen = Buffer.byteLength(text)
   const len = 4 + hlen + msg.body.length
   const frame = Buffer.allocUnsafe(FRAME_HEADER_BYTES + len)
-  frame.writeUInt32BE(len, 0)
+  frame.writeUInt32BE(len, 4)
   frame.writeUInt32BE(hlen, FRAME_HEADER_BYTES)
   frame.write(text, FRAME_HEADER_BYTES + 4, hlen, 'utf8')
   msg.body.copy(frame, FRAME_HEADER_BYTES + 4 + hlen)
-  frame.writeUInt32BE(crc32(frame.subarray(FRAME_HEADER_BYTES), crc32(frame.subarray(0, 4))), 4)
+  sealFrame(frame)
   return frame
 }
 

@@ -158,7 +158,7 @@ describe('telemetry log', () => {
     await log.close()
     const seg = (await readdir(dir)).filter((n) => n.startsWith('seg-')).sort().pop() as string
     const torn = Buffer.alloc(50, 7)
-    torn.writeUInt32BE(500, 0)
+    torn.writeUInt32BE(500, 4)
     await appendFile(join(dir, seg), torn)
     log = await open(dir)
     expect(log.recovery.droppedBytes).toBe(50)

@@ -1,6 +1,6 @@
 // Reading stored telemetry back: sequential reads from a checkpoint (the upstream sync's
 // cursor) and single records by position (device history).
-import { FRAME_HEADER_BYTES, decodeFrameAt } from '../store/frame.js'
+import { FRAME_HEADER_BYTES, decodeFrameAt, frameLengthAt } from '../store/frame.js'
 import type { StoredTelemetry } from '../types.js'
 import { decodeRecord } from './codec.js'
 import { CHECKPOINT, durableBytes, readAt } from './segment.js'
@@ -16,7 +16,7 @@ export async function readSegment (seg: Segment, fromSeq: number, limit: number,
   while (offset < end && out.length < limit && !seg.deleted) {
     let chunk = await readAt(seg, offset, Math.min(CHUNK, end - offset))
     if (chunk.length >= FRAME_HEADER_BYTES) {
-      const need = FRAME_HEADER_BYTES + chunk.readUInt32BE(0)
+      const need = FRAME_HEADER_BYTES + frameLengthAt(chunk, 0)
       // A single frame bigger than the chunk: read it whole.
       if (need > chunk.length && need <= end - offset) chunk = await readAt(seg, offset, need)
     }
