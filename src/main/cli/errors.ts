@@ -32,7 +32,7 @@ export function describeSystemError (err: unknown): string | undefined {
       if (e.code === 'EACCES' || e.code === 'EPERM') {
         return `no permission to listen on ${where} (ports below 1024 need root or the CAP_NET_BIND_SERVICE capability)`
       }
-      if (e.code === 'EADDRNOTAVAIL') return `cannot listen on ${where}: ${e.address ?? 'that address'} is not an address of this machine`
+      if (e.code === 'EADDRNOTAVAIL') return `cannot listen on ${e.address ?? 'that address'}: it is not an address of this machine`
     }
     if ((e.code === 'EACCES' || e.code === 'EPERM') && e.path !== undefined) return `no permission to use ${e.path}`
     if (e.code === 'EROFS' && e.path !== undefined) return `${e.path} is on a read-only file system`
