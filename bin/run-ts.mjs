@@ -1,15 +1,15 @@
 #!/usr/bin/env node
-// Tiny launcher: registers tsx's ESM loader, then imports the TypeScript entry point given as
-// the first argument (e.g. `node bin/run-ts.mjs bench/index.ts --quick`). process.argv is left
-// as is, so the script sees its own arguments from process.argv[3] on.
+// Runs a TypeScript entry file under plain Node: `node bin/run-ts.mjs path/to/file.ts [args...]`.
+// The file sees its own arguments in process.argv.slice(2).
+import { pathToFileURL, fileURLToPath } from 'node:url'
 import { resolve } from 'node:path'
-import { pathToFileURL } from 'node:url'
 import { register } from 'tsx/esm/api'
 
-const entry = process.argv[2]
-if (!entry) {
-  console.error('usage: node bin/run-ts.mjs <file.ts> [args...]')
+const [entry, ...rest] = process.argv.slice(2)
+if (entry === undefined) {
+  process.stderr.write('usage: node bin/run-ts.mjs <file.ts> [args...]\n')
   process.exit(2)
 }
-register()
+register({ tsconfig: fileURLToPath(new URL('../tsconfig.node.json', import.meta.url)) })
+process.argv = [process.argv[0] ?? 'node', resolve(entry), ...rest]
 await import(pathToFileURL(resolve(entry)).href)
