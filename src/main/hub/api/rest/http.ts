@@ -70,17 +70,22 @@ export function readJson (req: IncomingMessage, limit = MAX_BODY_BYTES): Promise
     }
     const chunks: Buffer[] = []
     let size = 0
+    let tooLarge = false
     req.on('data', (chunk: Buffer) => {
+      if (tooLarge) return
       size += chunk.length
       if (size > limit) {
+        // Keep draining (ignoring) the rest so the client can read the 413 instead of a reset.
+        tooLarge = true
+        chunks.length = 0
         reject(new HubError('MessageTooLarge', `The request body is larger than ${limit} bytes.`))
-        req.destroy()
         return
       }
       chunks.push(chunk)
     })
     req.on('error', reject)
     req.on('end', () => {
+      if (tooLarge) return
       const text = Buffer.concat(chunks).toString('utf8')
       if (text.trim() === '') { resolve(undefined); return }
       try {
