@@ -78,7 +78,7 @@ describe.each([['scan', scanEngine], ['indexed', indexedEngine]] as Array<[strin
   })
 
   it('11: devices.modules', () => {
-    const rows = run("SELECT * FROM devices.modules WHERE properties.reported.status = 'scanning' AND deviceId IN ['device1','device2']") as TwinDocument[]
+    const rows = run("SELECT * FROM devices.modules WHERE properties.reported.status = 'scanning' AND deviceId IN ['device1','device2']") as unknown as TwinDocument[]
     expect(rows.map((r) => `${r.deviceId}/${r.moduleId ?? ''}`)).toEqual(['device1/scanner', 'device2/scanner'])
     expect(rows[0]).toEqual(exampleModuleTwins()[1])
   })

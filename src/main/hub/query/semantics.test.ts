@@ -225,7 +225,7 @@ describe('projections', () => {
     const [first] = engine.run('SELECT tags.obj FROM devices') as JsonObject[]
     ;(first?.obj as JsonObject).x = 99
     expect((twin.tags?.obj as JsonObject).x).toBe(1)
-    const [whole] = engine.run('SELECT * FROM devices') as TwinDocument[]
+    const [whole] = engine.run('SELECT * FROM devices') as unknown as TwinDocument[]
     expect(whole).toEqual(twin)
     expect(whole).not.toBe(twin)
   })
