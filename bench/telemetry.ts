@@ -89,6 +89,8 @@ export async function runTelemetry (args: BenchArgs): Promise<Record<string, unk
   const hubRounds: PhaseResult[] = []
   const aedesRounds: PhaseResult[] = []
   let logBytes = 0
+  let aedesConnect = {}
+  let hubConnect = {}
   try {
     // bare aedes: broker child, the subscriber that receives everything, the device clients
     const aedes = await startAedesChild()
@@ -96,7 +98,10 @@ export async function runTelemetry (args: BenchArgs): Promise<Record<string, unk
     const aedesUrl = `mqtt://127.0.0.1:${aedes.port}`
     const sub = await subscriber(aedesUrl, 1)
     stops.push(() => sub.client.endAsync(true))
+    let a0 = await aedes.cpuMicros()
+    let t0 = performance.now()
     const aedesClients = await connectDevices({ url: aedesUrl, hostName: 'localhost', deviceIds: ids })
+    aedesConnect = { ms: round(performance.now() - t0, 0), cpuUsPerConnect: round(((await aedes.cpuMicros()) - a0) / devices, 0) }
     stops.push(() => closeAll(aedesClients))
     let relayed = 0
 
@@ -109,7 +114,10 @@ export async function runTelemetry (args: BenchArgs): Promise<Record<string, unk
     })
     const hubUrl = hub.ready.mqtt
     if (!hubUrl) throw new Error('hub has no plain MQTT listener (--mqtt-port)')
+    a0 = await hub.cpuMicros()
+    t0 = performance.now()
     const hubClients = await connectDevices({ url: hubUrl, hostName: hub.ready.hostName, deviceIds: ids })
+    hubConnect = { ms: round(performance.now() - t0, 0), cpuUsPerConnect: round(((await hub.cpuMicros()) - a0) / devices, 0) }
     stops.push(() => closeAll(hubClients))
 
     const runAedes = async (n: number): Promise<{ elapsedMs: number; errors: number }> => {
@@ -147,8 +155,8 @@ export async function runTelemetry (args: BenchArgs): Promise<Record<string, unk
     bench: 'telemetry',
     listener: 'plain MQTT (TCP, no TLS) for both',
     devices, messages, rounds: nRounds, window, payloadBytes, qos: 1,
-    hub: { ...hubS, fsync: 'on (hub default)' },
-    bareAedes: { ...aedesS, subscriber: 'one QoS 1 subscriber on devices/+/messages/events/#' },
+    hub: { ...hubS, connect: hubConnect, fsync: 'on (hub default)' },
+    bareAedes: { ...aedesS, connect: aedesConnect, subscriber: 'one QoS 1 subscriber on devices/+/messages/events/#' },
     cpuRatio: ratio,
     hubTelemetryLogBytes: logBytes,
     profiled: args.cpuProf !== null,

@@ -22,8 +22,12 @@ export async function runTwinPatch (args: BenchArgs): Promise<Record<string, unk
     try {
       const url = hub.ready.mqtt
       if (!url) throw new Error('hub has no plain MQTT listener (--mqtt-port)')
+      const cc0 = await hub.cpuMicros()
+      const tc0 = performance.now()
       const clients = await connectDevices({ url, hostName: hub.ready.hostName, deviceIds: ids })
       await subscribeTwinResponses(clients)
+      const connectMs = performance.now() - tc0
+      const connectCpu = (await hub.cpuMicros()) - cc0
       const warm = await patchReported(clients, Math.max(devices, Math.round(patches / 10)))
       log(`warm-up: ${warm.ok} ok, ${warm.failed} failed ${JSON.stringify(warm.statuses)}`)
       if (args.cpuProf) await hub.startProfile()
@@ -43,6 +47,11 @@ export async function runTwinPatch (args: BenchArgs): Promise<Record<string, unk
         latency: latencySummary(r.latenciesMs),
         ok: r.ok, failed: r.failed, missingVersion: r.missingVersion, statuses: r.statuses,
         hubCpuUsPerPatch: round(cpu / patches, 1),
+        // What one fully available core would sustain at this CPU cost (the hub's JS is one
+        // thread): robust to a busy machine, unlike patchesPerSec.
+        oneCoreCapacityPerSec: round(patches / (cpu / 1e6), 0),
+        connectMs: round(connectMs, 0),
+        hubCpuUsPerConnect: round(connectCpu / devices, 0),
         hubCores: round(cpu / 1000 / r.elapsedMs, 2),
         loadGenCores: round((l1.user + l1.system) / 1000 / r.elapsedMs, 2),
         elapsedMs: round(r.elapsedMs, 0),
