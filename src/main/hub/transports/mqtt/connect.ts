@@ -125,9 +125,10 @@ export function createConnectHooks (deps: ConnectDeps) {
       const se = sasToken === undefined ? null : sasExpiry(sasToken)
       if (se !== null) armExpiry(s, se)
       state.sessions.set(client, s)
-      // [A.1] one live connection per identity: aedes itself drops an older client with the same
-      // id before CONNACK; closing it here first gives its detach the documented reason.
-      hub.connections.get(identity)?.close('ConnectionForcefullyClosedOnNewConnection (400027)')
+      // [A.1] one live connection per identity: aedes closes an older client with the same id
+      // before it registers this one (and the connection manager would too); name the reason.
+      const prev = state.live.get(clientId)
+      if (prev !== undefined) prev.closeReason ??= 'ConnectionForcefullyClosedOnNewConnection (400027)'
       done(null, true)
     }
   }

@@ -59,6 +59,11 @@ export function createHooks (deps: HookDeps) {
       if (packet.qos === 2) return refuse(s, 'QoS 2 PUBLISH', cb)
       touch(s)
       const topic = packet.topic
+      // a device is not gone "ungracefully" when the hub itself shuts down: drop its will
+      if (state.closing && packet === s.will) {
+        cb(new Error('transport closing'))
+        return
+      }
       // [A.4] hot path: the identity's own events topic, ids as the Node SDK sends them
       if (topic.startsWith(s.eventsPrefix)) {
         telemetry(s, packet, bagAfter(topic, s.eventsPrefix.length), cb)

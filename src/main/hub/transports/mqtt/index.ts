@@ -41,6 +41,7 @@ export async function createMqttTransport (hub: Hub, opts: MqttTransportOptions 
     const s = sessions.get(client)
     if (s === undefined || client.closed) return
     s.conn = createDeviceConnection(s, { hub, log, stats })
+    state.live.set(s.key, s)
     stats.connects++
     stats.connected++
     hub.registry.touch(s.identity, hub.clock.now())
@@ -63,6 +64,7 @@ export async function createMqttTransport (hub: Hub, opts: MqttTransportOptions 
     if (s.expiryTimer !== null) clearTimeout(s.expiryTimer)
     s.expiryTimer = null
     failPendingC2d(s)
+    if (state.live.get(s.key) === s) state.live.delete(s.key)
     if (s.conn !== null) {
       stats.connected--
       hub.connections.detach(s.conn, s.closeReason ?? 'disconnected')
@@ -102,6 +104,8 @@ export async function createMqttTransport (hub: Hub, opts: MqttTransportOptions 
       ;(client as unknown as { _parser?: EventEmitter })._parser?.prependListener('packet', capSubscribeQos)
     },
     close () {
+      state.closing = true
+      for (const s of state.live.values()) s.closeReason ??= 'hub shutting down'
       return new Promise<void>((resolve) => { broker.close(() => { resolve() }) })
     },
     stats: () => ({ ...stats })

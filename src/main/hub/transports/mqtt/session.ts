@@ -81,9 +81,13 @@ export interface TransportState {
   readonly streams: WeakMap<Client, StreamInfo>
   /** CONNECT flags seen in preConnect, consumed by authenticate. */
   readonly connects: WeakMap<Client, { clean: boolean; will: PublishPacket | null }>
+  /** Sessions attached to the hub, by identity key. */
+  readonly live: Map<IdentityKey, DeviceSession>
   readonly stats: TransportStats
+  /** Set while the transport shuts down: wills of the clients it closes are not forwarded. */
+  closing: boolean
 }
 
 export function createTransportState (): TransportState {
-  return { sessions: new WeakMap(), streams: new WeakMap(), connects: new WeakMap(), stats: createStats() }
+  return { sessions: new WeakMap(), streams: new WeakMap(), connects: new WeakMap(), live: new Map(), stats: createStats(), closing: false }
 }

@@ -210,6 +210,16 @@ describe('telemetry (A.5, A.9)', () => {
     expect(rig.hub.calls.telemetry[0]?.body.toString()).toBe('bye')
   })
 
+  it('drops wills when the hub itself shuts down', async () => {
+    const rig = await startRig()
+    const client = await device(rig, 'dev1', { will: { topic: 'devices/dev1/messages/events/', payload: Buffer.from('bye'), qos: 1, retain: false } })
+    const gone = closed(client)
+    await rig.transport.close()
+    await gone
+    expect(rig.hub.calls.telemetry).toHaveLength(0)
+    expect(rig.hub.calls.detach).toEqual([{ key: 'dev1', reason: 'hub shutting down' }])
+  })
+
   it('refuses a will on any other topic', async () => {
     const rig = await startRig()
     await expect(mqtt.connectAsync(rig.url, {
