@@ -2,9 +2,10 @@
 // unmodified, against a real hub on its own loopback IP: MQTT/TLS on 8883, MQTT over
 // WebSocket on 443, SAS and X.509 identities. The service side is driven in-process.
 import { randomBytes } from 'node:crypto'
+import { readFile } from 'node:fs/promises'
 import { afterAll, beforeAll, describe, expect, it, onTestFinished } from 'vitest'
 import mqtt from 'mqtt'
-import { CleanupStack, nextEvent, startHubInProcess, uid, waitFor, type InProcessHub, type Defer } from '../helpers/hub.js'
+import { CleanupStack, nextEvent, startHubInProcess, startHubProcess, uid, waitFor, type InProcessHub, type Defer } from '../helpers/hub.js'
 import { deviceSasToken, message, openClient, parseConnectionString, type DeviceClient, type Twin } from '../helpers/sdk.js'
 import type { JsonObject, JsonValue } from '../../src/main/hub/types.js'
 
@@ -406,4 +407,39 @@ describe('hub restart: the same SDK client reconnects by itself and keeps its su
     expect(r).toEqual({ status: 200, payload: { n: 1 } })
     expect(calls).toEqual([{ x: 1 }])
   }, 180_000)
+})
+
+describe('hub restart as a process (CLI serve, SIGTERM, serve again on the same data dir)', () => {
+  it('keeps its CA and devices, and the same SDK client reconnects by itself', async () => {
+    const defer: Defer = (fn) => { onTestFinished(async () => { await fn() }) }
+    const proc = await startHubProcess({ defer })
+    const caBefore = await readFile(proc.caFile, 'utf8')
+    const id = uid('proc')
+    const cs = await proc.addDevice(id)
+    expect(parseConnectionString(cs).HostName).toBe(proc.hostName)
+    const client = await openClient(cs, { ca: caBefore, defer })
+    const calls: unknown[] = []
+    client.onDeviceMethod('noop', (req, res) => { calls.push(req.payload); void res.send(200) })
+    const state = async (): Promise<string> => {
+      const r = await proc.cli(['device', 'show', id, '--json'])
+      if (r.code !== 0) throw new Error(`device show failed: ${r.stderr}`)
+      return String((JSON.parse(r.stdout) as { connectionState?: unknown }).connectionState)
+    }
+    await waitFor(async () => (await state()) === 'Connected', 20_000, 'Connected before the restart')
+
+    const stopped = await proc.kill('SIGTERM')
+    expect(stopped.code, `hub stderr:\n${proc.stderr()}`).toBe(0)
+    await proc.restart()
+    expect(await readFile(proc.caFile, 'utf8')).toBe(caBefore)
+    // The SDK reconnects on its own (it has methods enabled), with its exponential back-off.
+    await waitFor(async () => (await state()) === 'Connected', 90_000, `Connected after the restart (hub stderr:\n${proc.stderr()})`)
+    const m = message('after process restart')
+    m.messageId = uid('mid')
+    await client.sendEvent(m)
+
+    // Disabling through the CLI (admin socket) drops the live connection.
+    const dis = await proc.cli(['device', 'disable', id])
+    expect(dis.code, dis.stderr).toBe(0)
+    await waitFor(async () => (await state()) === 'Disconnected', 20_000, 'Disconnected after disable')
+  }, 150_000)
 })
