@@ -46,7 +46,7 @@ export function wantsHelp (argv: string[]): boolean {
 
 /** parseArgs' own messages, reworded. */
 function reword (err: Error & { code?: string }): string {
-  const name = /'(-[^' ]+)/.exec(err.message)?.[1] ?? 'an option'
+  const name = /'(?:-[A-Za-z], )?(-[^' ]+)/.exec(err.message)?.[1] ?? 'an option'
   switch (err.code) {
     case 'ERR_PARSE_ARGS_UNKNOWN_OPTION': return `unknown option ${name}`
     case 'ERR_PARSE_ARGS_INVALID_OPTION_VALUE':

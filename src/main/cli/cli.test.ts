@@ -2,6 +2,9 @@
 import { describe, expect, it } from 'vitest'
 import { runCli, tempDir } from './test-helpers.js'
 
+// Child processes are slow on a loaded machine.
+const SLOW = 180_000
+
 const COMMANDS = [
   'serve', 'connection-string', 'status',
   'device add', 'device list', 'device show', 'device remove', 'device enable', 'device disable', 'device connection-string',
@@ -17,7 +20,7 @@ describe('sitehub --help', () => {
       for (const c of COMMANDS) expect(res.stdout).toContain(`  ${c} `)
       expect(res.stdout).toMatch(/Example:\n {2}sitehub serve/)
     }
-  })
+  }, SLOW)
 
   it('prints usage, options, defaults and an example for every command', async () => {
     const results = await Promise.all(COMMANDS.map(async (c) => ({ c, res: await runCli([...c.split(' '), '--help']) })))
@@ -29,7 +32,7 @@ describe('sitehub --help', () => {
       expect(res.stdout, c).toMatch(/-h, --help/)
       expect(res.stdout, c).toMatch(/Examples?:\n {2}sitehub /)
     }
-  })
+  }, SLOW)
 
   it('documents the serve defaults', async () => {
     const res = await runCli(['serve', '-h'])
@@ -37,7 +40,7 @@ describe('sitehub --help', () => {
       '--https-port N', '(default: 443)', '--mqtt-port N', '(default: off)', '--role ROLE', '(default: edge)']) {
       expect(res.stdout).toContain(text)
     }
-  })
+  }, SLOW)
 
   it('shows group help for device and policy', async () => {
     for (const group of ['device', 'policy']) {
@@ -45,13 +48,13 @@ describe('sitehub --help', () => {
       expect(res.code).toBe(0)
       expect(res.stdout).toMatch(new RegExp(`^Usage: sitehub ${group} <command>`))
     }
-  })
+  }, SLOW)
 
   it('honours --help even next to bad options', async () => {
     const res = await runCli(['device', 'add', '--nope', '--help'])
     expect(res.code).toBe(0)
     expect(res.stdout).toMatch(/^Usage: sitehub device add <id>/)
-  })
+  }, SLOW)
 })
 
 describe.concurrent('usage errors exit 2 with plain words', () => {
@@ -84,7 +87,7 @@ describe.concurrent('usage errors exit 2 with plain words', () => {
     expect(res.stdout).toBe('')
     expect(res.stderr).toMatch(message)
     expect(res.stderr).toMatch(/Run 'sitehub[a-z -]*--help' for usage\./)
-  })
+  }, SLOW)
 })
 
 describe('operational errors exit 1', () => {
@@ -93,12 +96,12 @@ describe('operational errors exit 1', () => {
     const res = await runCli(['device', 'list', '--data-dir', dir])
     expect(res.code).toBe(1)
     expect(res.stderr).toMatch(/^sitehub: there is no Sitehub data directory at .*missing; start a hub there first/)
-  })
+  }, SLOW)
 
   it('status says when no hub is running', async () => {
     const dir = await tempDir()
     const res = await runCli(['status', '--data-dir', dir])
     expect(res.code).toBe(1)
     expect(res.stderr).toMatch(/^sitehub: no hub is running with data dir /)
-  })
+  }, SLOW)
 })

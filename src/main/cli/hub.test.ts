@@ -8,6 +8,8 @@ import { describe, expect, it, onTestFinished } from 'vitest'
 import { runCli, serve, tempDir } from './test-helpers.js'
 
 const hubReady = await import('../hub/server.js').then(() => true, () => false)
+// Each test runs several CLI processes, each opening the store: slow on a loaded machine.
+const SLOW = 240_000
 const LOOPBACK = ['--bind', '127.0.0.1', '--mqtts-port', '0', '--https-port', '0']
 
 describe.skipIf(!hubReady)('device and policy commands on a stopped hub (data dir opened directly)', () => {
@@ -50,7 +52,7 @@ describe.skipIf(!hubReady)('device and policy commands on a stopped hub (data di
     expect(missing.stderr).toMatch(/^sitehub: .*pump-7/)
     const dup = await runCli(['device', 'add', 'cam-2', ...dd])
     expect(dup.code).toBe(1)
-  })
+  }, SLOW)
 
   it('prints policy connection strings and lists policies; uses the host name of the last serve', async () => {
     const dir = await tempDir()
@@ -69,7 +71,7 @@ describe.skipIf(!hubReady)('device and policy commands on a stopped hub (data di
     const unknown = await runCli(['connection-string', '--policy', 'nope', ...dd])
     expect(unknown.code).toBe(1)
     expect(unknown.stderr).toMatch(/no shared access policy named 'nope'/)
-  })
+  }, SLOW)
 
   it('creates a CA-signed device certificate with --x509-cert-out', async () => {
     const dir = await tempDir()
@@ -81,7 +83,7 @@ describe.skipIf(!hubReady)('device and policy commands on a stopped hub (data di
     const thumb = certificateThumbprints(await readFile(join(out, 'cam-9.pem'), 'utf8')).sha1
     const shown = JSON.parse((await runCli(['device', 'show', 'cam-9', '--json', '--data-dir', dir])).stdout) as { authentication: { x509Thumbprint: { primaryThumbprint: string } } }
     expect(shown.authentication.x509Thumbprint.primaryThumbprint).toBe(thumb)
-  })
+  }, SLOW)
 })
 
 describe.skipIf(!hubReady)('sitehub serve', () => {
@@ -107,14 +109,14 @@ describe.skipIf(!hubReady)('sitehub serve', () => {
 
     // Stopped: the same commands now open the data dir directly, with the host name it served.
     expect((await runCli(['device', 'connection-string', 'live-1', '--data-dir', dir])).stdout).toBe(added.stdout)
-  })
+  }, SLOW)
 
   it('exits 0 on SIGINT', async () => {
     const dir = await tempDir()
     const hub = await serve(['--data-dir', dir, ...LOOPBACK])
     hub.child.kill('SIGINT')
     expect(await hub.exited).toBe(0)
-  })
+  }, SLOW)
 
   it('says in plain words that a port is in use, and exits non-zero', async () => {
     const blocker = createServer()
@@ -126,7 +128,7 @@ describe.skipIf(!hubReady)('sitehub serve', () => {
     expect(res.code).toBe(1)
     expect(res.stdout).toBe('')
     expect(res.stderr).toContain(`sitehub: port ${port} on 127.0.0.1 is already in use`)
-  })
+  }, SLOW)
 
   it('refuses a second hub on the same data dir', async () => {
     const dir = await tempDir()
@@ -134,7 +136,7 @@ describe.skipIf(!hubReady)('sitehub serve', () => {
     const res = await runCli(['serve', '--data-dir', dir, ...LOOPBACK])
     expect(res.code).toBe(1)
     expect(res.stderr).toMatch(/another Sitehub is already running with data dir|in use|lock/i)
-  })
+  }, SLOW)
 
   it('says so when the data dir cannot be created', async () => {
     const dir = await tempDir()
@@ -144,5 +146,5 @@ describe.skipIf(!hubReady)('sitehub serve', () => {
     const res = await runCli(['serve', '--data-dir', join(blockedParent, 'hub'), ...LOOPBACK])
     expect(res.code).toBe(1)
     expect(res.stderr).toMatch(/^sitehub: cannot create the data directory .*plain-file\/hub/)
-  })
+  }, SLOW)
 })
