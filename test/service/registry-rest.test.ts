@@ -63,6 +63,25 @@ describe('registry over REST with azure-iothub', () => {
     await expect(registry.getModule('gw', 'reader')).rejects.toBeTruthy()
   })
 
+  it('applies bulk create, update and delete with per-item errors (modes compared case-insensitively)', async () => {
+    const r1 = await registry.addDevices([{ deviceId: 'b1' }, { deviceId: 'b2' }] as never)
+    expect(r1.responseBody).toMatchObject({ isSuccessful: true, errors: [] })
+    const dup = await registry.addDevices([{ deviceId: 'b1' }, { deviceId: 'b3' }] as never).then(() => null, (e: { responseBody?: unknown; message?: string }) => e)
+    expect(dup).not.toBeNull()
+    expect(String(dup?.message) + JSON.stringify(dup?.responseBody ?? '')).toMatch(/DeviceAlreadyExists|ArgumentError|Bad Request/)
+    expect((await registry.get('b3')).responseBody.deviceId).toBe('b3')
+    await registry.updateDevices([{ deviceId: 'b1', status: 'disabled' }] as never, true)
+    expect((await registry.get('b1')).responseBody.status).toBe('disabled')
+    await registry.removeDevices([{ deviceId: 'b1' }, { deviceId: 'b2' }, { deviceId: 'b3' }] as never, true)
+    await expect(registry.get('b2')).rejects.toMatchObject({ name: 'DeviceNotFoundError' })
+    const tooMany = await raw('POST', '/devices', { body: JSON.stringify(Array.from({ length: 101 }, (_, i) => ({ id: `x${i}`, importMode: 'create' }))) })
+    expect(tooMany.status).toBe(400)
+    const mixed = await raw('POST', '/devices', { body: JSON.stringify([{ id: 'c1', importMode: 'CREATE' }, { id: 'c1', importMode: 'bogus' }, { id: 'no/slash', importMode: 'create' }]) })
+    expect(mixed.status).toBe(400)
+    expect(JSON.parse(mixed.body)).toMatchObject({ isSuccessful: false, errors: [{ deviceId: 'c1', errorCode: 'ArgumentInvalid' }, { deviceId: 'no/slash', errorCode: 'ArgumentInvalid' }] })
+    expect((await registry.get('c1')).responseBody.deviceId).toBe('c1')
+  })
+
   it('reads and patches twins with etags', async () => {
     await registry.create({ deviceId: 'tw' } as never)
     const twin = (await registry.getTwin('tw')).responseBody

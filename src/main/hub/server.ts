@@ -58,7 +58,7 @@ const urlHost = (h: string): string => (h.includes(':') ? `[${h}]` : h)
 export async function startServer (opts: StartServerOptions): Promise<RunningHub> {
   const { config } = opts
   const logger = opts.logger ?? silentLogger
-  const tls = await ensureTls(config.dataDir, { hostName: config.hostName, bind: config.bind })
+  // The store lock comes first: a second hub on the same data dir must fail before it touches the TLS files.
   const hub = await createHub({ config, logger, ...(opts.fsync === undefined ? {} : { fsync: opts.fsync }) })
   const cleanups: Array<() => Promise<void>> = [() => hub.close()]
   const close = async (): Promise<void> => {
@@ -67,6 +67,9 @@ export async function startServer (opts: StartServerOptions): Promise<RunningHub
     }
   }
   try {
+    const tls = await ensureTls(config.dataDir, {
+      hostName: config.hostName, bind: config.bind, onChange: (message) => logger.info('tls', { message })
+    })
     const transport = await createMqttTransport(hub, { logger })
     cleanups.push(() => transport.close())
     const mqtt = await listenMqtt(transport, {
