@@ -8,8 +8,9 @@ interface CallFrame { functionName: string; url: string; lineNumber: number }
 interface ProfileNode { id: number; callFrame: CallFrame; children?: number[] }
 interface Profile { nodes: ProfileNode[]; samples: number[]; timeDeltas: number[]; startTime: number; endTime: number }
 
-const file = process.argv[3]
-const top = Number(process.argv[4] ?? 25)
+const rest = process.argv.slice(process.argv.findIndex((a, k) => k > 0 && /\.[mc]?ts$/.test(a)) + 1)
+const file = rest[0]
+const top = Number(rest[1] ?? 25)
 if (!file) {
   console.error('usage: node bin/run-ts.mjs bench/profile-summary.ts <file.cpuprofile> [top]')
   process.exit(2)

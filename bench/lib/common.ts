@@ -18,7 +18,17 @@ export interface BenchArgs {
   values: Map<string, string>
 }
 
-export function parseArgs (argv: string[] = process.argv.slice(3)): BenchArgs {
+/**
+ * The script's own arguments: whatever follows the .ts entry in process.argv. Works whether
+ * bin/run-ts.mjs leaves argv as [node, run-ts.mjs, entry, ...args] or rewrites it to
+ * [node, entry, ...args].
+ */
+function scriptArgs (): string[] {
+  const i = process.argv.findIndex((a, k) => k > 0 && /\.[mc]?ts$/.test(a))
+  return process.argv.slice(i >= 0 ? i + 1 : 2)
+}
+
+export function parseArgs (argv: string[] = scriptArgs()): BenchArgs {
   const values = new Map<string, string>()
   let quick = false
   let keep = false
@@ -105,8 +115,8 @@ export async function pool<T, R> (items: readonly T[], limit: number, fn: (item:
 
 /** True when this module is the script started by bin/run-ts.mjs (so each bench runs alone). */
 export function isMain (metaUrl: string): boolean {
-  const entry = process.argv[2]
-  return entry !== undefined && resolve(entry) === fileURLToPath(metaUrl)
+  const self = fileURLToPath(metaUrl)
+  return process.argv.slice(1, 3).some((a) => resolve(a) === self)
 }
 
 export function machine (): { node: string; cpus: number; cpuModel: string; memGB: number; loadavg1m: number } {
