@@ -19,6 +19,8 @@ export const ErrorCodes = {
   PreconditionFailed: 412001,
   MessageTooLarge: 413001,
   ThrottlingException: 429001,
+  ThrottlingMaxActiveJobCountExceeded: 429004,
+  JobQuotaExceeded: 403003,
   ServerError: 500001,
   ServiceUnavailable: 503001,
   GatewayTimeout: 504101

@@ -1,7 +1,8 @@
 // In-memory HubStore for unit tests. Same contract, no durability.
+import { COLLECTIONS } from './migrations.js'
 import type { CollectionName, Collections, HubStore, StoreOp, StoreStats } from './types.js'
 
-const NAMES: CollectionName[] = ['devices', 'twins', 'policies', 'settings', 'sessions', 'c2d', 'meta']
+const NAMES = COLLECTIONS
 
 export function createMemoryStore (): HubStore {
   const maps = new Map<CollectionName, Map<string, unknown>>(NAMES.map((n) => [n, new Map()]))

@@ -8,7 +8,7 @@ describe('store migrations', () => {
       schemaVersion: 1,
       journalSeq: 0,
       journalGen: 0,
-      collections: { devices: { d1: { deviceId: 'd1' } }, twins: {}, policies: {}, settings: {}, sessions: {}, c2d: {}, meta: {} }
+      collections: { devices: { d1: { deviceId: 'd1' } }, twins: {}, policies: {}, settings: {}, sessions: {}, c2d: {}, meta: {}, jobs: {} }
     })
     expect(v0).toEqual({ devices: { d1: { deviceId: 'd1' } }, twins: {}, junk: 5 }) // pure
   })

@@ -13,6 +13,8 @@ export interface Collections {
   c2d: { messages: C2dMessage[] }
   /** Free-form counters and cursors (change feed sequence, ...). */
   meta: JsonObject
+  /** Registry import/export jobs (C.2) and, later, jobs v2. Keyed by job id. */
+  jobs: JsonObject
 }
 
 export type CollectionName = keyof Collections
