@@ -110,6 +110,21 @@ describe('SIGKILL mid-stream loses nothing the hub acknowledged', () => {
     if (process.env['DEBUG_CRASH'] !== undefined) console.log('crash summary', logs.map((l) => [l.ackedPatches.size, l.sentPatches, l.ackedTelemetry.size, l.sentTelemetry]), problems)
     const summary = logs.map((l) => `${l.id}: ${l.ackedPatches.size}/${l.sentPatches} patches, ${l.ackedTelemetry.size}/${l.sentTelemetry} telemetry acked`).join('\n')
 
+    // The cursor reader (used by the upstream sync) sees the same acknowledged messages, each once.
+    const fromLog = new Map<string, number>()
+    for (let seq = h.hub.telemetry.stats().oldestSeq ?? 0; ;) {
+      const page = await h.hub.telemetry.read(seq, 500)
+      if (page.length === 0) break
+      for (const m of page) {
+        const mid = m.systemProperties['messageId']
+        if (mid !== undefined) fromLog.set(mid, (fromLog.get(mid) ?? 0) + 1)
+      }
+      seq = page[page.length - 1]!.seq + 1
+    }
+    const ackedAll = logs.flatMap((l) => [...l.ackedTelemetry])
+    expect(ackedAll.filter((mid) => !fromLog.has(mid)), 'acknowledged telemetry missing from telemetry.read()').toEqual([])
+    expect([...fromLog].filter(([, n]) => n > 1), 'telemetry stored twice').toEqual([])
+
     for (const log of logs) {
       const identity = { deviceId: log.id }
       // Telemetry: every PUBACKed message is in the log.
@@ -146,5 +161,13 @@ describe('SIGKILL mid-stream loses nothing the hub acknowledged', () => {
       expect((await h.hub.telemetry.history({ deviceId: log.id }, 10)).some((s) => s.systemProperties['messageId'] === mid)).toBe(true)
       await d.end()
     }
+
+    // The CLI hub starts again on the data dir a SIGKILLed process left behind (lock, admin socket).
+    await h.close()
+    await proc.restart()
+    const status = await proc.cli(['status'])
+    expect(status.code, `${status.stdout}\n${status.stderr}\nhub stderr:\n${proc.stderr()}`).toBe(0)
+    const shown = await proc.cli(['device', 'show', logs[0]!.id, '--json'])
+    expect(shown.code, shown.stderr).toBe(0)
   }, 120_000)
 })
