@@ -37,10 +37,10 @@ export interface IndexedCollection<T extends object> extends Iterable<T> {
    * index on first use. Undefined when the path is not (and may not be) indexed.
    */
   count(path: readonly string[], keys: readonly string[]): number | undefined
-  /** Ids of the documents holding one of `keys` at an indexed `path` (empty when not indexed). */
-  ids(path: readonly string[], keys: readonly string[]): Iterable<string>
-  /** Documents for ids, in collection order, skipping unknown ids. */
-  rows(ids: Iterable<string>): T[]
+  /** The stored rows holding one of `keys` at an indexed `path` (empty when not indexed). */
+  refs(path: readonly string[], keys: readonly string[]): Iterable<RowRef<T>>
+  /** Documents of refs, in collection order. */
+  rows(refs: Iterable<RowRef<T>>): T[]
   /** Indexed paths, for diagnostics and tests. */
   indexedPaths(): string[][]
 }
@@ -55,11 +55,13 @@ export function defaultAutoIndex (path: readonly string[]): boolean {
   return path[0] === 'properties' && (path[1] === 'desired' || path[1] === 'reported') && path.length >= 3
 }
 
+/** A stored row: its document and insertion rank. Buckets hold these, so a lookup needs no id -> row map access. */
+export interface RowRef<T> { readonly doc: T; readonly ord: number }
 interface Entry<T> { doc: T; ord: number }
-interface HashIndex {
+interface HashIndex<T> {
   path: string[]
   get: Getter
-  buckets: Map<string, Set<string>>
+  buckets: Map<string, Set<Entry<T>>>
   /** id -> the key it is filed under. */
   keyOf: Map<string, string>
 }
@@ -69,46 +71,41 @@ const keyOfValue = (v: unknown): string | undefined =>
 
 export function createIndexedCollection<T extends object> (options: IndexedCollectionOptions = {}): IndexedCollection<T> {
   const entries = new Map<string, Entry<T>>()
-  const indexes = new Map<string, HashIndex>()
+  const indexes = new Map<string, HashIndex<T>>()
   const autoIndex = options.autoIndex ?? defaultAutoIndex
   const maxIndexes = options.maxIndexes ?? 64
   let nextOrd = 0
 
-  const file = (ix: HashIndex, id: string, doc: T): void => {
-    const key = keyOfValue(ix.get(doc))
+  const file = (ix: HashIndex<T>, id: string, e: Entry<T>): void => {
+    const key = keyOfValue(ix.get(e.doc))
     const old = ix.keyOf.get(id)
     if (key === old) return
-    if (old !== undefined) {
-      const b = ix.buckets.get(old)
-      b?.delete(id)
-      if (b?.size === 0) ix.buckets.delete(old)
-      ix.keyOf.delete(id)
-    }
+    if (old !== undefined) unfile(ix, id, e)
     if (key !== undefined) {
       let b = ix.buckets.get(key)
       if (b === undefined) { b = new Set(); ix.buckets.set(key, b) }
-      b.add(id)
+      b.add(e)
       ix.keyOf.set(id, key)
     }
   }
 
-  const unfile = (ix: HashIndex, id: string): void => {
+  const unfile = (ix: HashIndex<T>, id: string, e: Entry<T>): void => {
     const old = ix.keyOf.get(id)
     if (old === undefined) return
     const b = ix.buckets.get(old)
-    b?.delete(id)
+    b?.delete(e)
     if (b?.size === 0) ix.buckets.delete(old)
     ix.keyOf.delete(id)
   }
 
-  const build = (path: readonly string[]): HashIndex => {
-    const ix: HashIndex = { path: [...path], get: compileGetter(path), buckets: new Map(), keyOf: new Map() }
-    for (const [id, e] of entries) file(ix, id, e.doc)
+  const build = (path: readonly string[]): HashIndex<T> => {
+    const ix: HashIndex<T> = { path: [...path], get: compileGetter(path), buckets: new Map(), keyOf: new Map() }
+    for (const [id, e] of entries) file(ix, id, e)
     indexes.set(pathKey(path), ix)
     return ix
   }
 
-  const indexFor = (path: readonly string[]): HashIndex | undefined => {
+  const indexFor = (path: readonly string[]): HashIndex<T> | undefined => {
     const existing = indexes.get(pathKey(path))
     if (existing !== undefined) return existing
     if (indexes.size >= maxIndexes || !autoIndex(path)) return undefined
@@ -120,14 +117,15 @@ export function createIndexedCollection<T extends object> (options: IndexedColle
   return {
     get size () { return entries.size },
     upsert (id, doc) {
-      const e = entries.get(id)
-      if (e === undefined) entries.set(id, { doc, ord: nextOrd++ })
-      else e.doc = doc
-      for (const ix of indexes.values()) file(ix, id, doc)
+      let e = entries.get(id)
+      if (e === undefined) { e = { doc, ord: nextOrd++ }; entries.set(id, e) } else e.doc = doc
+      for (const ix of indexes.values()) file(ix, id, e)
     },
     remove (id) {
-      if (!entries.delete(id)) return false
-      for (const ix of indexes.values()) unfile(ix, id)
+      const e = entries.get(id)
+      if (e === undefined) return false
+      entries.delete(id)
+      for (const ix of indexes.values()) unfile(ix, id, e)
       return true
     },
     get: (id) => entries.get(id)?.doc,
@@ -145,23 +143,33 @@ export function createIndexedCollection<T extends object> (options: IndexedColle
       for (const k of new Set(keys)) n += ix.buckets.get(k)?.size ?? 0
       return n
     },
-    * ids (path, keys) {
+    refs (path, keys) {
       const ix = indexes.get(pathKey(path))
-      if (ix === undefined) return
+      if (ix === undefined) return []
+      // One key (the common `path = literal`): hand out the bucket itself, no copying.
+      if (keys.length === 1) return ix.buckets.get(keys[0] as string) ?? []
+      const out: Array<Entry<T>> = []
       for (const k of new Set(keys)) {
         const b = ix.buckets.get(k)
-        if (b !== undefined) yield * b
+        if (b !== undefined) for (const e of b) out.push(e)
       }
+      return out
     },
-    rows (ids) {
-      const found: Array<Entry<T>> = []
-      for (const id of ids) {
-        const e = entries.get(id)
-        if (e !== undefined) found.push(e)
+    rows (refs) {
+      const found: Array<RowRef<T>> = []
+      let sorted = true
+      let last = -1
+      for (const e of refs) {
+        if (e.ord < last) sorted = false
+        last = e.ord
+        found.push(e)
       }
-      // Collection order whatever the plan, so paging and results match a full scan.
-      found.sort((a, b) => a.ord - b.ord)
-      return found.map((e) => e.doc)
+      // Collection order whatever the plan, so paging and results match a full scan. Buckets
+      // are usually already in order (filled by a scan, appended by new inserts).
+      if (!sorted) found.sort((a, b) => a.ord - b.ord)
+      const docs: T[] = new Array(found.length)
+      for (let i = 0; i < found.length; i++) docs[i] = (found[i] as RowRef<T>).doc
+      return docs
     },
     indexedPaths: () => [...indexes.values()].map((ix) => [...ix.path])
   }

@@ -7,7 +7,7 @@ import type { IndexedCollection } from './collection.js'
 import { compilePredicate, type Predicate } from './compile.js'
 import { decodeContinuation, DEFAULT_PAGE_SIZE, encodeContinuation, MAX_PAGE_SIZE, resolvePageSize } from './page.js'
 import { parseCondition, parseQuery } from './parse.js'
-import { planIds, planIndex } from './plan.js'
+import { planIndex, planRefs } from './plan.js'
 import type { JsonValue, TwinDocument } from '../types.js'
 
 /** Rows as a plain iterable (scanned on every query) or an IndexedCollection (index plans). */
@@ -125,7 +125,7 @@ export function createQueryEngine (deps: QueryEngineDeps): QueryEngine {
     const plan = planIndex(from, where, src)
     // A plan covering more than half the rows is no better than a scan (it also sorts).
     if (plan !== undefined && plan.estimate <= src.size / 2) {
-      for (const r of src.rows(planIds(plan, src))) if (predicate(r)) yield r
+      for (const r of src.rows(planRefs(plan, src))) if (predicate(r)) yield r
       return
     }
     for (const r of src) if (predicate(r)) yield r

@@ -1,6 +1,6 @@
 // Public API of the query language engine (protocol D, C.4). See docs/query.md.
 export type { Collection, Condition, Expr, Query, SelectItem } from './ast.js'
-export { createIndexedCollection, defaultAutoIndex, type IndexedCollection, type IndexedCollectionOptions } from './collection.js'
+export { createIndexedCollection, defaultAutoIndex, type IndexedCollection, type IndexedCollectionOptions, type RowRef } from './collection.js'
 export {
   compileCondition, createQueryEngine,
   type DeviceJobRecord, type QueryEngine, type QueryEngineDeps, type QueryItemType, type QueryOptions, type QueryPage, type RowSource

@@ -8,7 +8,7 @@
 //   a OR b OR ...                        -> union, only if every operand is plannable
 // Anything else (ranges, NIN, functions, case-insensitive configuration status) scans.
 import type { Collection, Expr, Literal } from './ast.js'
-import type { IndexedCollection } from './collection.js'
+import type { IndexedCollection, RowRef } from './collection.js'
 import { primitiveKey } from './evaluate.js'
 import { canonicalPath, isCaseInsensitiveValue } from './paths.js'
 
@@ -60,10 +60,10 @@ export function planIndex (from: Collection, e: Expr | undefined, index: Indexed
   }
 }
 
-/** Candidate ids of a plan (a superset of the matching rows). */
-export function planIds (plan: IndexPlan, index: IndexedCollection<object>): Iterable<string> {
-  if (plan.kind === 'lookup') return index.ids(plan.path, plan.keys)
-  const ids = new Set<string>()
-  for (const p of plan.plans) for (const id of planIds(p, index)) ids.add(id)
-  return ids
+/** Candidate rows of a plan (a superset of the matching rows). */
+export function planRefs<T extends object> (plan: IndexPlan, index: IndexedCollection<T>): Iterable<RowRef<T>> {
+  if (plan.kind === 'lookup') return index.refs(plan.path, plan.keys)
+  const refs = new Set<RowRef<T>>()
+  for (const p of plan.plans) for (const r of planRefs(p, index)) refs.add(r)
+  return refs
 }
