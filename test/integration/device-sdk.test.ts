@@ -224,6 +224,21 @@ describe('azure-iot-device over MQTT/TLS (in-process hub)', () => {
     expect(h.hub.c2d.pending({ deviceId: id })).toEqual([])
   })
 
+  it('a C2D message queued while the device is offline is delivered when it connects', async () => {
+    const { id, cs } = await newDevice()
+    const sent = await h.hub.c2d.send({ deviceId: id }, { body: 'while you were away', properties: { k: 'v' } })
+    expect(h.hub.c2d.pending({ deviceId: id }).map((m) => m.messageId)).toEqual([sent.messageId])
+    const completed = nextEvent<{ deviceId: string; messageId: string }>((l) => h.hub.events.on('c2d.completed', l), (e) => e.deviceId === id)
+    const client = await open(cs)
+    const received: Array<import('azure-iot-device').Message> = []
+    client.on('message', (msg: import('azure-iot-device').Message) => { received.push(msg); void client.complete(msg) })
+    const msg = await waitFor(() => received[0], 15_000, 'queued C2D message')
+    expect(msg.data.toString()).toBe('while you were away')
+    expect(msg.properties.getValue('k')).toBe('v')
+    await completed
+    expect(h.hub.c2d.pending({ deviceId: id })).toEqual([])
+  })
+
   it('a wrong key fails with UnauthorizedError and is not retried', async () => {
     const { id, cs } = await newDevice()
     const bad = cs.replace(/SharedAccessKey=[^;]+/, `SharedAccessKey=${randomBytes(32).toString('base64')}`)
@@ -406,6 +421,27 @@ describe('hub restart: the same SDK client reconnects by itself and keeps its su
     const r = await h.hub.methods.invoke({ deviceId: id }, { methodName: 'after', payload: { x: 1 }, responseTimeoutInSeconds: 20 })
     expect(r).toEqual({ status: 200, payload: { n: 1 } })
     expect(calls).toEqual([{ x: 1 }])
+  }, 180_000)
+
+  it('a client that only listens for desired properties gets them after a restart (persisted session record)', async () => {
+    const h = await startHubInProcess({ defer: stack.defer })
+    const ca = await h.ca()
+    const id = uid('restart-desired')
+    const cs = await h.addDevice(id)
+    const client = await openClient(cs, { ca, defer: stack.defer })
+    const twin = await client.getTwin()
+    const seen = collectDesired(twin)
+    expect(await h.hub.connections.waitFor({ deviceId: id }, 'desired', 15_000)).toBe(true)
+    const d0 = await h.hub.twins.patch({ deviceId: id }, { properties: { desired: { phase: 'before' } } })
+    await waitFor(() => seen.find((p) => p.$version === d0.properties.desired.$version), 15_000, 'desired before restart')
+
+    await h.restart()
+
+    expect(await h.hub.connections.waitFor({ deviceId: id }, 'desired', 90_000)).toBe(true)
+    const d1 = await h.hub.twins.patch({ deviceId: id }, { properties: { desired: { phase: 'after' } } })
+    const patch = await waitFor(() => seen.find((p) => p.$version === d1.properties.desired.$version), 30_000, 'desired after restart')
+    expect(patch['phase']).toBe('after')
+    expect((twin.properties.desired as Record<string, unknown>)['phase']).toBe('after')
   }, 180_000)
 })
 
