@@ -114,9 +114,11 @@ export async function runTelemetry (args: BenchArgs): Promise<Record<string, unk
     })
     const hubUrl = hub.ready.mqtt
     if (!hubUrl) throw new Error('hub has no plain MQTT listener (--mqtt-port)')
+    if (args.cpuProf) await hub.startProfile()
     a0 = await hub.cpuMicros()
     t0 = performance.now()
     const hubClients = await connectDevices({ url: hubUrl, hostName: hub.ready.hostName, deviceIds: ids })
+    if (args.cpuProf) await hub.stopProfile(join(args.cpuProf, 'telemetry-hub-connect.cpuprofile'))
     hubConnect = { ms: round(performance.now() - t0, 0), cpuUsPerConnect: round(((await hub.cpuMicros()) - a0) / devices, 0) }
     stops.push(() => closeAll(hubClients))
 
