@@ -1,7 +1,7 @@
 // Debian's mosquitto clients (mosquitto_pub / mosquitto_sub 2.0, MQTT 3.1.1) against the hub:
 // TLS on 8883 with a hand-made SAS token, the plain listener on 1883, and topic isolation.
 import { afterAll, beforeAll, describe, expect, it, onTestFinished } from 'vitest'
-import { CleanupStack, startHubInProcess, uid, waitFor, type Defer, type InProcessHub } from '../helpers/hub.js'
+import { CleanupStack, startHubInProcess, startHubProcess, uid, waitFor, type Defer, type InProcessHub } from '../helpers/hub.js'
 import { deviceSasToken, openClient, parseConnectionString, type Twin } from '../helpers/sdk.js'
 import { runProc, startProc, type ProcResult } from '../helpers/proc.js'
 
@@ -139,7 +139,7 @@ describe('mosquitto clients against the hub', () => {
     const doc = await h.hub.twins.patch({ deviceId: d.id }, { properties: { desired: { mine: 1 } } })
     const v = doc.properties.desired.$version
     await waitFor(() => sub.stdout().includes(`$iothub/twin/PATCH/properties/desired/?$version=${v} `), 5_000,
-      `own desired patch on mosquitto_sub's stdout (hub session record right after SUBACK: ${JSON.stringify(subs)}, waitFor('desired') = ${subscribed})`)
+      `own desired patch on mosquitto_sub's stdout (hub session record after the subscriber connected: ${JSON.stringify(subs)}, waitFor('desired') = ${subscribed})`)
     expect(sub.stdout()).toContain(`{"mine":1,"$version":${v}}`)
     // A method request reaches it too (mosquitto_sub cannot answer: the call times out on the service side).
     const call = h.hub.methods.invoke({ deviceId: d.id }, { methodName: 'hello', payload: { x: 1 }, responseTimeoutInSeconds: 5 }).catch((e: Error) => e)
@@ -163,5 +163,26 @@ describe('mosquitto clients against the hub', () => {
     const ok = await runProc(PUB, [...connArgs(d.id, d.token, { plain: true }), '-q', '1', '-t', `${topic}%24.mid=${mid}`, '-m', 'plain ok'])
     expect(ok.code, describeResult(ok)).toBe(0)
     expect((await h.hub.telemetry.history({ deviceId: d.id })).map((s) => s.systemProperties['messageId'])).toEqual([mid])
+  })
+})
+
+describe('mosquitto clients against the CLI hub (serve --mqtt-port)', () => {
+  it('the plain listener opened by --mqtt-port refuses anonymous and bad clients and accepts a SAS token', async () => {
+    const defer: Defer = (fn) => { onTestFinished(async () => { await fn() }) }
+    const proc = await startHubProcess({ defer, mqttPort: true })
+    expect(proc.ready.mqtt).toBe(`mqtt://${proc.bind}:1883`)
+    const id = uid('cli-plain')
+    const p = parseConnectionString(await proc.addDevice(id))
+    const token = deviceSasToken(p.HostName, id, p.SharedAccessKey!)
+    const base = ['-h', proc.bind, '-p', '1883', '-V', 'mqttv311', '-i', id, '-q', '1', '-t', `devices/${id}/messages/events/`, '-m', 'x']
+    const anon = await runProc(PUB, base)
+    expect(anon.code, anon.stderr).toBe(5)
+    const wrong = await runProc(PUB, [...base, '-u', `${p.HostName}/${id}/?${API}`, '-P', token.replace(/sig=[^&]+/, 'sig=AAAA')])
+    expect(wrong.code, wrong.stderr).toBe(5)
+    const ok = await runProc(PUB, [...base, '-u', `${p.HostName}/${id}/?${API}`, '-P', token])
+    expect(ok.code, `${ok.stderr}\nhub stderr:\n${proc.stderr()}`).toBe(0)
+    // TLS listener of the same process: the same token works there too.
+    const tls = await runProc(PUB, [...base.map((a) => (a === '1883' ? '8883' : a)), '--cafile', proc.caFile, '-u', `${p.HostName}/${id}/?${API}`, '-P', token])
+    expect(tls.code, tls.stderr).toBe(0)
   })
 })
