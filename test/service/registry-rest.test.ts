@@ -1,6 +1,10 @@
 // The service REST API driven by the official azure-iothub SDK (protocol C.1-C.3, C.5).
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { request } from 'node:https'
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { pathToFileURL } from 'node:url'
 import iothub from 'azure-iothub'
 import { createSasToken } from '../../src/main/hub/registry/sas.js'
 import { startServiceHub, type ServiceHub } from '../support/service-hub.js'
@@ -80,6 +84,42 @@ describe('registry over REST with azure-iothub', () => {
     expect(mixed.status).toBe(400)
     expect(JSON.parse(mixed.body)).toMatchObject({ isSuccessful: false, errors: [{ deviceId: 'c1', errorCode: 'ArgumentInvalid' }, { deviceId: 'no/slash', errorCode: 'ArgumentInvalid' }] })
     expect((await registry.get('c1')).responseBody.deviceId).toBe('c1')
+  })
+
+  it('exports and imports identities through file:/// folders with the SDK job calls', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'sitehub-io-'))
+    try {
+      await registry.create({ deviceId: 'io-1' } as never)
+      await registry.updateTwin('io-1', { tags: { line: 'L1' }, properties: { desired: { rate: 7 } } }, '*')
+      const started = (await registry.exportDevicesToBlob(pathToFileURL(join(dir, 'out')).href, false)) as unknown as { jobId: string; status: string }
+      expect(started.status).toBe('enqueued')
+      const done = await hub.hub.ioJobs.wait(started.jobId)
+      expect(done).toMatchObject({ status: 'completed', progress: 100, type: 'export' })
+      expect(await registry.getJob(started.jobId)).toMatchObject({ status: 'completed' })
+      const lines = readFileSync(join(dir, 'out', 'devices.txt'), 'utf8').trim().split('\n').map((l) => JSON.parse(l))
+      const io1 = lines.find((l) => l.id === 'io-1')
+      expect(io1).toMatchObject({ status: 'enabled', tags: { line: 'L1' }, properties: { desired: { rate: 7 } } })
+      expect(io1.authentication.symmetricKey.primaryKey).toHaveLength(44)
+
+      mkdirSync(join(dir, 'in'))
+      writeFileSync(join(dir, 'in', 'devices.txt'), [
+        JSON.stringify({ id: 'imp-1', importMode: 'create', tags: { zone: 'Z9' } }),
+        JSON.stringify({ id: 'io-1', importMode: 'Update', status: 'disabled' }),
+        'not json',
+        JSON.stringify({ id: 'bad/id', importMode: 'create' })
+      ].join('\n') + '\n')
+      const imp = (await registry.importDevicesFromBlob(pathToFileURL(join(dir, 'in')).href, pathToFileURL(join(dir, 'in')).href)) as unknown as { jobId: string }
+      const result = await hub.hub.ioJobs.wait(imp.jobId)
+      expect(result).toMatchObject({ status: 'completed', processed: 2, failed: 2 })
+      expect((await registry.getTwin('imp-1')).responseBody.tags).toEqual({ zone: 'Z9' })
+      expect((await registry.get('io-1')).responseBody.status).toBe('disabled')
+      expect(readFileSync(join(dir, 'in', 'importErrors.log'), 'utf8')).toMatch(/line":3.*line":4/s)
+      const jobs = (await registry.listJobs()).responseBody as unknown as Array<{ jobId: string }>
+      expect(jobs.map((j) => j.jobId)).toEqual(expect.arrayContaining([started.jobId, imp.jobId]))
+      await expect(registry.exportDevicesToBlob('https://example.blob.core.windows.net/c?sas', false)).rejects.toMatchObject({ name: 'ArgumentError' })
+    } finally {
+      rmSync(dir, { recursive: true, force: true })
+    }
   })
 
   it('reads and patches twins with etags', async () => {

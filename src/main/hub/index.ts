@@ -8,6 +8,7 @@ import { silentLogger } from './logger.js'
 import { createMethodService } from './methods/methods.js'
 import { createRegistry } from './registry/registry.js'
 import { identityKey } from './registry/ids.js'
+import { createIoJobService } from './registry/io-jobs.js'
 import type { Hub, HubConfig } from './services.js'
 import { openStore } from './store/index.js'
 import type { HubStore } from './store/types.js'
@@ -73,6 +74,9 @@ export async function createHub (opts: CreateHubOptions): Promise<Hub> {
     dir: join(config.dataDir, 'telemetry'), fsync, clock, logger, events, ...opts.telemetry
   })
 
+  const ioJobs = createIoJobService({ store, registry, twins, clock, logger })
+  await ioJobs.resume()
+
   const flushTimer = setInterval(() => {
     registry.flushActivity().catch((err: Error) => logger.warn('activity flush failed', { error: err.message }))
   }, ACTIVITY_FLUSH_MS)
@@ -80,7 +84,7 @@ export async function createHub (opts: CreateHubOptions): Promise<Hub> {
 
   let closed = false
   return {
-    config, store, events, registry, twins, methods, telemetry, c2d, connections, logger, clock,
+    config, store, events, registry, twins, methods, telemetry, c2d, connections, ioJobs, logger, clock,
     async close () {
       if (closed) return
       closed = true

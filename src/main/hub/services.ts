@@ -1,6 +1,7 @@
 // The typed service API of the hub core. Transports, the REST API, the UI and the CLI use
 // only these interfaces. Every method that changes state resolves after the change is durable.
 import type { HubEventBus } from './events.js'
+import type { IoJobService } from './registry/io-jobs.js'
 import type { HubStore } from './store/types.js'
 import type {
   C2dMessage, ConnectionInfo, DeviceConnection, DeviceDocument, DeviceRecord, Identity,
@@ -178,6 +179,8 @@ export interface Hub {
   readonly telemetry: TelemetryService
   readonly c2d: C2dService
   readonly connections: ConnectionManager
+  /** Registry import/export jobs (C.2). */
+  readonly ioJobs: IoJobService
   readonly logger: Logger
   readonly clock: Clock
   close(): Promise<void>

@@ -1,31 +1,10 @@
 // Identity registry routes (C.2): devices, modules, statistics.
 import { argumentInvalid } from '../../errors.js'
-import type { DeviceCreateInput, Hub } from '../../services.js'
+import { deviceInput } from '../../registry/import-item.js'
+import type { Hub } from '../../services.js'
 import type { Identity } from '../../types.js'
 import { ifMatch, readJson, sendJson, sendNoContent } from './http.js'
 import type { Route, RouteContext } from './router.js'
-
-const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v)
-
-/** Picks the fields a client may set from a Device body (C.2); the rest (etag, connectionState...) is read-only. */
-export function deviceInput (body: unknown, identity: Identity): DeviceCreateInput {
-  if (!isObject(body)) throw argumentInvalid('The request body must be a JSON object describing the device.')
-  if (body['deviceId'] !== undefined && body['deviceId'] !== identity.deviceId) {
-    throw argumentInvalid(`The deviceId in the body ('${String(body['deviceId'])}') does not match the URL ('${identity.deviceId}').`)
-  }
-  if (identity.moduleId !== undefined && body['moduleId'] !== undefined && body['moduleId'] !== identity.moduleId) {
-    throw argumentInvalid(`The moduleId in the body ('${String(body['moduleId'])}') does not match the URL ('${identity.moduleId}').`)
-  }
-  const input: DeviceCreateInput = { ...identity }
-  if (body['status'] !== undefined) input.status = body['status'] as 'enabled'
-  if (body['statusReason'] !== undefined) input.statusReason = body['statusReason'] as string | null
-  if (isObject(body['authentication'])) input.authentication = body['authentication'] as NonNullable<DeviceCreateInput['authentication']>
-  if (isObject(body['capabilities'])) input.capabilities = { iotEdge: body['capabilities']['iotEdge'] === true }
-  if (typeof body['deviceScope'] === 'string') input.deviceScope = body['deviceScope']
-  if (Array.isArray(body['parentScopes'])) input.parentScopes = body['parentScopes'].filter((s): s is string => typeof s === 'string')
-  if (typeof body['managedBy'] === 'string') input.managedBy = body['managedBy']
-  return input
-}
 
 function identityOf (params: Record<string, string>): Identity {
   const deviceId = params['deviceId'] as string
