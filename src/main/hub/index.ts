@@ -9,6 +9,7 @@ import { createMethodService } from './methods/methods.js'
 import { createRegistry } from './registry/registry.js'
 import { identityKey } from './registry/ids.js'
 import { createIoJobService } from './registry/io-jobs.js'
+import { createQueryService } from './query/twin-query.js'
 import type { Hub, HubConfig } from './services.js'
 import { openStore } from './store/index.js'
 import type { HubStore } from './store/types.js'
@@ -74,6 +75,7 @@ export async function createHub (opts: CreateHubOptions): Promise<Hub> {
     dir: join(config.dataDir, 'telemetry'), fsync, clock, logger, events, ...opts.telemetry
   })
 
+  const query = createQueryService({ twins, events, exists: (key) => store.has('devices', key) })
   const ioJobs = createIoJobService({ store, registry, twins, clock, logger })
   await ioJobs.resume()
 
@@ -84,7 +86,7 @@ export async function createHub (opts: CreateHubOptions): Promise<Hub> {
 
   let closed = false
   return {
-    config, store, events, registry, twins, methods, telemetry, c2d, connections, ioJobs, logger, clock,
+    config, store, events, registry, twins, methods, telemetry, c2d, connections, ioJobs, query, logger, clock,
     async close () {
       if (closed) return
       closed = true

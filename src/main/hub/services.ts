@@ -2,6 +2,7 @@
 // only these interfaces. Every method that changes state resolves after the change is durable.
 import type { HubEventBus } from './events.js'
 import type { IoJobService } from './registry/io-jobs.js'
+import type { QueryService } from './query/twin-query.js'
 import type { HubStore } from './store/types.js'
 import type {
   C2dMessage, ConnectionInfo, DeviceConnection, DeviceDocument, DeviceRecord, Identity,
@@ -181,6 +182,8 @@ export interface Hub {
   readonly connections: ConnectionManager
   /** Registry import/export jobs (C.2). */
   readonly ioJobs: IoJobService
+  /** The IoT Hub query language over the hub's twins (D). */
+  readonly query: QueryService
   readonly logger: Logger
   readonly clock: Clock
   close(): Promise<void>

@@ -5,11 +5,12 @@ import { HttpError, sendError } from './http.js'
 import { createRouter, type Route } from './router.js'
 import { bulkRoutes } from './routes-bulk.js'
 import { ioJobRoutes } from './routes-jobs.js'
+import { queryRoutes } from './routes-query.js'
 import { registryRoutes } from './routes-registry.js'
 import { twinRoutes } from './routes-twins.js'
 
 export function createRestHandler (hub: Hub, extra: Route[] = []): (req: IncomingMessage, res: ServerResponse) => void {
-  const router = createRouter([...registryRoutes(hub), ...bulkRoutes(hub), ...twinRoutes(hub), ...ioJobRoutes(hub), ...extra])
+  const router = createRouter([...registryRoutes(hub), ...bulkRoutes(hub), ...queryRoutes(hub), ...twinRoutes(hub), ...ioJobRoutes(hub), ...extra])
   return (req, res) => {
     handle(req, res).catch((err: unknown) => {
       if (!(err instanceof Error) || !('errorName' in err)) hub.logger.error('REST handler failed', { url: req.url, error: String((err as Error)?.stack ?? err) })
