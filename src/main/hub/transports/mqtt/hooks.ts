@@ -107,6 +107,7 @@ export function createHooks (deps: HookDeps) {
         return
       }
       touch(s)
+      if (s.conn === null) state.attach(s)
       if (s.conn !== null) hub.connections.subscribe(s.conn, feature, true)
       // [A.9] QoS 2 requests were already lowered to 1 (index.ts capSubscribeQos)
       cb(null, sub)

@@ -8,7 +8,7 @@ import type { Logger, SessionSubscriptions } from '../../types.js'
 import { createDeviceConnection, failPendingC2d } from './connection.js'
 import { createHooks } from './hooks.js'
 import { createHubPersistence } from './persistence.js'
-import { createTransportState, type StreamInfo, type TransportStats } from './session.js'
+import { createTransportState, type DeviceSession, type StreamInfo, type TransportStats } from './session.js'
 import { classifySubscription } from './topics.js'
 
 export type { StreamInfo, TransportStats } from './session.js'
@@ -37,9 +37,8 @@ export async function createMqttTransport (hub: Hub, opts: MqttTransportOptions 
   const hooks = createHooks({ hub, log, state })
   const broker = await Aedes.createBroker({ persistence: createHubPersistence(), ...hooks })
 
-  broker.on('clientReady', (client: Client) => {
-    const s = sessions.get(client)
-    if (s === undefined || client.closed) return
+  state.attach = (s: DeviceSession): void => {
+    if (s.conn !== null || s.client.closed) return
     s.conn = createDeviceConnection(s, { hub, log, stats })
     state.live.set(s.key, s)
     stats.connects++
@@ -47,6 +46,10 @@ export async function createMqttTransport (hub: Hub, opts: MqttTransportOptions 
     hub.registry.touch(s.identity, hub.clock.now())
     hub.connections.attach(s.conn, { cleanSession: s.clean })
     log.debug('device connected', { key: s.key, remote: s.info.remote, transport: s.info.transport, clean: s.clean })
+  }
+  broker.on('clientReady', (client: Client) => {
+    const s = sessions.get(client)
+    if (s !== undefined) state.attach(s)
   })
 
   broker.on('clientError', (client: Client, err: Error) => {

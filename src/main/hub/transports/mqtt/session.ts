@@ -86,8 +86,14 @@ export interface TransportState {
   readonly stats: TransportStats
   /** Set while the transport shuts down: wills of the clients it closes are not forwarded. */
   closing: boolean
+  /**
+   * Attaches a session to the hub once (index.ts). Called on aedes' clientReady and, earlier,
+   * by the first SUBSCRIBE: aedes resumes reading right after CONNACK but emits clientReady only
+   * after draining its outgoing queue, so a fast client (mosquitto_sub) subscribes before it.
+   */
+  attach: (s: DeviceSession) => void
 }
 
 export function createTransportState (): TransportState {
-  return { sessions: new WeakMap(), streams: new WeakMap(), connects: new WeakMap(), live: new Map(), stats: createStats(), closing: false }
+  return { sessions: new WeakMap(), streams: new WeakMap(), connects: new WeakMap(), live: new Map(), stats: createStats(), closing: false, attach: () => {} }
 }
