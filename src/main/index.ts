@@ -12,6 +12,7 @@ import { installMenu } from './shell/menu.js'
 import { hardenSession } from './shell/security.js'
 import { hubStatus, type HubSlot } from './shell/status.js'
 import { createMainWindow } from './shell/window.js'
+import { defaultDataDir } from './cli/paths.js'
 
 const dev = !app.isPackaged
 let win: BrowserWindow | undefined
@@ -21,7 +22,8 @@ let hub: Promise<RunningHub> | undefined
 async function main (): Promise<void> {
   const args = parseDesktopArgs(process.argv.slice(1))
   await app.whenReady()
-  const dataDir = args.dataDir ?? join(app.getPath('userData'), 'hub')
+  // Same default as `sitehub serve`, so the CLI finds the desktop hub's data without --data-dir.
+  const dataDir = args.dataDir ?? defaultDataDir()
   const logsDir = join(dataDir, 'logs')
   await mkdir(logsDir, { recursive: true })
   const logger = createFileLogger(logsDir)
