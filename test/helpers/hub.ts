@@ -9,6 +9,7 @@ import { fileURLToPath } from 'node:url'
 import { onTestFinished } from 'vitest'
 import type { Hub, HubConfig } from '../../src/main/hub/services.js'
 import type { Endpoints, RunningHub } from '../../src/main/hub/server.js'
+import type { Endpoints } from '../../src/main/hub/server.js'
 
 export const REPO_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..')
 export const CLI = join(REPO_ROOT, 'bin', 'sitehub.mjs')
@@ -118,18 +119,8 @@ function resolved (opts: HubOptions): { bind: string; hostName: string; mqttsPor
 // ---------------------------------------------------------------------------------------------
 // Child process hub
 
-export interface ReadyInfo {
-  hostName: string
-  bind: string
-  mqtts: string
-  mqtt: string | null
-  https: string
-  websocket: string
-  dataDir: string
-  caFile: string
-  pid: number
-  role: string
-}
+/** The JSON of the `sitehub ready` line. */
+export type ReadyInfo = Endpoints
 
 export interface CliResult { code: number | null; signal: NodeJS.Signals | null; stdout: string; stderr: string }
 
