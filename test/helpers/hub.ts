@@ -9,7 +9,6 @@ import { fileURLToPath } from 'node:url'
 import { onTestFinished } from 'vitest'
 import type { Hub, HubConfig } from '../../src/main/hub/services.js'
 import type { Endpoints, RunningHub } from '../../src/main/hub/server.js'
-import type { Endpoints } from '../../src/main/hub/server.js'
 
 export const REPO_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..')
 export const CLI = join(REPO_ROOT, 'bin', 'sitehub.mjs')
