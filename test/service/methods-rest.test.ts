@@ -63,7 +63,7 @@ describe('direct methods through the service SDK', () => {
     mod.on('error', () => {})
     await mod.setOptions({ ca: ca.toString() } as never)
     closers.push(() => mod.close())
-    mod.onMethod('ping', (_req, res) => { void res.send(200, 'pong') })
+    mod.onMethod('ping', (_req, res) => { void res?.send(200, 'pong') })
     await mod.open()
     const twin = await mod.getTwin()
     await new Promise<void>((resolve, reject) => twin.properties.reported.update({ scanner: 'ok' }, (err?: Error) => (err ? reject(err) : resolve())))
