@@ -1,4 +1,4 @@
-// `sitehub device add|list|show|remove|enable|disable|connection-string`.
+// `sitehub device add|list|show|remove|enable|disable|connection-string` (import and export: device-io.ts).
 import { chmod, mkdir, writeFile } from 'node:fs/promises'
 import { join, resolve } from 'node:path'
 import { choiceOpt, stringOpt, type CommandSpec } from '../args.js'
@@ -6,6 +6,7 @@ import { dataDirOf, dataDirOption, jsonOption } from '../common.js'
 import { UsageError } from '../errors.js'
 import { deviceDetails, deviceTable } from '../format.js'
 import { withHub } from '../hub-access.js'
+import { deviceIoCommands } from './device-io.js'
 import { normalizeThumbprint } from '../../hub/tls/thumbprint.js'
 import type { DeviceCreateInput } from '../../hub/services.js'
 
@@ -153,4 +154,4 @@ const connectionString: CommandSpec = {
   }
 }
 
-export const deviceCommands: CommandSpec[] = [add, list, show, remove, enable, disable, connectionString]
+export const deviceCommands: CommandSpec[] = [add, list, show, remove, enable, disable, connectionString, ...deviceIoCommands]

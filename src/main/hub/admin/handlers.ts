@@ -1,10 +1,14 @@
 // Admin methods mapped onto the hub's service API. Used by the admin socket server, and by
 // the CLI directly when no hub is running (same behaviour either way).
-import { argumentInvalid } from '../errors.js'
+import { argumentInvalid, isHubError } from '../errors.js'
+import { applyImportItem, exportItem, IMPORT_MODES, type ImportMode } from '../registry/import-item.js'
 import type { DeviceCreateInput, Hub } from '../services.js'
-import type { Permission } from '../types.js'
+import type { JsonObject, Permission } from '../types.js'
 import { asParams, identity, oneOf, optInt, optBool, optStr, str, type Params } from './params.js'
-import type { AdminMethodName, AdminMethods, HubStatus } from './protocol.js'
+import {
+  EXPORT_PAGE_BYTES, MAX_EXPORT_PAGE, MAX_IMPORT_BATCH,
+  type AdminMethodName, type AdminMethods, type ExportItemsResult, type HubStatus, type ImportItemsResult
+} from './protocol.js'
 
 export type AdminHandlers = { [M in AdminMethodName]: (params: Params) => Promise<AdminMethods[M]['result']> }
 
@@ -38,6 +42,53 @@ function rights (p: Params): Permission[] {
   return v as Permission[]
 }
 
+/** registry.importItems: applies each item in order; a HubError fails that item only, anything else the call. */
+async function importItems (hub: Hub, p: Params): Promise<ImportItemsResult> {
+  const items = p['items']
+  if (!Array.isArray(items)) throw argumentInvalid('items must be a list of ExportImportDevice objects')
+  if (items.length > MAX_IMPORT_BATCH) throw argumentInvalid(`items holds ${items.length} entries; send at most ${MAX_IMPORT_BATCH} per call`)
+  const mode = (optStr(p, 'mode') ?? 'createOrUpdate').toLowerCase() as ImportMode
+  if (!IMPORT_MODES.includes(mode)) throw argumentInvalid(`mode must be one of ${IMPORT_MODES.join(', ')} (any case)`)
+  const result: ImportItemsResult = { imported: 0, errors: [] }
+  for (let index = 0; index < items.length; index++) {
+    try {
+      await applyImportItem(hub, items[index], mode)
+      result.imported++
+    } catch (err) {
+      if (!isHubError(err)) throw err
+      result.errors.push({ index, code: err.code, name: err.errorName, message: err.message })
+    }
+  }
+  return result
+}
+
+/** Sort key of an identity: a device sorts before its modules ('/' cannot appear in ids). */
+const keyOf = (d: { deviceId: string; moduleId?: string }): string => d.moduleId === undefined ? d.deviceId : `${d.deviceId}/${d.moduleId}`
+
+/** registry.exportItems: one page of devices.txt lines after the `after` cursor, in key order. */
+function exportItems (hub: Hub, p: Params): ExportItemsResult {
+  const after = optStr(p, 'after')
+  const limit = optInt(p, 'limit') ?? 500
+  if (limit < 1 || limit > MAX_EXPORT_PAGE) throw argumentInvalid(`limit must be from 1 to ${MAX_EXPORT_PAGE}`)
+  const excludeKeys = optBool(p, 'excludeKeys') ?? false
+  const identities = hub.registry.list({ withModules: true })
+    .map((d) => d.moduleId === undefined ? { deviceId: d.deviceId } : { deviceId: d.deviceId, moduleId: d.moduleId })
+    .map((id) => ({ id, key: keyOf(id) }))
+    .filter((e) => after === undefined || e.key > after)
+    .sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0))
+  const items: JsonObject[] = []
+  let bytes = 0
+  for (const { id } of identities) {
+    if (items.length >= limit || (items.length > 0 && bytes >= EXPORT_PAGE_BYTES)) {
+      return { items, next: keyOf(identities[items.length - 1]?.id ?? id) }
+    }
+    const item = exportItem(hub, id, excludeKeys)
+    bytes += JSON.stringify(item).length
+    items.push(item)
+  }
+  return { items, next: null }
+}
+
 export function createAdminDispatcher (hub: Hub, opts: { startedAt?: number } = {}): AdminDispatcher {
   const startedAt = opts.startedAt ?? Date.now()
   const { registry } = hub
@@ -61,6 +112,8 @@ export function createAdminDispatcher (hub: Hub, opts: { startedAt?: number } = 
     },
     'registry.regenerateKey': async (p) => await registry.regenerateKey(identity(p), oneOf(p, 'which', WHICH)),
     'registry.deviceConnectionString': async (p) => registry.deviceConnectionString(identity(p), oneOf(p, 'which', KEY, 'primary')),
+    'registry.importItems': async (p) => await importItems(hub, p),
+    'registry.exportItems': async (p) => exportItems(hub, p),
     'policies.list': async () => policies.list(),
     'policies.connectionString': async (p) => {
       const name = str(p, 'name')

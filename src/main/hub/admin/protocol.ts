@@ -5,11 +5,53 @@ import { createHash } from 'node:crypto'
 import { tmpdir } from 'node:os'
 import { join, resolve } from 'node:path'
 import type { DeviceCreateInput, HubConfig, TelemetryStats } from '../services.js'
-import type { DeviceDocument, Permission, SharedAccessPolicy } from '../types.js'
+import type { DeviceDocument, JsonObject, Permission, SharedAccessPolicy } from '../types.js'
 
 export interface IdentityParams {
   deviceId: string
   moduleId?: string
+}
+
+/** Most items per registry.importItems call, and the page size cap of registry.exportItems. */
+export const MAX_IMPORT_BATCH = 500
+export const MAX_EXPORT_PAGE = 1000
+/** registry.exportItems stops a page early once its items pass this many bytes (reply lines are capped). */
+export const EXPORT_PAGE_BYTES = 256 * 1024
+
+export interface ImportItemsParams {
+  /** ExportImportDevice items (C.2), applied in order. */
+  items: unknown[]
+  /** importMode for items without one (any case): create, createOrUpdate, update, delete... Default createOrUpdate. */
+  mode?: string
+}
+
+export interface ImportItemError {
+  /** Position of the item in `items`. */
+  index: number
+  code: number
+  name: string
+  message: string
+}
+
+export interface ImportItemsResult {
+  imported: number
+  errors: ImportItemError[]
+}
+
+export interface ExportItemsParams {
+  /** Cursor: the `next` of the previous page; omitted for the first page. */
+  after?: string
+  /** Items per page, at most MAX_EXPORT_PAGE (default 500). */
+  limit?: number
+  /** Null the symmetric keys (excludeKeysInExport). */
+  excludeKeys?: boolean
+}
+
+export interface ExportItemsResult {
+  /** devices.txt lines (C.2), devices and modules, in identity order (a device before its modules). */
+  items: JsonObject[]
+  /** Pass as `after` for the next page; null at the end. */
+  next: string | null
 }
 
 export interface HubStatus {
@@ -40,6 +82,8 @@ export interface AdminMethods {
   'policies.add': { params: { name: string; rights: Permission[] }; result: SharedAccessPolicy }
   'policies.remove': { params: { name: string }; result: null }
   'policies.regenerate': { params: { name: string; which: 'primary' | 'secondary' | 'both' }; result: SharedAccessPolicy }
+  'registry.importItems': { params: ImportItemsParams; result: ImportItemsResult }
+  'registry.exportItems': { params: ExportItemsParams; result: ExportItemsResult }
   'hub.status': { params: Record<string, never>; result: HubStatus }
 }
 
@@ -49,7 +93,7 @@ export type AdminResult<M extends AdminMethodName> = AdminMethods[M]['result']
 
 export const ADMIN_METHODS: readonly AdminMethodName[] = [
   'registry.create', 'registry.get', 'registry.list', 'registry.remove', 'registry.setStatus',
-  'registry.regenerateKey', 'registry.deviceConnectionString', 'policies.list',
+  'registry.regenerateKey', 'registry.deviceConnectionString', 'registry.importItems', 'registry.exportItems', 'policies.list',
   'policies.connectionString', 'policies.add', 'policies.remove', 'policies.regenerate', 'hub.status'
 ]
 
