@@ -86,6 +86,54 @@ describe.skipIf(process.platform === 'win32')('admin socket', () => {
     expect(replies).toContainEqual(expect.objectContaining({ id: 'a', result: expect.objectContaining({ hostName: 'hub.test' }) }))
   })
 
+  it('imports a batch of ExportImportDevice items, reporting each failed item by index', async () => {
+    const { client } = await started()
+    await client.call('registry.create', { deviceId: 'taken' })
+    const res = await client.call('registry.importItems', {
+      mode: 'createOrUpdate',
+      items: [
+        { id: 'd1', status: 'disabled', tags: { site: 'p2' }, properties: { desired: { interval: 30 } } },
+        { id: 'taken', importMode: 'create' },
+        'not an object',
+        { id: 'd2', importMode: 'Create' }
+      ]
+    })
+    expect(res.imported).toBe(2)
+    expect(res.errors).toEqual([
+      { index: 1, code: 409001, name: 'DeviceAlreadyExists', message: 'Device taken already exists.' },
+      { index: 2, code: 400004, name: 'ArgumentInvalid', message: 'Each item must be a JSON object.' }
+    ])
+    expect((await client.call('registry.get', { deviceId: 'd1' })).status).toBe('disabled')
+    await expect(client.call('registry.importItems', { items: new Array(501).fill({ id: 'x' }) })).rejects.toThrow(/at most 500 per call/)
+    await expect(client.call('registry.importItems', { items: [], mode: 'upsert' })).rejects.toThrow(/mode must be one of/)
+    await expect(client.call('registry.importItems', { items: 'x' } as never)).rejects.toThrow(/items must be a list/)
+  })
+
+  it('exports devices.txt lines page by page with a cursor', async () => {
+    const { client } = await started()
+    for (const id of ['c', 'a', 'e', 'b', 'd']) await client.call('registry.create', { deviceId: id })
+    await client.call('registry.importItems', { items: [{ id: 'a', importMode: 'updateTwin', tags: { t: 1 } }] })
+    const ids: string[] = []
+    let after: string | undefined
+    let pages = 0
+    for (;;) {
+      const page = await client.call('registry.exportItems', after === undefined ? { limit: 2, excludeKeys: true } : { limit: 2, after, excludeKeys: true })
+      pages++
+      ids.push(...page.items.map((i) => String(i['id'])))
+      if (page.items[0]?.['id'] === 'a') {
+        expect(page.items[0]).toMatchObject({ tags: { t: 1 }, authentication: { symmetricKey: { primaryKey: null, secondaryKey: null } } })
+      }
+      if (page.next === null) break
+      after = page.next
+    }
+    expect(ids).toEqual(['a', 'b', 'c', 'd', 'e'])
+    expect(pages).toBe(3)
+    const all = await client.call('registry.exportItems', {})
+    expect(all.next).toBeNull()
+    expect(all.items[0]).toMatchObject({ id: 'a', authentication: { symmetricKey: { primaryKey: 'cHJpbWFyeQ==' } } })
+    await expect(client.call('registry.exportItems', { limit: 5000 })).rejects.toThrow(/limit must be from 1 to 1000/)
+  })
+
   it('handles concurrent calls on one connection', async () => {
     const { client } = await started()
     await Promise.all(['a', 'b', 'c'].map(async (id) => await client.call('registry.create', { deviceId: id })))

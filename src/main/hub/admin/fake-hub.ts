@@ -1,10 +1,11 @@
-// A small in-memory Hub for the admin and CLI tests: registry and policies only.
+// A small in-memory Hub for the admin and CLI tests: registry, policies, and twins (tags and desired only).
 import { HubError } from '../errors.js'
-import type { Hub, HubConfig, PolicyService, Registry } from '../services.js'
-import type { DeviceDocument, Identity, SharedAccessPolicy } from '../types.js'
+import type { Hub, HubConfig, PolicyService, Registry, TwinService } from '../services.js'
+import type { DeviceDocument, Identity, JsonObject, SharedAccessPolicy, TwinDocument } from '../types.js'
 
 export function fakeHub (config: Partial<HubConfig> = {}): Hub {
   const devices = new Map<string, DeviceDocument>()
+  const twinState = new Map<string, { tags: JsonObject; desired: JsonObject }>()
   const policies = new Map<string, SharedAccessPolicy>([
     ['iothubowner', { keyName: 'iothubowner', primaryKey: 'b3duZXI=', secondaryKey: 'c2Vjb25k', rights: ['RegistryRead', 'RegistryWrite', 'ServiceConnect', 'DeviceConnect'] }]
   ])
@@ -41,12 +42,19 @@ export function fakeHub (config: Partial<HubConfig> = {}): Hub {
         lastActivityTime: '0001-01-01T00:00:00Z'
       } as unknown as DeviceDocument
       devices.set(input.deviceId, doc)
+      twinState.set(input.deviceId, { tags: {}, desired: {} })
+      return doc
+    },
+    async update (input) {
+      const prev = mustGet(input)
+      const doc = { ...prev, status: input.status ?? prev.status, statusReason: input.statusReason ?? prev.statusReason } as DeviceDocument
+      devices.set(input.deviceId, doc)
       return doc
     },
     get: (id) => devices.get(id.deviceId),
     mustGet,
     list: () => [...devices.values()],
-    async remove (id) { mustGet(id); devices.delete(id.deviceId) },
+    async remove (id) { mustGet(id); devices.delete(id.deviceId); twinState.delete(id.deviceId) },
     async setStatus (id, status, statusReason) {
       const doc = { ...mustGet(id), status, statusReason: statusReason ?? null }
       devices.set(id.deviceId, doc)
@@ -61,10 +69,25 @@ export function fakeHub (config: Partial<HubConfig> = {}): Hub {
     },
     policies: policyService as PolicyService
   }
+  const twin = (id: Identity): TwinDocument => {
+    mustGet(id)
+    const t = twinState.get(id.deviceId) ?? { tags: {}, desired: {} }
+    return { deviceId: id.deviceId, etag: 'AAAAAAAAAAE=', tags: t.tags, properties: { desired: t.desired, reported: {} } } as unknown as TwinDocument
+  }
+  const twins: Partial<TwinService> = {
+    get: twin,
+    async patch (id, patch) {
+      const t = twinState.get(id.deviceId) ?? { tags: {}, desired: {} }
+      const p = patch as { tags?: JsonObject; properties?: { desired?: JsonObject } }
+      twinState.set(id.deviceId, { tags: { ...t.tags, ...p.tags }, desired: { ...t.desired, ...p.properties?.desired } })
+      return twin(id)
+    }
+  }
   const logger = { debug () {}, info () {}, warn () {}, error () {} }
   return {
     config: full,
     registry: registry as Registry,
+    twins: twins as TwinService,
     connections: { count: () => 0 },
     telemetry: { stats: () => ({ messages: 0, bytes: 0, oldestSeq: null, newestSeq: null, droppedBySize: 0, droppedByAge: 0, droppedPerDevice: {} }) },
     logger,
