@@ -8,6 +8,7 @@ const SLOW = 180_000
 const COMMANDS = [
   'serve', 'connection-string', 'status',
   'device add', 'device list', 'device show', 'device remove', 'device enable', 'device disable', 'device connection-string',
+  'device import', 'device export',
   'policy list', 'policy add', 'policy remove', 'policy regenerate'
 ]
 

@@ -35,7 +35,9 @@ function formatOf (values: OptionValues, file: string, command: string): FileFor
   throw new UsageError(`cannot tell the format of '${basename(file)}' from its name; add --format csv or --format jsonl`, command)
 }
 
-const where = (e: { line: number; id?: string }): string => `line ${e.line}${e.id === undefined ? '' : ` (${e.id})`}`
+/** An id as printed: JSON-quoted when it holds line breaks or other control characters. */
+const shown = (id: string): string => (/[\u0000-\u001f]/.test(id) ? JSON.stringify(id) : id)
+const where = (e: { line: number; id?: string }): string => `line ${e.line}${e.id === undefined ? '' : ` (${shown(e.id)})`}`
 
 function errorLines (errors: RowError[]): string[] {
   return errors.map((e) => `  ${where(e)}: ${e.message}`)
@@ -85,7 +87,7 @@ interface Failure { line: number; id: string; name: string; code: number; messag
 
 function summary (imported: number, failures: Failure[], stopped: boolean): string {
   const lines = [`imported ${imported}, failed ${failures.length}${stopped ? ' (the import stopped early; rows after these were not tried)' : ''}`]
-  for (const f of failures) lines.push(`  line ${f.line} (${f.id}): ${f.name} (${f.code}): ${f.message}`)
+  for (const f of failures) lines.push(`  line ${f.line} (${shown(f.id)}): ${f.name} (${f.code}): ${f.message}`)
   return lines.join('\n')
 }
 
