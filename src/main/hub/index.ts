@@ -4,6 +4,8 @@ import { join } from 'node:path'
 import { createC2dService } from './c2d/c2d.js'
 import { createConnectionManager } from './connections.js'
 import { createEventBus } from './events.js'
+import { createFirmwareLibrary } from './firmware/library.js'
+import { createReportService } from './reports/index.js'
 import { silentLogger } from './logger.js'
 import { createMethodService } from './methods/methods.js'
 import { createRegistry } from './registry/registry.js'
@@ -78,6 +80,11 @@ export async function createHub (opts: CreateHubOptions): Promise<Hub> {
   const query = createQueryService({ twins, events, exists: (key) => store.has('devices', key) })
   const ioJobs = createIoJobService({ store, registry, twins, clock, logger })
   await ioJobs.resume()
+  const firmware = await createFirmwareLibrary({
+    dir: join(config.dataDir, 'firmware'), store, clock, logger, fsync, query,
+    baseUrl: () => `https://${config.hostName.includes(':') ? `[${config.hostName}]` : config.hostName}${config.httpsPort === 443 ? '' : `:${config.httpsPort}`}`
+  })
+  const reports = createReportService({ query, clock })
 
   const flushTimer = setInterval(() => {
     registry.flushActivity().catch((err: Error) => logger.warn('activity flush failed', { error: err.message }))
@@ -87,6 +94,7 @@ export async function createHub (opts: CreateHubOptions): Promise<Hub> {
   let closed = false
   return {
     config, store, events, registry, twins, methods, telemetry, c2d, connections, ioJobs, query, logger, clock,
+    firmware, reports,
     async close () {
       if (closed) return
       closed = true

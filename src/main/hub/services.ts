@@ -1,6 +1,8 @@
 // The typed service API of the hub core. Transports, the REST API, the UI and the CLI use
 // only these interfaces. Every method that changes state resolves after the change is durable.
 import type { HubEventBus } from './events.js'
+import type { FirmwareLibrary } from './firmware/types.js'
+import type { ReportService } from './reports/index.js'
 import type { IoJobService } from './registry/io-jobs.js'
 import type { QueryService } from './query/twin-query.js'
 import type { HubStore } from './store/types.js'
@@ -184,6 +186,10 @@ export interface Hub {
   readonly ioJobs: IoJobService
   /** The IoT Hub query language over the hub's twins (D). */
   readonly query: QueryService
+  /** Firmware images served to devices over HTTPS (docs/firmware.md). */
+  readonly firmware: FirmwareLibrary
+  /** Ready-made queries over the device management layout (reports/layout.ts). */
+  readonly reports: ReportService
   readonly logger: Logger
   readonly clock: Clock
   close(): Promise<void>

@@ -1,4 +1,5 @@
 // The HubStore contract: domain code sees only this, never lowdb (STYLE 4.8).
+import type { FirmwareImage } from '../firmware/types.js'
 import type { C2dMessage, DeviceRecord, JsonObject, SessionSubscriptions, SharedAccessPolicy, TwinRecord } from '../types.js'
 
 /** Collections and their document types. Keys are identity keys (`d` or `d/m`) or names. */
@@ -15,6 +16,8 @@ export interface Collections {
   meta: JsonObject
   /** Registry import/export jobs (C.2) and, later, jobs v2. Keyed by job id. */
   jobs: JsonObject
+  /** Firmware library metadata, keyed `name/version`; the bytes live in DIR/firmware/{sha256}. */
+  firmware: FirmwareImage
 }
 
 export type CollectionName = keyof Collections

@@ -4,13 +4,15 @@ import type { Hub } from '../../services.js'
 import { HttpError, sendError } from './http.js'
 import { createRouter, type Route } from './router.js'
 import { bulkRoutes } from './routes-bulk.js'
+import { firmwareRoutes } from './routes-firmware.js'
+import { reportRoutes } from './routes-reports.js'
 import { ioJobRoutes } from './routes-jobs.js'
 import { queryRoutes } from './routes-query.js'
 import { registryRoutes } from './routes-registry.js'
 import { twinRoutes } from './routes-twins.js'
 
 export function createRestHandler (hub: Hub, extra: Route[] = []): (req: IncomingMessage, res: ServerResponse) => void {
-  const router = createRouter([...registryRoutes(hub), ...bulkRoutes(hub), ...queryRoutes(hub), ...twinRoutes(hub), ...ioJobRoutes(hub), ...extra])
+  const router = createRouter([...registryRoutes(hub), ...bulkRoutes(hub), ...queryRoutes(hub), ...twinRoutes(hub), ...ioJobRoutes(hub), ...firmwareRoutes(hub), ...reportRoutes(hub), ...extra])
   return (req, res) => {
     handle(req, res).catch((err: unknown) => {
       if (!(err instanceof Error) || !('errorName' in err)) hub.logger.error('REST handler failed', { url: req.url, error: String((err as Error)?.stack ?? err) })
@@ -31,6 +33,11 @@ export function createRestHandler (hub: Hub, extra: Route[] = []): (req: Incomin
       throw found.error === 404
         ? new HttpError(404, 'NotFound', `No such resource: ${req.method} ${url.pathname}.`)
         : new HttpError(405, 'MethodNotAllowed', `${req.method} is not allowed on ${url.pathname}.`)
+    }
+    // Device-facing routes (firmware download) authenticate the device themselves.
+    if (found.route.need === 'DeviceConnect') {
+      await found.route.handle({ req, res, params: found.params, query: url.searchParams })
+      return
     }
     const auth = req.headers.authorization
     if (auth === undefined || auth === '') {
