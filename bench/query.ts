@@ -20,7 +20,7 @@ import { setFlagsFromString } from 'node:v8'
 import { isDeepStrictEqual } from 'node:util'
 import { emit, isMain, log, machine, median, num, parseArgs, round, type BenchArgs } from './lib/common.js'
 import { createIndexedCollection, type IndexedCollection } from '../src/main/hub/query/collection.js'
-import { compilePredicate } from '../src/main/hub/query/compile.js'
+import { compileRowPredicate, rowKindOf } from '../src/main/hub/query/compile.js'
 import { createQueryEngine } from '../src/main/hub/query/engine.js'
 import { buildFixtureTwins } from '../src/main/hub/query/fixture.js'
 import { parseQuery } from '../src/main/hub/query/parse.js'
@@ -181,13 +181,12 @@ export async function runQuery (args: BenchArgs): Promise<Record<string, unknown
   for (const c of CASES) {
     const query = parseQuery(c.q)
     t0 = performance.now()
-    const pred = compilePredicate(query.from, query.where)
+    // The engine's row filter (FROM devices: `moduleId` absent, and WHERE).
+    const pred = compileRowPredicate(query.from, query.where, rowKindOf(query.from))
     const compileMs = performance.now() - t0
-    const isDevice = (r: Row): boolean => r.moduleId === undefined
     const variants: Array<[string, () => Out]> = [
       ['plain', () => c.plain(twins)],
-      // The engine's filter for FROM devices is `moduleId === undefined && WHERE`.
-      ['compiled', () => c.output(twins.filter((t) => isDevice(t) && pred(t)))],
+      ['compiled', () => c.output(twins.filter(pred))],
       ['scan', () => scanEngine.run(c.q)],
       ['indexed', () => indexEngine.run(c.q)]
     ]

@@ -97,19 +97,49 @@ export function aggregate (q: Query, rows: Iterable<object>): JsonObject[] {
     values,
     accs: items.map((item) => (item.kind === 'aggregate' ? accumulator(item.fn) : undefined))
   })
-  const groups = new Map<string, Group>()
-  if (groupGetters.length === 0) groups.set('', newGroup([]))
-
-  for (const row of rows) {
-    const values = groupGetters.map((g) => g(row))
-    const key = values.map(groupKeyPart).join('\u0000')
-    let group = groups.get(key)
-    if (group === undefined) { group = newGroup(values); groups.set(key, group) }
+  /** Groups in order of first appearance. */
+  const order: Group[] = []
+  const add = (group: Group, row: object): void => {
     for (let i = 0; i < items.length; i++) group.accs[i]?.add(aggGetters[i]?.(row))
   }
 
+  if (groupGetters.length === 0) {
+    const group = newGroup([])
+    order.push(group)
+    for (const row of rows) add(group, row)
+  } else if (groupGetters.length === 1) {
+    // One GROUP BY path (the common case): primitives and undefined are grouped by the value
+    // itself (Map's SameValueZero is primitiveKey's equality: 0 and -0 together, '1' apart from
+    // 1), objects and arrays by their JSON text, as groupKeyPart does. No key string per row.
+    const get = groupGetters[0] as Getter
+    const byValue = new Map<Value, Group>()
+    const byJson = new Map<string, Group>()
+    for (const row of rows) {
+      const v = get(row)
+      let group: Group | undefined
+      if (typeof v === 'object' && v !== null) {
+        const key = JSON.stringify(v)
+        group = byJson.get(key)
+        if (group === undefined) { group = newGroup([v]); byJson.set(key, group); order.push(group) }
+      } else {
+        group = byValue.get(v)
+        if (group === undefined) { group = newGroup([v]); byValue.set(v, group); order.push(group) }
+      }
+      add(group, row)
+    }
+  } else {
+    const groups = new Map<string, Group>()
+    for (const row of rows) {
+      const values = groupGetters.map((g) => g(row))
+      const key = values.map(groupKeyPart).join('\u0000')
+      let group = groups.get(key)
+      if (group === undefined) { group = newGroup(values); groups.set(key, group); order.push(group) }
+      add(group, row)
+    }
+  }
+
   const out: JsonObject[] = []
-  for (const group of groups.values()) {
+  for (const group of order) {
     const row: JsonObject = {}
     items.forEach((item, i) => {
       const name = names[i] as string

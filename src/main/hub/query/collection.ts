@@ -39,6 +39,8 @@ export interface IndexedCollection<T extends object> extends Iterable<T> {
   count(path: readonly string[], keys: readonly string[]): number | undefined
   /** The stored rows holding one of `keys` at an indexed `path` (empty when not indexed). */
   refs(path: readonly string[], keys: readonly string[]): Iterable<RowRef<T>>
+  /** Documents passing `predicate`, in collection order, at most `limit` (a scan without an iterator per row). */
+  filter(predicate: (doc: T) => boolean, limit?: number): T[]
   /** Documents of refs, in collection order. */
   rows(refs: Iterable<RowRef<T>>): T[]
   /** Indexed paths, for diagnostics and tests. */
@@ -152,6 +154,14 @@ export function createIndexedCollection<T extends object> (options: IndexedColle
       for (const k of new Set(keys)) {
         const b = ix.buckets.get(k)
         if (b !== undefined) for (const e of b) out.push(e)
+      }
+      return out
+    },
+    filter (predicate, limit = Infinity) {
+      const out: T[] = []
+      if (limit <= 0) return out
+      for (const e of entries.values()) {
+        if (predicate(e.doc) && out.push(e.doc) >= limit) break
       }
       return out
     },

@@ -1,9 +1,12 @@
 // Compiles a condition (D.1 expr) into a JS closure once per query, so evaluating a row is a
 // chain of direct calls with no AST walking or string work (paths are pre-resolved, literal
 // comparisons specialised). Semantics are those of evaluate.ts (D.2): undefined for anything
-// not defined, three-valued AND / OR / NOT, a row passes only on boolean true.
+// not defined, three-valued AND / OR / NOT, a row passes only on boolean true. The engine's
+// predicates are generated source (codegen.ts) built on top of these closures: the closures
+// remain the reference semantics and serve every sub-expression codegen does not specialise.
 import type { Collection, CompareExpr, Expr, InExpr, Literal } from './ast.js'
 import { arith, equals, isPrimitive, not, notEquals, order, primitiveKey, type Value } from './evaluate.js'
+import { generatePredicate, type RowKind } from './codegen.js'
 import { FUNCTIONS } from './functions.js'
 import { canonicalPath, compileGetter, isCaseInsensitiveValue, type Getter } from './paths.js'
 
@@ -11,9 +14,35 @@ export type Predicate = (row: object) => boolean
 
 /** `WHERE expr` as a predicate: true only when the expression is boolean true (D.2). */
 export function compilePredicate (from: Collection, where: Expr | undefined): Predicate {
-  if (where === undefined) return () => true
-  const f = compileExpr(from, where)
-  return (row) => f(row) === true
+  return compileRowPredicate(from, where, 'any')
+}
+
+/** The row kinds of a collection: the twin source serves devices (no moduleId) and devices.modules. */
+export function rowKindOf (from: Collection): RowKind {
+  return from === 'devices' ? 'device' : from === 'devices.modules' ? 'module' : 'any'
+}
+
+/**
+ * The engine's row filter: row kind (`moduleId` absent / present) and WHERE, as one generated
+ * function (codegen.ts) for speed, or the closures below when the condition is too large or
+ * code generation is unavailable. Both give the same answer for every row (codegen.test.ts).
+ */
+export function compileRowPredicate (from: Collection, where: Expr | undefined, kind: RowKind): Predicate {
+  return generatePredicate(from, where, kind, (e) => compileExpr(from, e)) ?? compileClosurePredicate(from, where, kind)
+}
+
+/** The closure-compiled predicate (the reference the generated code is checked against). */
+export function compileClosurePredicate (from: Collection, where: Expr | undefined, kind: RowKind = 'any'): Predicate {
+  let p: Predicate
+  if (where === undefined) p = () => true
+  else {
+    const f = compileExpr(from, where)
+    p = (row) => f(row) === true
+  }
+  const inner = p
+  if (kind === 'device') return (r) => (r as { moduleId?: unknown }).moduleId === undefined && inner(r)
+  if (kind === 'module') return (r) => (r as { moduleId?: unknown }).moduleId !== undefined && inner(r)
+  return p
 }
 
 export function compileExpr (from: Collection, e: Expr): Getter {

@@ -4,7 +4,7 @@
 import type { Collection, Condition, Query } from './ast.js'
 import { aggregate, compileProjection, isAggregate, type Projector } from './aggregate.js'
 import type { IndexedCollection } from './collection.js'
-import { compilePredicate, type Predicate } from './compile.js'
+import { compileRowPredicate, rowKindOf, type Predicate } from './compile.js'
 import { decodeContinuation, DEFAULT_PAGE_SIZE, encodeContinuation, MAX_PAGE_SIZE, resolvePageSize } from './page.js'
 import { parseCondition, parseQuery } from './parse.js'
 import { planIndex, planRefs } from './plan.js'
@@ -80,17 +80,11 @@ interface Compiled {
 
 const CACHE_SIZE = 256
 
-/** Twin source rows belong to `devices` or `devices.modules` by the presence of moduleId (B.1). */
-function kindFilter (from: Collection, where: Predicate): Predicate {
-  if (from === 'devices') return (r) => (r as { moduleId?: unknown }).moduleId === undefined && where(r)
-  if (from === 'devices.modules') return (r) => (r as { moduleId?: unknown }).moduleId !== undefined && where(r)
-  return where
-}
-
 export function createQueryEngine (deps: QueryEngineDeps): QueryEngine {
   const defaultPageSize = deps.defaultPageSize ?? DEFAULT_PAGE_SIZE
   const maxPageSize = deps.maxPageSize ?? MAX_PAGE_SIZE
   const cache = new Map<string, Compiled>()
+  const conditions = new Map<string, { cond: Condition; predicate: Predicate }>()
 
   function compile (text: string): Compiled {
     const hit = cache.get(text)
@@ -102,7 +96,7 @@ export function createQueryEngine (deps: QueryEngineDeps): QueryEngine {
     const query = parseQuery(text)
     const compiled: Compiled = {
       query,
-      predicate: kindFilter(query.from, compilePredicate(query.from, query.where)),
+      predicate: compileRowPredicate(query.from, query.where, rowKindOf(query.from)),
       project: isAggregate(query) ? undefined : compileProjection(query)
     }
     cache.set(text, compiled)
@@ -114,21 +108,27 @@ export function createQueryEngine (deps: QueryEngineDeps): QueryEngine {
     return from === 'devices.jobs' ? deps.jobs : deps.twins
   }
 
-  /** Rows passing WHERE, in collection order: index candidates when a selective plan exists, else a scan. */
-  function * matching (from: Collection, where: Query['where'], predicate: Predicate): Generator<object> {
+  /**
+   * Rows passing WHERE, in collection order, at most `limit` of them: index candidates when a
+   * selective plan exists, else a scan. A plain array (no generator): a scan touches every row,
+   * and the per-row cost must stay that of the predicate.
+   */
+  function matching (from: Collection, where: Query['where'], predicate: Predicate, limit = Infinity): object[] {
     const src = source(from)
-    if (src === undefined) return
-    if (typeof src === 'function') {
-      for (const r of src()) if (predicate(r)) yield r
-      return
+    if (src === undefined || limit <= 0) return []
+    let rows: Iterable<object>
+    if (typeof src === 'function') rows = src()
+    else {
+      const plan = planIndex(from, where, src)
+      // A plan covering more than half the rows is no better than a scan (it also sorts).
+      if (plan === undefined || plan.estimate > src.size / 2) return src.filter(predicate, limit)
+      rows = src.rows(planRefs(plan, src))
     }
-    const plan = planIndex(from, where, src)
-    // A plan covering more than half the rows is no better than a scan (it also sorts).
-    if (plan !== undefined && plan.estimate <= src.size / 2) {
-      for (const r of src.rows(planRefs(plan, src))) if (predicate(r)) yield r
-      return
+    const out: object[] = []
+    for (const r of rows) {
+      if (predicate(r) && out.push(r) >= limit) break
     }
-    for (const r of src) if (predicate(r)) yield r
+    return out
   }
 
   /** Result rows from `offset`, at most `limit` of them, plus whether more follow. */
@@ -143,13 +143,28 @@ export function createQueryEngine (deps: QueryEngineDeps): QueryEngine {
       for (let i = offset; i < stop; i++) items.push(rows[i] as JsonValue)
       return { items, more: Math.min(cap, rows.length) > stop }
     }
-    let index = 0
-    for (const row of matching(query.from, query.where, c.predicate)) {
-      if (index >= end) return { items, more: end < cap }
-      if (index >= offset) items.push(c.project(row))
-      index++
+    // One row beyond the page (when TOP allows one) tells whether more follow.
+    const rows = matching(query.from, query.where, c.predicate, end < cap ? end + 1 : end)
+    const stop = Math.min(end, rows.length)
+    for (let i = offset; i < stop; i++) items.push(c.project(rows[i] as object))
+    return { items, more: rows.length > end }
+  }
+
+  /** Conditions given as text are compiled once too (jobs and configurations re-select often). */
+  function conditionPredicate (condition: string | Condition): { cond: Condition; predicate: Predicate } {
+    if (typeof condition !== 'string') return { cond: condition, predicate: compileRowPredicate(condition.from, condition.where, rowKindOf(condition.from)) }
+    const key = condition
+    let hit = conditions.get(key)
+    if (hit === undefined) {
+      const cond = parseCondition(condition)
+      hit = { cond, predicate: compileRowPredicate(cond.from, cond.where, rowKindOf(cond.from)) }
+      conditions.set(key, hit)
+      if (conditions.size > CACHE_SIZE) conditions.delete(conditions.keys().next().value as string)
+    } else {
+      conditions.delete(key)
+      conditions.set(key, hit)
     }
-    return { items, more: false }
+    return hit
   }
 
   return {
@@ -168,14 +183,11 @@ export function createQueryEngine (deps: QueryEngineDeps): QueryEngine {
       const { query } = c
       const cap = query.top ?? Infinity
       if (c.project === undefined) return Math.min(cap, aggregate(query, matching(query.from, query.where, c.predicate)).length)
-      let n = 0
-      for (const _ of matching(query.from, query.where, c.predicate)) if (++n >= cap) break
-      return n
+      return matching(query.from, query.where, c.predicate, cap).length
     },
     select (condition) {
-      const cond = typeof condition === 'string' ? parseCondition(condition) : condition
-      const predicate = kindFilter(cond.from, compilePredicate(cond.from, cond.where))
-      return [...matching(cond.from, cond.where, predicate)] as TwinDocument[]
+      const { cond, predicate } = conditionPredicate(condition)
+      return matching(cond.from, cond.where, predicate) as TwinDocument[]
     },
     itemType (text) {
       const { query } = compile(text)
@@ -191,6 +203,6 @@ export function createQueryEngine (deps: QueryEngineDeps): QueryEngine {
  */
 export function compileCondition (condition: string | Condition): (twin: TwinDocument) => boolean {
   const cond = typeof condition === 'string' ? parseCondition(condition) : condition
-  const predicate = kindFilter(cond.from, compilePredicate(cond.from, cond.where))
+  const predicate = compileRowPredicate(cond.from, cond.where, rowKindOf(cond.from))
   return (twin) => predicate(twin)
 }

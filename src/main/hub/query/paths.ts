@@ -79,13 +79,25 @@ function stripPrefix (from: Collection, segs: readonly PathSegment[]): readonly 
   return segs.slice(1)
 }
 
+/**
+ * The canonical (flat, internalized) copy of a string. Names and literals cut from the query
+ * text are slices or concatenations: as a property key each access would have to look the key
+ * up in V8's string table, and as a compared literal each `===` would compare characters where
+ * identity can do. A property key is internalized, and Object.keys hands that copy back.
+ */
+export function internalize (s: string): string {
+  const o: Record<string, true> = {}
+  o[s] = true
+  return Object.keys(o)[0] ?? s // '__proto__' sets the prototype instead: keep it as is
+}
+
 /** The path as stored in the document: prefix removed, fixed fields in their own casing. */
 export function canonicalPath (from: Collection, segments: readonly PathSegment[]): string[] {
   let level: ReadonlyMap<string, FieldNode> | undefined = from === 'devices.jobs' ? JOB_FIELDS : TWIN_FIELDS
   const out: string[] = []
   for (const seg of stripPrefix(from, segments)) {
     const node: FieldNode | undefined = level?.get(seg.name.toLowerCase())
-    out.push(node === undefined ? seg.name : node.name)
+    out.push(node === undefined ? internalize(seg.name) : node.name)
     level = node?.children
   }
   return out
