@@ -11,6 +11,8 @@ import { createMethodService } from './methods/methods.js'
 import { createRegistry } from './registry/registry.js'
 import { identityKey } from './registry/ids.js'
 import { createIoJobService } from './registry/io-jobs.js'
+import { createJobService, type JobServiceOptions } from './jobs/service.js'
+import { createScheduler, type Scheduler } from './jobs/scheduler.js'
 import { createQueryService } from './query/twin-query.js'
 import type { Hub, HubConfig } from './services.js'
 import { openStore } from './store/index.js'
@@ -30,6 +32,8 @@ export interface CreateHubOptions {
   /** Inject a store (tests); by default the durable store in DIR/store. */
   store?: HubStore
   telemetry?: { maxBytes?: number; maxAgeMs?: number }
+  /** Jobs v2 limits and time source (tests inject a fake scheduler). */
+  jobs?: JobServiceOptions & { scheduler?: Scheduler }
 }
 
 const ACTIVITY_FLUSH_MS = 30_000
@@ -80,6 +84,11 @@ export async function createHub (opts: CreateHubOptions): Promise<Hub> {
   const query = createQueryService({ twins, events, exists: (key) => store.has('devices', key) })
   const ioJobs = createIoJobService({ store, registry, twins, clock, logger })
   await ioJobs.resume()
+  const jobs = createJobService({
+    store, twins, methods, connections, events, query, logger, ...opts.jobs,
+    scheduler: opts.jobs?.scheduler ?? createScheduler({ clock })
+  })
+  await jobs.resume()
   const firmware = await createFirmwareLibrary({
     dir: join(config.dataDir, 'firmware'), store, clock, logger, fsync, query,
     baseUrl: () => `https://${config.hostName.includes(':') ? `[${config.hostName}]` : config.hostName}${config.httpsPort === 443 ? '' : `:${config.httpsPort}`}`
@@ -93,12 +102,13 @@ export async function createHub (opts: CreateHubOptions): Promise<Hub> {
 
   let closed = false
   return {
-    config, store, events, registry, twins, methods, telemetry, c2d, connections, ioJobs, query, logger, clock,
+    config, store, events, registry, twins, methods, telemetry, c2d, connections, ioJobs, jobs, query, logger, clock,
     firmware, reports,
     async close () {
       if (closed) return
       closed = true
       clearInterval(flushTimer)
+      jobs.close()
       connections.closeAll('hub shutting down')
       await registry.flushActivity()
       await store.put('meta', 'changeFeed', { seq: changeSeq })

@@ -4,6 +4,7 @@ import type { HubEventBus } from './events.js'
 import type { FirmwareLibrary } from './firmware/types.js'
 import type { ReportService } from './reports/index.js'
 import type { IoJobService } from './registry/io-jobs.js'
+import type { JobService } from './jobs/types.js'
 import type { QueryService } from './query/twin-query.js'
 import type { HubStore } from './store/types.js'
 import type {
@@ -186,6 +187,8 @@ export interface Hub {
   readonly ioJobs: IoJobService
   /** The IoT Hub query language over the hub's twins (D). */
   readonly query: QueryService
+  /** Jobs v2: scheduled methods and twin updates with windows, rates and thresholds (C.6, E; docs/jobs.md). */
+  readonly jobs: JobService
   /** Firmware images served to devices over HTTPS (docs/firmware.md). */
   readonly firmware: FirmwareLibrary
   /** Ready-made queries over the device management layout (reports/layout.ts). */

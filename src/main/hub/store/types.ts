@@ -16,6 +16,8 @@ export interface Collections {
   meta: JsonObject
   /** Registry import/export jobs (C.2) and, later, jobs v2. Keyed by job id. */
   jobs: JsonObject
+  /** Jobs v2 per-device executions (`devices.jobs`, E.3), keyed `{jobId} {identityKey}`. */
+  deviceJobs: JsonObject
   /** Firmware library metadata, keyed `name/version`; the bytes live in DIR/firmware/{sha256}. */
   firmware: FirmwareImage
 }

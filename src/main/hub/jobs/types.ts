@@ -1,0 +1,129 @@
+// Jobs v2 (protocol C.6, E): the job document, the per-device record (`devices.jobs`, E.3) and
+// the plant-floor extensions a job body may carry beyond IoT Hub's fields.
+import type { DeviceJobRecord } from '../query/engine.js'
+import type { JsonObject, JsonValue } from '../types.js'
+import type { MaintenanceWindow } from './windows.js'
+
+export type JobType = 'scheduleDeviceMethod' | 'scheduleUpdateTwin'
+/** [E.1] Job status strings (cancelled with a double L). */
+export type JobStatus = 'queued' | 'scheduled' | 'running' | 'completed' | 'failed' | 'cancelled'
+/** [E.3] Per-device status strings (canceled with a single L). */
+export type DeviceJobStatus = 'pending' | 'scheduled' | 'running' | 'completed' | 'failed' | 'canceled'
+
+export const ACTIVE_JOB: readonly JobStatus[] = ['queued', 'scheduled', 'running']
+
+export interface CloudToDeviceMethod {
+  methodName: string
+  payload: JsonValue
+  responseTimeoutInSeconds: number
+  connectTimeoutInSeconds?: number
+}
+
+export interface UpdateTwin {
+  etag: string
+  tags?: JsonObject
+  properties?: { desired: JsonObject }
+}
+
+/** A busy device is left alone and retried later. */
+export interface InUseGuard {
+  /** Twin path, e.g. 'properties.reported.state'. */
+  path: string
+  /** Values at `path` meaning "busy", e.g. ['busy']. */
+  values: JsonValue[]
+  /** Seconds before a busy device is tried again. Default 60. */
+  retryAfterSeconds: number
+}
+
+export interface AbortThreshold {
+  /** Abort when failed / finished devices * 100 >= this. */
+  failurePercent: number
+  /** ...but only once at least this many devices finished. Default 10. */
+  minDevices: number
+}
+
+/** Sitehub extensions to the job body (all optional; the official SDK sends none). */
+export interface PlantOptions {
+  devicesPerMinute?: number
+  maxConcurrency?: number
+  abortThreshold?: AbortThreshold
+  maintenanceWindow?: MaintenanceWindow[]
+  timeZone?: string
+  /** Twin tag holding a device's own window (overrides the job's). Default 'maintenanceWindow'; null disables. */
+  deviceWindowTag?: string | null
+  inUseGuard?: InUseGuard
+}
+
+/** What is stored (collection `jobs`, `kind: 'v2'`). */
+export interface JobDoc extends PlantOptions {
+  jobId: string
+  type: JobType
+  queryCondition: string
+  createdTime: string
+  /** As requested; null/past means "when created". */
+  startTime: string
+  /** When the job reached a terminal status. */
+  endTime: string | null
+  maxExecutionTimeInSeconds: number
+  cloudToDeviceMethod: CloudToDeviceMethod | null
+  updateTwin: UpdateTwin | null
+  status: JobStatus
+  failureReason: string | null
+  statusMessage: string | null
+  /** The target set was evaluated and every target has a device record. */
+  targetsResolved: boolean
+}
+
+export interface DeviceJobStatistics {
+  deviceCount: number
+  failedCount: number
+  succeededCount: number
+  runningCount: number
+  pendingCount: number
+}
+
+/** JobResponse (C.6 swagger) plus the extension fields the job was created with. */
+export interface JobResponse extends PlantOptions {
+  jobId: string
+  type: JobType
+  queryCondition: string
+  createdTime: string
+  startTime: string
+  endTime: string | null
+  maxExecutionTimeInSeconds: number
+  cloudToDeviceMethod?: CloudToDeviceMethod
+  updateTwin?: UpdateTwin
+  status: JobStatus
+  failureReason?: string
+  statusMessage?: string
+  deviceJobStatistics: DeviceJobStatistics
+}
+
+export interface DeviceJob extends DeviceJobRecord {
+  status: DeviceJobStatus
+  jobType: JobType
+}
+
+export interface JobQueryOptions {
+  jobType?: string
+  jobStatus?: string
+  pageSize?: number
+  continuation?: string
+}
+
+export interface JobService {
+  /** PUT /jobs/v2/{id}: validates and persists the job, then starts or schedules it. Resolves {jobId, type, status: 'queued'}. */
+  create(jobId: string, body: unknown): Promise<{ jobId: string; type: JobType; status: JobStatus }>
+  /** Throws JobNotFound. */
+  get(jobId: string): JobResponse
+  /** Cancels a queued, scheduled or running job (devices not yet started become canceled). A terminal job is returned as is. */
+  cancel(jobId: string): Promise<JobResponse>
+  /** GET /jobs/v2/query: newest first, filtered by type and status. */
+  query(opts?: JobQueryOptions): { items: JobResponse[]; continuation?: string }
+  /** Per-device records of one job (the `devices.jobs` rows). */
+  deviceJobs(jobId: string): DeviceJob[]
+  /** Resolves with the job once it is terminal (tests, CLI, UI). */
+  wait(jobId: string): Promise<JobResponse>
+  /** Jobs in queued, scheduled or running. */
+  activeCount(): number
+}
