@@ -23,7 +23,13 @@ export const ErrorCodes = {
   JobQuotaExceeded: 403003,
   ServerError: 500001,
   ServiceUnavailable: 503001,
-  GatewayTimeout: 504101
+  GatewayTimeout: 504101,
+  InvalidConfigurationTargetCondition: 400401,
+  InvalidConfigurationContent: 400402,
+  CannotModifyImmutableConfigurationContent: 400403,
+  InvalidConfigurationCustomMetricsQuery: 400404,
+  ConfigurationNotFound: 404301,
+  ConfigurationCountLimitExceeded: 413101
 } as const
 
 export type ErrorName = keyof typeof ErrorCodes

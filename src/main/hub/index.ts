@@ -2,6 +2,9 @@
 // no module singletons, never imports electron.
 import { join } from 'node:path'
 import { createC2dService } from './c2d/c2d.js'
+import { createCommandService } from './commands/service.js'
+import { createConfigurationService } from './configurations/service.js'
+import type { ConfigurationOptions } from './configurations/types.js'
 import { createConnectionManager } from './connections.js'
 import { createEventBus } from './events.js'
 import { createFirmwareLibrary } from './firmware/library.js'
@@ -14,6 +17,7 @@ import { createIoJobService } from './registry/io-jobs.js'
 import { createJobService, type JobServiceOptions } from './jobs/service.js'
 import { createScheduler, type Scheduler } from './jobs/scheduler.js'
 import { createQueryService } from './query/twin-query.js'
+import { createSerialService } from './serial/service.js'
 import type { Hub, HubConfig } from './services.js'
 import { openStore } from './store/index.js'
 import type { HubStore } from './store/types.js'
@@ -32,6 +36,10 @@ export interface CreateHubOptions {
   /** Inject a store (tests); by default the durable store in DIR/store. */
   store?: HubStore
   telemetry?: { maxBytes?: number; maxAgeMs?: number }
+  /** Offline command queue: TTL sweep period (0 = tests call hub.commands.sweep()). */
+  commands?: { sweepIntervalMs?: number }
+  /** Automatic configurations: run period, debounce, limit. */
+  configurations?: ConfigurationOptions
   /** Jobs v2 limits and time source (tests inject a fake scheduler). */
   jobs?: JobServiceOptions & { scheduler?: Scheduler }
 }
@@ -47,7 +55,11 @@ export async function createHub (opts: CreateHubOptions): Promise<Hub> {
   for (const problem of store.recovery.problems) logger.warn('store recovery', { problem })
   const events = createEventBus()
 
+  // The change feed must never reuse a number, even after a crash that lost the meta write:
+  // start above every sequence number a twin carries.
   let changeSeq = Number(store.get('meta', 'changeFeed')?.['seq'] ?? 0)
+  for (const [, twin] of store.entries('twins')) if (twin.changeSeq > changeSeq) changeSeq = twin.changeSeq
+  const openedAtSeq = changeSeq
   const nextChangeSeq = (): number => ++changeSeq
 
   let c2dPump: ((identity: { deviceId: string; moduleId?: string }) => void) | undefined
@@ -82,6 +94,7 @@ export async function createHub (opts: CreateHubOptions): Promise<Hub> {
   })
 
   const query = createQueryService({ twins, events, exists: (key) => store.has('devices', key) })
+  const serial = createSerialService({ store, clock, logger, dataDir: config.dataDir })
   const ioJobs = createIoJobService({ store, registry, twins, clock, logger })
   await ioJobs.resume()
   const jobs = createJobService({
@@ -94,6 +107,8 @@ export async function createHub (opts: CreateHubOptions): Promise<Hub> {
     baseUrl: () => `https://${config.hostName.includes(':') ? `[${config.hostName}]` : config.hostName}${config.httpsPort === 443 ? '' : `:${config.httpsPort}`}`
   })
   const reports = createReportService({ query, clock })
+  const commands = createCommandService({ store, events, clock, logger, methods, connections, exists, ...opts.commands })
+  const configurations = createConfigurationService({ store, events, clock, logger, twins, query, ...(opts.configurations === undefined ? {} : { options: opts.configurations }) })
 
   const flushTimer = setInterval(() => {
     registry.flushActivity().catch((err: Error) => logger.warn('activity flush failed', { error: err.message }))
@@ -102,16 +117,19 @@ export async function createHub (opts: CreateHubOptions): Promise<Hub> {
 
   let closed = false
   return {
-    config, store, events, registry, twins, methods, telemetry, c2d, connections, ioJobs, jobs, query, logger, clock,
-    firmware, reports,
+    config, store, events, registry, twins, methods, telemetry, c2d, connections, ioJobs, jobs, query, serial, logger, clock,
+    firmware, reports, commands, configurations,
     async close () {
       if (closed) return
       closed = true
       clearInterval(flushTimer)
+      await commands.close()
+      await configurations.close()
       jobs.close()
       connections.closeAll('hub shutting down')
       await registry.flushActivity()
-      await store.put('meta', 'changeFeed', { seq: changeSeq })
+      // Writing only when something changed keeps an idle stop from rewriting the snapshot.
+      if (changeSeq !== openedAtSeq) await store.put('meta', 'changeFeed', { seq: changeSeq })
       await telemetry.close()
       await store.close()
     }

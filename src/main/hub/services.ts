@@ -1,6 +1,8 @@
 // The typed service API of the hub core. Transports, the REST API, the UI and the CLI use
 // only these interfaces. Every method that changes state resolves after the change is durable.
 import type { HubEventBus } from './events.js'
+import type { CommandService } from './commands/types.js'
+import type { ConfigurationService } from './configurations/types.js'
 import type { FirmwareLibrary } from './firmware/types.js'
 import type { ReportService } from './reports/index.js'
 import type { IoJobService } from './registry/io-jobs.js'
@@ -193,6 +195,10 @@ export interface Hub {
   readonly firmware: FirmwareLibrary
   /** Ready-made queries over the device management layout (reports/layout.ts). */
   readonly reports: ReportService
+  /** Offline command queue: direct methods queued with a TTL (docs/commands.md). */
+  readonly commands: CommandService
+  /** Automatic device configurations (C.7, F; docs/configurations.md). */
+  readonly configurations: ConfigurationService
   readonly logger: Logger
   readonly clock: Clock
   close(): Promise<void>

@@ -225,6 +225,12 @@ export interface HubEvents {
   'c2d.enqueued': { deviceId: string; messageId: string }
   'c2d.completed': { deviceId: string; messageId: string }
   'method.invoked': { deviceId: string; moduleId?: string; methodName: string; status: number | null; error?: string; durationMs: number }
+  /** The twin's `configurations` map changed (automatic configurations, F). */
+  'twin.configurationsChanged': { deviceId: string; moduleId?: string; configurations: Record<string, { status: 'targeted' | 'applied' }>; changeSeq: number }
+  /** A queued command changed state (offline command queue, docs/commands.md). */
+  'command.stateChanged': { commandId: string; deviceId: string; moduleId?: string; methodName: string; status: string; previousStatus: string | null }
+  /** A configuration was created, updated or deleted (F). */
+  'configuration.changed': { id: string; change: 'created' | 'updated' | 'deleted' }
 }
 
 export type HubEventName = keyof HubEvents

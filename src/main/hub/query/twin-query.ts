@@ -21,7 +21,7 @@ export function createQueryService (deps: { twins: TwinService; events: HubEvent
 
   const mark = (e: { deviceId: string; moduleId?: string }): void => { if (rows) dirty.add(identityKey(e)) }
   for (const ev of ['device.created', 'device.updated', 'device.deleted', 'device.connected', 'device.disconnected',
-    'twin.reportedChanged', 'twin.desiredChanged', 'twin.tagsChanged'] as const) {
+    'twin.reportedChanged', 'twin.desiredChanged', 'twin.tagsChanged', 'twin.configurationsChanged'] as const) {
     deps.events.on(ev, mark)
   }
 

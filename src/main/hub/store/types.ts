@@ -1,9 +1,11 @@
 // The HubStore contract: domain code sees only this, never lowdb (STYLE 4.8).
+import type { CommandRecord } from '../commands/types.js'
+import type { ConfigurationTwinState, StoredConfiguration } from '../configurations/types.js'
 import type { FirmwareImage } from '../firmware/types.js'
 import type { C2dMessage, DeviceRecord, JsonObject, SessionSubscriptions, SharedAccessPolicy, TwinRecord } from '../types.js'
 
 /** Collections and their document types. Keys are identity keys (`d` or `d/m`) or names. */
-export interface Collections {
+export interface Collections extends CommandAndConfigurationCollections {
   devices: DeviceRecord
   twins: TwinRecord
   policies: SharedAccessPolicy
@@ -20,6 +22,16 @@ export interface Collections {
   deviceJobs: JsonObject
   /** Firmware library metadata, keyed `name/version`; the bytes live in DIR/firmware/{sha256}. */
   firmware: FirmwareImage
+}
+
+/** The offline command queue and automatic configurations' collections (part of Collections). */
+export interface CommandAndConfigurationCollections {
+  /** Offline command queue (docs/commands.md), keyed by command id. */
+  commands: CommandRecord
+  /** Automatic device configurations (F), keyed by configuration id. */
+  configurations: StoredConfiguration
+  /** Per identity key: which configuration owns which desired path. */
+  configurationTwins: ConfigurationTwinState
 }
 
 export type CollectionName = keyof Collections

@@ -6,8 +6,15 @@ import type { JsonObject, MetaNode } from '../types.js'
 import { isJsonObject, own } from './json.js'
 
 /** ISO-8601 UTC with 7 fractional digits, as the cloud prints (B.1); we only have milliseconds. */
+let lastMs = NaN
+let lastIso = ''
 export function isoTime (ms: number): string {
-  return new Date(ms).toISOString().replace(/Z$/, '0000Z')
+  // Many writes land in the same millisecond under load: format once per millisecond.
+  if (ms !== lastMs) {
+    lastMs = ms
+    lastIso = new Date(ms).toISOString().slice(0, -1) + '0000Z'
+  }
+  return lastIso
 }
 
 /** A fresh node. `version` is given for desired only. */

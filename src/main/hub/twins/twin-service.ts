@@ -11,6 +11,7 @@ import type {
   SessionSubscriptions, TwinDocument, TwinRecord
 } from '../types.js'
 import { applyReportedPatch, applyServiceWrite, parseServiceBody, type ServiceWrite, type WriteMode } from './apply.js'
+import { applyConfigurationWrite, type ConfigurationsMap } from './configurations.js'
 import { checkIfMatch, twinEtag } from './etag.js'
 import { cloneJson, deepFreeze } from './json.js'
 import { isoTime } from './metadata.js'
@@ -46,6 +47,11 @@ export interface TwinServiceInternal extends TwinService {
   record(identity: Identity): Readonly<TwinRecord> | undefined
   /** Every stored record with its registry entry; cheaper than all() when rendering is not needed. */
   records(): IterableIterator<{ twin: Readonly<TwinRecord>; device: DeviceRecord }>
+  /**
+   * Automatic configurations (F): merge `desiredPatch` into desired and set the `configurations`
+   * map, in one store batch with `extraOps`. Resolves true when the twin changed.
+   */
+  applyConfigurations(identity: Identity, desiredPatch: JsonObject, configurations: ConfigurationsMap, extraOps?: StoreOp[]): Promise<boolean>
 }
 
 export function createTwinService (deps: TwinServiceDeps): TwinServiceInternal {
@@ -139,7 +145,8 @@ export function createTwinService (deps: TwinServiceDeps): TwinServiceInternal {
       const { record, durable } = save(key, result.record)
       await durable
       events.emit('twin.reportedChanged', {
-        ...identityFields(identity), patch: cloneJson(result.change), version: record.reportedVersion, changeSeq: record.changeSeq
+        // result.change is built fresh by mergePatch (never shared with the stored record): no copy needed.
+        ...identityFields(identity), patch: result.change, version: record.reportedVersion, changeSeq: record.changeSeq
       })
       return record.reportedVersion
     },
@@ -159,6 +166,27 @@ export function createTwinService (deps: TwinServiceDeps): TwinServiceInternal {
     createFor: (record) => initRecord(identityFields(record)),
     deleteOp: (identity) => ({ op: 'del', c: 'twins', id: twinKey(identity) }),
     record: (identity) => store.get('twins', twinKey(identity)),
-    records
+    records,
+
+    async applyConfigurations (identity, desiredPatch, configurations, extraOps = []) {
+      const { key, twin } = lookup(identity)
+      const write = applyConfigurationWrite(twin, desiredPatch, configurations, now())
+      if (write instanceof HubError) throw write
+      if (write.record === twin) {
+        if (extraOps.length > 0) await store.batch(extraOps)
+        return false
+      }
+      const record = deepFreeze({ ...write.record, changeSeq: deps.nextChangeSeq() })
+      await store.batch([{ op: 'put', c: 'twins', id: key, doc: record }, ...extraOps])
+      const ids = identityFields(identity)
+      if (Object.keys(write.desiredChange).length > 0) {
+        notifyDesired(identity, write.desiredChange, record.desiredVersion)
+        events.emit('twin.desiredChanged', { ...ids, patch: cloneJson(write.desiredChange), version: record.desiredVersion, changeSeq: record.changeSeq })
+      }
+      if (write.configurationsChanged) {
+        events.emit('twin.configurationsChanged', { ...ids, configurations: cloneJson(record.configurations ?? {}), changeSeq: record.changeSeq })
+      }
+      return true
+    }
   }
 }
