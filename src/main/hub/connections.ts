@@ -59,7 +59,8 @@ export function createConnectionManager (deps: { store: HubStore; events: HubEve
       transport: c.transport,
       remote: c.remote,
       connectedAt: c.connectedAt,
-      subscriptions: { ...subsOf(c.key) }
+      subscriptions: { ...subsOf(c.key) },
+      ...(c.details === undefined ? {} : { details: c.details() })
     })),
     count: () => live.size,
     waitFor (identity, feature, timeoutMs) {

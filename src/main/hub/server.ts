@@ -9,6 +9,7 @@ import { createHub } from './index.js'
 import type { Hub, HubConfig } from './services.js'
 import { ensureTls } from './tls/index.js'
 import { createMqttTransport } from './transports/mqtt/index.js'
+import { createSerialTransport } from './transports/serial/index.js'
 import { attachWebSocket, listenMqtt } from './transports/mqtt/listeners.js'
 import type { Logger } from './types.js'
 import { silentLogger } from './logger.js'
@@ -72,6 +73,9 @@ export async function startServer (opts: StartServerOptions): Promise<RunningHub
     })
     const transport = await createMqttTransport(hub, { logger })
     cleanups.push(() => transport.close())
+    // serial ports in hub.serial open now and reopen with backoff when they fail
+    const serial = createSerialTransport(hub, { logger })
+    cleanups.push(() => serial.close())
     const mqtt = await listenMqtt(transport, {
       bind: config.bind, mqttsPort: config.mqttsPort, mqttPort: config.mqttPort, tls: { key: tls.key, cert: tls.cert, ca: tls.ca }
     })

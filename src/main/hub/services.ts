@@ -9,6 +9,7 @@ import type { IoJobService } from './registry/io-jobs.js'
 import type { JobService } from './jobs/types.js'
 import type { QueryService } from './query/twin-query.js'
 import type { HubStore } from './store/types.js'
+import type { SerialService } from './serial/service.js'
 import type {
   C2dMessage, ConnectionInfo, DeviceConnection, DeviceDocument, DeviceRecord, Identity,
   JsonObject, JsonValue, Logger, Clock, SessionSubscriptions, SharedAccessPolicy, StoredTelemetry,
@@ -189,6 +190,8 @@ export interface Hub {
   readonly ioJobs: IoJobService
   /** The IoT Hub query language over the hub's twins (D). */
   readonly query: QueryService
+  /** Serial port configuration, Modbus profiles and serial runtime status. */
+  readonly serial: SerialService
   /** Jobs v2: scheduled methods and twin updates with windows, rates and thresholds (C.6, E; docs/jobs.md). */
   readonly jobs: JobService
   /** Firmware images served to devices over HTTPS (docs/firmware.md). */

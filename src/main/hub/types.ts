@@ -197,6 +197,8 @@ export interface DeviceConnection {
   /** Resolves when the device acknowledged (MQTT PUBACK); rejects if the connection closed first. */
   sendC2d(msg: C2dMessage): Promise<void>
   close(reason: string): void
+  /** Optional transport details for connection lists (serial: port, last activity, error counters). */
+  details?(): Record<string, JsonValue>
 }
 
 export interface ConnectionInfo {
@@ -207,6 +209,8 @@ export interface ConnectionInfo {
   remote: string
   connectedAt: string
   subscriptions: SessionSubscriptions
+  /** DeviceConnection.details(), where the transport has any. */
+  details?: Record<string, JsonValue>
 }
 
 /** Every state change of the core, on one typed event stream (UI and upstream sync consume it). */

@@ -3,6 +3,7 @@ import type { CommandRecord } from '../commands/types.js'
 import type { ConfigurationTwinState, StoredConfiguration } from '../configurations/types.js'
 import type { FirmwareImage } from '../firmware/types.js'
 import type { C2dMessage, DeviceRecord, JsonObject, SessionSubscriptions, SharedAccessPolicy, TwinRecord } from '../types.js'
+import type { SerialPortConfig } from '../serial/types.js'
 
 /** Collections and their document types. Keys are identity keys (`d` or `d/m`) or names. */
 export interface Collections extends CommandAndConfigurationCollections {
@@ -22,6 +23,8 @@ export interface Collections extends CommandAndConfigurationCollections {
   deviceJobs: JsonObject
   /** Firmware library metadata, keyed `name/version`; the bytes live in DIR/firmware/{sha256}. */
   firmware: FirmwareImage
+  /** Serial port configurations (hub.serial), keyed by port name. */
+  serialPorts: SerialPortConfig
 }
 
 /** The offline command queue and automatic configurations' collections (part of Collections). */

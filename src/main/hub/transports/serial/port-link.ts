@@ -1,0 +1,120 @@
+// One configured port kept open: opens it, reports its bytes, and when it fails to open or
+// disappears (cable pulled, socat gone) closes it, counts it and retries with backoff.
+import { SerialPort } from 'serialport'
+import type { SerialPortConfig } from '../../serial/types.js'
+import type { Logger } from '../../types.js'
+
+/** What the link needs of a port: serialport's SerialPort, or SerialPortMock in framing tests. */
+export interface SerialLike {
+  readonly isOpen: boolean
+  open(cb: (err: Error | null) => void): void
+  close(cb?: (err: Error | null) => void): void
+  write(buf: Buffer): boolean
+  on(event: string, listener: (...args: any[]) => void): unknown
+  removeAllListeners(event: string): unknown
+}
+
+export interface PortLinkEvents {
+  onOpen(): void
+  onData(chunk: Buffer): void
+  /** The port closed or failed; `err` is null for a close the link asked for. */
+  onDown(err: Error | null): void
+  onRetry(retryAt: number, attempt: number): void
+}
+
+export interface PortLink {
+  write(buf: Buffer): boolean
+  isOpen(): boolean
+  close(): Promise<void>
+}
+
+export interface BackoffOptions {
+  initialMs: number
+  maxMs: number
+}
+
+export const DEFAULT_BACKOFF: BackoffOptions = { initialMs: 200, maxMs: 5_000 }
+
+export type PortFactory = (cfg: SerialPortConfig) => SerialLike
+
+export const defaultPortFactory: PortFactory = (cfg) => new SerialPort({
+  path: cfg.path, baudRate: cfg.baudRate, dataBits: cfg.dataBits, stopBits: cfg.stopBits, parity: cfg.parity, autoOpen: false
+})
+
+export function openPortLink (cfg: SerialPortConfig, ev: PortLinkEvents, opts: { log: Logger; backoff?: BackoffOptions; factory?: PortFactory }): PortLink {
+  const backoff = opts.backoff ?? DEFAULT_BACKOFF
+  const factory = opts.factory ?? defaultPortFactory
+  let port: SerialLike | null = null
+  let closed = false
+  let attempt = 0
+  let timer: NodeJS.Timeout | null = null
+
+  function retry (): void {
+    if (closed || timer !== null) return
+    // exponential backoff with jitter, capped: a pulled cable must not spin the CPU
+    const base = Math.min(backoff.maxMs, backoff.initialMs * 2 ** Math.min(attempt, 16))
+    const delay = Math.round(base * (0.75 + Math.random() * 0.5))
+    attempt++
+    ev.onRetry(Date.now() + delay, attempt)
+    timer = setTimeout(() => { timer = null; open() }, delay)
+    timer.unref()
+  }
+
+  function down (p: SerialLike, err: Error | null): void {
+    if (port !== p) return
+    port = null
+    p.removeAllListeners('data')
+    // keep an error listener: a late 'error' on a dead port must not become an uncaught exception
+    p.removeAllListeners('close')
+    if (p.isOpen) p.close(() => {})
+    ev.onDown(err)
+    retry()
+  }
+
+  function open (): void {
+    if (closed) return
+    let p: SerialLike
+    try {
+      p = factory(cfg)
+    } catch (err) {
+      ev.onDown(err as Error)
+      retry()
+      return
+    }
+    port = p
+    p.on('error', (err: Error) => { down(p, err) })
+    p.on('close', (err: Error | null) => { down(p, err ?? new Error('port closed')) })
+    p.on('data', (chunk: Buffer) => { ev.onData(chunk) })
+    p.open((err: Error | null) => {
+      if (port !== p) return
+      if (err) { down(p, err); return }
+      attempt = 0
+      ev.onOpen()
+    })
+  }
+
+  open()
+  return {
+    write (buf) {
+      const p = port
+      if (p === null || !p.isOpen) return false
+      p.write(buf)
+      return true
+    },
+    isOpen: () => port?.isOpen === true,
+    close () {
+      closed = true
+      if (timer !== null) clearTimeout(timer)
+      timer = null
+      const p = port
+      port = null
+      if (p === null) return Promise.resolve()
+      p.removeAllListeners('data')
+      p.removeAllListeners('close')
+      return new Promise<void>((resolve) => {
+        if (!p.isOpen) { resolve(); return }
+        p.close(() => { resolve() })
+      })
+    }
+  }
+}

@@ -1,0 +1,91 @@
+// Line protocol v1 over real pty pairs (socat), with the reference serial device on the far end.
+import { describe, expect, it, onTestFinished } from 'vitest'
+import { startSerialDevice, type SerialDevice, type SerialDeviceOptions } from '../../src/main/sim/serial/device.js'
+import { createSasToken } from '../../src/main/hub/registry/sas.js'
+import { addDevice, ptyPair, startSerialHub, tmpDir, until } from './helpers.js'
+
+const defer = (fn: () => unknown): void => { onTestFinished(async () => { await fn() }) }
+
+async function device (opts: SerialDeviceOptions): Promise<SerialDevice> {
+  const d = await startSerialDevice(opts)
+  defer(() => d.close())
+  return d
+}
+
+describe('serial line protocol over a pty pair', () => {
+  it('identifies, sends telemetry (durable before ack), reports, gets desired, answers methods', async () => {
+    const { hub } = await startSerialHub(defer)
+    const dir = await tmpDir(defer)
+    const pty = await ptyPair(dir, defer)
+    const key = await addDevice(hub, 'press-1')
+    await hub.serial.add({ name: 'line1', path: pty.a, keepAliveSec: 5 })
+    const dev = await device({ path: pty.b, deviceId: 'press-1', key })
+
+    expect(hub.connections.isConnected({ deviceId: 'press-1' })).toBe(true)
+    const info = hub.connections.list().find((c) => c.deviceId === 'press-1')
+    expect(info?.transport).toBe('serial')
+    expect(info?.details?.['port']).toBe('line1')
+
+    // telemetry: acked only once in the durable log
+    await dev.sendTelemetry({ temperature: 21.5 }, { kind: 'reading' })
+    const hist = await hub.telemetry.history({ deviceId: 'press-1' }, 10)
+    expect(hist).toHaveLength(1)
+    expect(JSON.parse(hist[0]?.body.toString() ?? '')).toEqual({ temperature: 21.5 })
+    expect(hist[0]?.properties['kind']).toBe('reading')
+    expect(hist[0]?.transport).toBe('serial')
+
+    // reported patch
+    const ver = await dev.reportProperties({ firmware: '1.2.3' })
+    expect(ver).toBeGreaterThan(0)
+    expect(hub.twins.get({ deviceId: 'press-1' }).properties.reported['firmware']).toBe('1.2.3')
+
+    // desired notification: the device applies it and echoes it as reported
+    const gotDesired = new Promise((resolve) => dev.once('desired', resolve))
+    await hub.twins.patchDesired({ deviceId: 'press-1' }, { setpoint: 42 })
+    expect(await gotDesired).toEqual({ setpoint: 42 })
+    await until(() => hub.twins.get({ deviceId: 'press-1' }).properties.reported['setpoint'] === 42, 5000, 'setpoint echoed')
+
+    // twin get
+    const twin = await dev.getTwin()
+    expect(twin.desired['setpoint']).toBe(42)
+
+    // direct method round trip through hub.methods.invoke
+    const res = await hub.methods.invoke({ deviceId: 'press-1' }, { methodName: 'echo', payload: { hello: 'world' }, responseTimeoutInSeconds: 5 })
+    expect(res).toEqual({ status: 200, payload: { hello: 'world' } })
+    const missing = await hub.methods.invoke({ deviceId: 'press-1' }, { methodName: 'nope', responseTimeoutInSeconds: 5 })
+    expect(missing.status).toBe(404)
+
+    // C2D: queued, delivered, acked by the device
+    const gotC2d = new Promise<{ body: string }>((resolve) => dev.once('c2d', resolve))
+    await hub.c2d.send({ deviceId: 'press-1' }, { body: 'open valve' })
+    expect((await gotC2d).body).toBe('open valve')
+    await until(() => hub.c2d.pending({ deviceId: 'press-1' }).length === 0, 5000, 'c2d completed')
+
+    // last activity and counters, as for an MQTT device
+    const st = hub.serial.status().find((p) => p.name === 'line1')
+    expect(st?.state).toBe('open')
+    expect(st?.counters.framesIn).toBeGreaterThan(5)
+    expect(st?.devices[0]).toMatchObject({ deviceId: 'press-1', connected: true })
+    expect(hub.registry.get({ deviceId: 'press-1' })?.connectionState).toBe('Connected')
+  })
+
+  it('accepts a SAS token in hello and refuses a wrong key or an unknown device', async () => {
+    const { hub } = await startSerialHub(defer)
+    const dir = await tmpDir(defer)
+    const pty = await ptyPair(dir, defer)
+    const key = await addDevice(hub, 'sas-1')
+    await hub.serial.add({ name: 'p', path: pty.a, keepAliveSec: 2 })
+    const sas = createSasToken({ resource: 'serial.test/devices/sas-1', key, expiry: Math.floor(Date.now() / 1000) + 3600 })
+    const dev = await device({ path: pty.b, deviceId: 'sas-1', sas })
+    expect(dev.ready).toBe(true)
+    await dev.close()
+
+    const bad = new (await import('../../src/main/sim/serial/device.js')).SerialDevice({ path: pty.b, deviceId: 'sas-1', key: Buffer.alloc(32, 1).toString('base64') })
+    defer(() => bad.close())
+    const refused = new Promise((resolve) => bad.once('refused', resolve))
+    await bad.start(200).catch(() => {})
+    expect(String(await refused)).toMatch(/does not match/)
+    expect(hub.connections.isConnected({ deviceId: 'sas-1' })).toBe(false)
+    await until(() => (hub.serial.status()[0]?.counters.authFailures ?? 0) >= 1, 2000, 'auth failure counted')
+  })
+})
