@@ -26,9 +26,11 @@ export interface PtyPair {
   start(): Promise<void>
 }
 
-async function until (cond: () => boolean, ms: number, what: string): Promise<void> {
+async function until<T> (cond: () => T | Promise<T>, ms: number, what: string): Promise<T> {
   const end = Date.now() + ms
-  while (!cond()) {
+  for (;;) {
+    const v = await cond()
+    if (v) return v
     if (Date.now() > end) throw new Error(`timed out waiting for ${what}`)
     await new Promise((resolve) => setTimeout(resolve, 20))
   }

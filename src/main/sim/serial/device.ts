@@ -244,6 +244,7 @@ export class SerialDevice extends EventEmitter {
       if (msg['a'] !== undefined && msg['a'] !== this.opts.address) continue
       this.stats.received++
       if (this.opts.mute === true) continue
+      this.emit('frame', msg)
       this.onMessage(msg)
     }
   }
