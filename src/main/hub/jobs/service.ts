@@ -46,6 +46,8 @@ export interface JobServiceDeps extends JobServiceOptions {
 }
 
 type Deferral = 'OutsideMaintenanceWindow' | 'DeviceInUse'
+/** What the gates read of a twin. */
+interface GateView { tags: JsonObject; properties: { desired: JsonObject; reported: JsonObject } }
 
 interface Run {
   job: JobDoc
@@ -197,7 +199,7 @@ export function createJobService (deps: JobServiceDeps): JobService & { resume()
   // ---- gates ---------------------------------------------------------------------------------
 
   /** The windows that apply to a device: its own tag (unless disabled) or the job's. */
-  function windowsFor (job: JobDoc, twin: TwinDocument | undefined): MaintenanceWindow[] | Error {
+  function windowsFor (job: JobDoc, twin: GateView | undefined): MaintenanceWindow[] | Error {
     const tag = job.deviceWindowTag === undefined ? 'maintenanceWindow' : job.deviceWindowTag
     if (tag !== null && twin !== undefined) {
       const own = valueAt(twin.tags, tag.split('.'))
@@ -220,12 +222,11 @@ export function createJobService (deps: JobServiceDeps): JobService & { resume()
     if (job.type === 'scheduleDeviceMethod') {
       if (!(deps.connections.isConnected(identity) && deps.connections.subscriptions(identity).methods)) return { offline: true }
     }
-    let twin: TwinDocument | undefined
-    try {
-      twin = deps.twins.get(identity)
-    } catch {
-      twin = undefined // deleted since the job started: the invocation reports DeviceNotFound
-    }
+    // The stored twin record, viewed with the rendered paths (tags, properties.*): rendering the
+    // full twin for every device of a 10,000-device job would cost more than the call itself.
+    // Undefined when deleted since the job started: the call then reports DeviceNotFound.
+    const stored = store.get('twins', identityKey(identity))
+    const twin: GateView | undefined = stored === undefined ? undefined : { tags: stored.tags, properties: { desired: stored.desired, reported: stored.reported } }
     const windows = windowsFor(job, twin)
     if (windows instanceof Error) return { fail: { code: 'ArgumentInvalid', description: `The device's maintenance window tag is invalid, so the job does not touch it: ${windows.message}` } }
     const zone = job.timeZone ?? siteZone
