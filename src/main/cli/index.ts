@@ -4,6 +4,8 @@ import { formatHelp, parseCommand, wantsHelp, type CommandSpec } from './args.js
 import { connectionStringCommand, policyCommands } from './commands/policy.js'
 import { deviceCommands } from './commands/device.js'
 import { serveCommand } from './commands/serve.js'
+import { serialCommands } from './commands/serial.js'
+import { simulateSerialCommand } from './commands/simulate-serial.js'
 import { statusCommand } from './commands/status.js'
 import { CliError, UsageError, describeSystemError } from './errors.js'
 import { isHubError } from '../hub/errors.js'
@@ -19,9 +21,10 @@ interface Group {
 
 const groups: Group[] = [
   { name: 'device', summary: 'Manage device identities', commands: deviceCommands },
-  { name: 'policy', summary: 'Manage shared access policies', commands: policyCommands }
+  { name: 'policy', summary: 'Manage shared access policies', commands: policyCommands },
+  { name: 'serial', summary: 'Manage serial ports (line protocol and Modbus RTU devices)', commands: serialCommands }
 ]
-const topCommands: CommandSpec[] = [serveCommand, connectionStringCommand, statusCommand]
+const topCommands: CommandSpec[] = [serveCommand, connectionStringCommand, statusCommand, simulateSerialCommand]
 
 function topHelp (): string {
   const rows: Array<[string, string]> = [
