@@ -484,6 +484,7 @@ export function createJobService (deps: JobServiceDeps): JobService & { resume()
       return
     }
     if (job.status !== 'running') await setJobStatus(job, 'running')
+    if (run.closed) return // cancelled while the status was being written
     if (!job.targetsResolved) {
       let targets: TwinDocument[]
       try {
@@ -513,9 +514,15 @@ export function createJobService (deps: JobServiceDeps): JobService & { resume()
         fresh.push(rec)
       }
       await write(fresh.map(recOp))
+      if (run.closed) {
+        // Cancelled while the records were being written: they were not in the queue yet.
+        const late = fresh.filter((r) => r.status === 'pending')
+        for (const r of late) setStatus(r, 'canceled')
+        await write(late.map(recOp))
+        return
+      }
       job.targetsResolved = true
       await saveJob(job)
-      if (run.closed) return
     }
     for (const [key, rec] of records.get(job.jobId) ?? []) {
       if (rec.status === 'pending' || rec.status === 'scheduled') run.queue.add(key)
