@@ -89,3 +89,54 @@ describe('serial line protocol over a pty pair', () => {
     await until(() => (hub.serial.status()[0]?.counters.authFailures ?? 0) >= 1, 2000, 'auth failure counted')
   })
 })
+
+describe('RS-485 multidrop (line protocol, addressed devices)', () => {
+  it('two addressed devices share one line; each gets its own frames; an unlisted device is refused', async () => {
+    const { EventEmitter } = await import('node:events')
+    const { SerialPort } = await import('serialport')
+    const { hub } = await startSerialHub(defer)
+    const dir = await tmpDir(defer)
+    const pty = await ptyPair(dir, defer)
+    const k1 = await addDevice(hub, 'drop-1')
+    const k2 = await addDevice(hub, 'drop-2')
+    await hub.serial.add({ name: 'bus', path: pty.a, keepAliveSec: 5, devices: [{ deviceId: 'drop-1', address: 1 }, { deviceId: 'drop-2', address: 2 }] })
+
+    // one physical line, two transceivers: every device hears every byte
+    const line = new SerialPort({ path: pty.b, baudRate: 115200 })
+    defer(() => new Promise((resolve) => { line.close(() => resolve(undefined)) }))
+    await new Promise((resolve) => line.once('open', resolve))
+    const tap = (): InstanceType<typeof SerialPort> => {
+      const ee = new EventEmitter() as EventEmitter & Record<string, unknown>
+      line.on('data', (d: Buffer) => ee.emit('data', d))
+      Object.assign(ee, {
+        isOpen: true,
+        open: (cb: (e: Error | null) => void) => { setImmediate(() => cb(null)) },
+        write: (b: Buffer) => line.write(b),
+        drain: (cb: () => void) => { line.drain(cb) },
+        close: (cb?: () => void) => { ee['isOpen'] = false; cb?.() }
+      })
+      return ee as unknown as InstanceType<typeof SerialPort>
+    }
+    const d1 = await device({ path: pty.b, deviceId: 'drop-1', key: k1, address: 1, portFactory: tap })
+    const d2 = await device({ path: pty.b, deviceId: 'drop-2', key: k2, address: 2, portFactory: tap })
+    await d1.sendTelemetry({ from: 1 })
+    await d2.sendTelemetry({ from: 2 })
+    expect((await hub.telemetry.history({ deviceId: 'drop-1' }, 5)).map((m) => m.body.toString())).toEqual(['{"from":1}'])
+    expect((await hub.telemetry.history({ deviceId: 'drop-2' }, 5)).map((m) => m.body.toString())).toEqual(['{"from":2}'])
+    const calls: string[] = []
+    d1.on('call', (n: string) => calls.push(`1:${n}`))
+    d2.on('call', (n: string) => calls.push(`2:${n}`))
+    expect((await hub.methods.invoke({ deviceId: 'drop-2' }, { methodName: 'echo', payload: 2, responseTimeoutInSeconds: 5 })).payload).toBe(2)
+    expect(calls).toEqual(['2:echo'])
+    const info = hub.connections.list().find((c) => c.deviceId === 'drop-2')
+    expect(info?.remote).toMatch(/#2$/)
+
+    // a registered device that is not configured on the bus is refused
+    const k3 = await addDevice(hub, 'intruder')
+    const bad = new (await import('../../src/main/sim/serial/device.js')).SerialDevice({ path: pty.b, deviceId: 'intruder', key: k3, address: 3, portFactory: tap })
+    defer(() => bad.close())
+    const refused = new Promise((resolve) => bad.once('refused', resolve))
+    void bad.start(300).catch(() => {})
+    expect(String(await refused)).toMatch(/not configured on port bus/)
+  })
+})
