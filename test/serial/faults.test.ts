@@ -108,3 +108,19 @@ describe('serial robustness', () => {
     expect(hub.serial.status()[0]?.devices[0]?.lastError).toBe('device silent')
   })
 })
+
+describe('offline command queue to a serial device', () => {
+  it('a command queued while the cable is pulled runs when the device is back', async () => {
+    const { hub, pty, key } = await setup()
+    const dev = await device({ path: pty.b, deviceId: 'dev-1', key, reopenMs: 100 })
+    await pty.stop()
+    await until(() => !hub.connections.isConnected({ deviceId: 'dev-1' }), 5000, 'disconnected')
+    const cmd = await hub.commands.enqueue({ deviceId: 'dev-1' }, { methodName: 'echo', payload: { queued: true }, ttlInSeconds: 60 })
+    const calls: string[] = []
+    dev.on('call', (n: string) => calls.push(n))
+    await pty.start()
+    const done = await until(() => { const c = hub.commands.get(cmd.commandId); return c?.status === 'succeeded' ? c : null }, 15_000, 'command succeeded')
+    expect(done.response).toEqual({ status: 200, payload: { queued: true } })
+    expect(calls).toEqual(['echo'])
+  })
+})
