@@ -3,13 +3,12 @@
 // `deviceId IN [...]`, `tags.site = 'a' AND properties.reported.fw = '1.2.0'`) touch only
 // the matching rows instead of scanning every twin.
 //
-// Indexes map a primitive value (evaluate.ts primitiveKey, i.e. the same-type equality of
-// `=`) to the ids holding it. `deviceId` is indexed from the start; other paths get an
+// Indexes map a primitive value (the same-type equality of `=`; the API names values by
+// evaluate.ts primitiveKey) to the rows holding it. `deviceId` is indexed from the start; other paths get an
 // index the first time a query asks for them (if the policy allows), built by one pass over
-// the rows and then maintained on every upsert/remove. Each index also remembers the key it
-// filed each id under, so a caller that mutates a document in place and upserts it again
-// cannot leave a stale entry behind.
-import { primitiveKey } from './evaluate.js'
+// the rows and then maintained on every upsert/remove. Each row also remembers the key it was
+// filed under in each index, so a caller that mutates a document in place and upserts it
+// again cannot leave a stale entry behind.
 import { compileGetter, pathKey, type Getter } from './paths.js'
 
 export interface IndexedCollectionOptions {
@@ -59,17 +58,44 @@ export function defaultAutoIndex (path: readonly string[]): boolean {
 
 /** A stored row: its document and insertion rank. Buckets hold these, so a lookup needs no id -> row map access. */
 export interface RowRef<T> { readonly doc: T; readonly ord: number }
-interface Entry<T> { doc: T; ord: number }
+interface Entry<T> {
+  doc: T
+  ord: number
+  /** Per index (by slot): the bucket key this row is filed under; undefined = not filed. */
+  filed: unknown[]
+}
+/** One row (the common case for unique fields such as deviceId: no Set per value) or several. */
+type Bucket<T> = Entry<T> | Set<Entry<T>>
 interface HashIndex<T> {
   path: string[]
   get: Getter
-  buckets: Map<string, Set<Entry<T>>>
-  /** id -> the key it is filed under. */
-  keyOf: Map<string, string>
+  slot: number
+  /**
+   * Bucket key -> rows. The key is the primitive value itself, -0 folded into 0, so Map's
+   * SameValueZero is primitiveKey's equality (the same-type equality of `=`) without building
+   * a key string per row.
+   */
+  buckets: Map<unknown, Bucket<T>>
 }
 
-const keyOfValue = (v: unknown): string | undefined =>
-  v === null || typeof v === 'string' || typeof v === 'number' || typeof v === 'boolean' ? primitiveKey(v) : undefined
+/** The bucket key of a value; undefined for values `=` never matches (undefined, objects, arrays). */
+function bucketKey (v: unknown): unknown {
+  if (typeof v === 'number') return v === 0 ? 0 : v
+  return v === null || typeof v === 'string' || typeof v === 'boolean' ? v : undefined
+}
+
+/** The bucket key of a primitiveKey string (the IndexedCollection API speaks primitiveKey). */
+function keyValue (k: string): unknown {
+  switch (k[0]) {
+    case 's': return k.slice(1)
+    case 'n': return bucketKey(Number(k.slice(1)))
+    case 'b': return k === 'bt'
+    case 'z': return null
+    default: return undefined
+  }
+}
+
+const bucketSize = <T>(b: Bucket<T> | undefined): number => (b === undefined ? 0 : b instanceof Set ? b.size : 1)
 
 export function createIndexedCollection<T extends object> (options: IndexedCollectionOptions = {}): IndexedCollection<T> {
   const entries = new Map<string, Entry<T>>()
@@ -78,31 +104,35 @@ export function createIndexedCollection<T extends object> (options: IndexedColle
   const maxIndexes = options.maxIndexes ?? 64
   let nextOrd = 0
 
-  const file = (ix: HashIndex<T>, id: string, e: Entry<T>): void => {
-    const key = keyOfValue(ix.get(e.doc))
-    const old = ix.keyOf.get(id)
-    if (key === old) return
-    if (old !== undefined) unfile(ix, id, e)
-    if (key !== undefined) {
-      let b = ix.buckets.get(key)
-      if (b === undefined) { b = new Set(); ix.buckets.set(key, b) }
-      b.add(e)
-      ix.keyOf.set(id, key)
+  const file = (ix: HashIndex<T>, e: Entry<T>): void => {
+    const key = bucketKey(ix.get(e.doc))
+    const old = e.filed[ix.slot]
+    // Object.is: NaN is filed under NaN (SameValueZero), and -0 never occurs (folded).
+    if (Object.is(key, old)) return
+    if (old !== undefined) unfile(ix, e)
+    if (key === undefined) return
+    const b = ix.buckets.get(key)
+    if (b === undefined) ix.buckets.set(key, e)
+    else if (b instanceof Set) b.add(e)
+    else ix.buckets.set(key, new Set([b, e]))
+    e.filed[ix.slot] = key
+  }
+
+  const unfile = (ix: HashIndex<T>, e: Entry<T>): void => {
+    const old = e.filed[ix.slot]
+    if (old === undefined) return
+    e.filed[ix.slot] = undefined
+    const b = ix.buckets.get(old)
+    if (b === e) ix.buckets.delete(old)
+    else if (b instanceof Set) {
+      b.delete(e)
+      if (b.size === 1) ix.buckets.set(old, b.values().next().value as Entry<T>)
     }
   }
 
-  const unfile = (ix: HashIndex<T>, id: string, e: Entry<T>): void => {
-    const old = ix.keyOf.get(id)
-    if (old === undefined) return
-    const b = ix.buckets.get(old)
-    b?.delete(e)
-    if (b?.size === 0) ix.buckets.delete(old)
-    ix.keyOf.delete(id)
-  }
-
   const build = (path: readonly string[]): HashIndex<T> => {
-    const ix: HashIndex<T> = { path: [...path], get: compileGetter(path), buckets: new Map(), keyOf: new Map() }
-    for (const [id, e] of entries) file(ix, id, e)
+    const ix: HashIndex<T> = { path: [...path], get: compileGetter(path), slot: indexes.size, buckets: new Map() }
+    for (const e of entries.values()) file(ix, e)
     indexes.set(pathKey(path), ix)
     return ix
   }
@@ -120,21 +150,21 @@ export function createIndexedCollection<T extends object> (options: IndexedColle
     get size () { return entries.size },
     upsert (id, doc) {
       let e = entries.get(id)
-      if (e === undefined) { e = { doc, ord: nextOrd++ }; entries.set(id, e) } else e.doc = doc
-      for (const ix of indexes.values()) file(ix, id, e)
+      if (e === undefined) { e = { doc, ord: nextOrd++, filed: [] }; entries.set(id, e) } else e.doc = doc
+      for (const ix of indexes.values()) file(ix, e)
     },
     remove (id) {
       const e = entries.get(id)
       if (e === undefined) return false
       entries.delete(id)
-      for (const ix of indexes.values()) unfile(ix, id, e)
+      for (const ix of indexes.values()) unfile(ix, e)
       return true
     },
     get: (id) => entries.get(id)?.doc,
     has: (id) => entries.has(id),
     clear () {
       entries.clear()
-      for (const ix of indexes.values()) { ix.buckets.clear(); ix.keyOf.clear() }
+      for (const ix of indexes.values()) ix.buckets.clear()
     },
     * values () { for (const e of entries.values()) yield e.doc },
     [Symbol.iterator] () { return this.values() },
@@ -142,18 +172,22 @@ export function createIndexedCollection<T extends object> (options: IndexedColle
       const ix = indexFor(path)
       if (ix === undefined) return undefined
       let n = 0
-      for (const k of new Set(keys)) n += ix.buckets.get(k)?.size ?? 0
+      for (const k of new Set(keys)) n += bucketSize(ix.buckets.get(keyValue(k)))
       return n
     },
     refs (path, keys) {
       const ix = indexes.get(pathKey(path))
       if (ix === undefined) return []
       // One key (the common `path = literal`): hand out the bucket itself, no copying.
-      if (keys.length === 1) return ix.buckets.get(keys[0] as string) ?? []
+      if (keys.length === 1) {
+        const b = ix.buckets.get(keyValue(keys[0] as string))
+        return b === undefined ? [] : b instanceof Set ? b : [b]
+      }
       const out: Array<Entry<T>> = []
       for (const k of new Set(keys)) {
-        const b = ix.buckets.get(k)
-        if (b !== undefined) for (const e of b) out.push(e)
+        const b = ix.buckets.get(keyValue(k))
+        if (b instanceof Set) for (const e of b) out.push(e)
+        else if (b !== undefined) out.push(b)
       }
       return out
     },
