@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { SCHEMA_VERSION, migrateOp, migrateSnapshot, v0ToV1, versionOf } from './migrations.js'
+import { COLLECTIONS, SCHEMA_VERSION, migrateOp, migrateSnapshot, v0ToV1, versionOf } from './migrations.js'
 
 describe('store migrations', () => {
   it('v0 -> v1 wraps top-level collections and adds the journal cursor', () => {
@@ -8,7 +8,8 @@ describe('store migrations', () => {
       schemaVersion: 1,
       journalSeq: 0,
       journalGen: 0,
-      collections: { devices: { d1: { deviceId: 'd1' } }, twins: {}, policies: {}, settings: {}, sessions: {}, c2d: {}, meta: {}, jobs: {} }
+      // every collection the code knows, empty unless the v0 file had it
+      collections: { ...Object.fromEntries(COLLECTIONS.map((c) => [c, {}])), devices: { d1: { deviceId: 'd1' } } }
     })
     expect(v0).toEqual({ devices: { d1: { deviceId: 'd1' } }, twins: {}, junk: 5 }) // pure
   })
