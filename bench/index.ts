@@ -14,6 +14,7 @@ const benches: Array<[string, (a: typeof args) => Promise<unknown>]> = [
   ['telemetry', runTelemetry],
   ['twin-patch', runTwinPatch],
   ['methods', runMethods],
+  ['query', async (a) => await (await import('./query.js')).runQuery(a)],
   ['memory', runMemory]
 ]
 let failed = 0

@@ -263,7 +263,6 @@ export function generatePredicate (
   if (where !== undefined) parts.push(`(${g.cond(where).t})`)
   const body = `return function where (row) {\n${g.declarations()}return ${parts.length === 0 ? 'true' : parts.join(' && ')};\n}`
   try {
-    // eslint-disable-next-line @typescript-eslint/no-implied-eval, no-new-func
     const outer = new Function(...HELPERS.map(([n]) => n), ...g.names, body) as (...args: unknown[]) => RowPredicate
     return outer(...HELPERS.map(([, v]) => v), ...g.values)
   } catch {
