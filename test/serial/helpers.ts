@@ -26,11 +26,11 @@ export interface PtyPair {
   start(): Promise<void>
 }
 
-async function until<T> (cond: () => T | Promise<T>, ms: number, what: string): Promise<T> {
+async function until<T> (cond: () => T | Promise<T>, ms: number, what: string): Promise<NonNullable<T>> {
   const end = Date.now() + ms
   for (;;) {
     const v = await cond()
-    if (v) return v
+    if (v) return v as NonNullable<T>
     if (Date.now() > end) throw new Error(`timed out waiting for ${what}`)
     await new Promise((resolve) => setTimeout(resolve, 20))
   }

@@ -106,7 +106,7 @@ describe('RS-485 multidrop (line protocol, addressed devices)', () => {
     defer(() => new Promise((resolve) => { line.close(() => resolve(undefined)) }))
     await new Promise((resolve) => line.once('open', resolve))
     const tap = (): InstanceType<typeof SerialPort> => {
-      const ee = new EventEmitter() as EventEmitter & Record<string, unknown>
+      const ee = new EventEmitter() as InstanceType<typeof EventEmitter> & Record<string, unknown>
       line.on('data', (d: Buffer) => ee.emit('data', d))
       Object.assign(ee, {
         isOpen: true,
