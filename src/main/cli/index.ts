@@ -4,6 +4,8 @@ import { formatHelp, parseCommand, wantsHelp, type CommandSpec } from './args.js
 import { connectionStringCommand, policyCommands } from './commands/policy.js'
 import { deviceCommands } from './commands/device.js'
 import { serveCommand } from './commands/serve.js'
+import { simulateCommand } from './commands/simulate.js'
+import { firmwareCommands } from './commands/firmware.js'
 import { serialCommands } from './commands/serial.js'
 import { simulateSerialCommand } from './commands/simulate-serial.js'
 import { statusCommand } from './commands/status.js'
@@ -22,9 +24,10 @@ interface Group {
 const groups: Group[] = [
   { name: 'device', summary: 'Manage device identities', commands: deviceCommands },
   { name: 'policy', summary: 'Manage shared access policies', commands: policyCommands },
+  { name: 'firmware', summary: 'Manage the firmware library served to devices', commands: firmwareCommands },
   { name: 'serial', summary: 'Manage serial ports (line protocol and Modbus RTU devices)', commands: serialCommands }
 ]
-const topCommands: CommandSpec[] = [serveCommand, connectionStringCommand, statusCommand, simulateSerialCommand]
+const topCommands: CommandSpec[] = [serveCommand, connectionStringCommand, statusCommand, simulateSerialCommand, simulateCommand]
 
 function topHelp (): string {
   const rows: Array<[string, string]> = [
