@@ -155,7 +155,7 @@ export function startLinePort (cfg: SerialPortConfig, deps: LinePortDeps): PortW
     let address: number | undefined
     if (multidrop) {
       const a = m['a']
-      if (typeof a !== 'number' || !Number.isInteger(a)) { ps.counters.garbage++; ps.lastError = 'frame without address on a multidrop port'; return }
+      if (typeof a !== 'number' || !Number.isInteger(a) || a < 1 || a > 247) { ps.counters.garbage++; ps.lastError = 'frame without a valid address (1..247) on a multidrop port'; return }
       slot = a
       address = a
     }
