@@ -140,3 +140,50 @@ describe('RS-485 multidrop (line protocol, addressed devices)', () => {
     expect(String(await refused)).toMatch(/not configured on port bus/)
   })
 })
+
+describe('port configuration changes', () => {
+  it('reconfiguring a port restarts it; the device identifies again; removing it disconnects', async () => {
+    const { hub } = await startSerialHub(defer)
+    const dir = await tmpDir(defer)
+    const pty = await ptyPair(dir, defer)
+    const key = await addDevice(hub, 'cfg-1')
+    await hub.serial.add({ name: 'c', path: pty.a, keepAliveSec: 1 })
+    const dev = await device({ path: pty.b, deviceId: 'cfg-1', key, reopenMs: 100 })
+    const welcomes = dev.stats.welcomes
+    await hub.serial.update('c', { keepAliveSec: 2 })
+    await until(() => dev.stats.welcomes > welcomes && hub.connections.isConnected({ deviceId: 'cfg-1' }), 10_000, 'identified again')
+    expect(hub.serial.get('c')?.keepAliveSec).toBe(2)
+    await dev.sendTelemetry({ after: 'reconfigure' })
+    await hub.serial.remove('c')
+    await until(() => !hub.connections.isConnected({ deviceId: 'cfg-1' }), 5000, 'disconnected after remove')
+    expect(hub.serial.status()).toEqual([])
+  })
+})
+
+describe('port configuration is durable', () => {
+  it('survives a hub restart and the port reopens; the device reconnects on "who"', async () => {
+    const { createHub } = await import('../../src/main/hub/index.js')
+    const { createSerialTransport } = await import('../../src/main/hub/transports/serial/index.js')
+    const dataDir = await tmpDir(defer)
+    const dir = await tmpDir(defer)
+    const pty = await ptyPair(dir, defer)
+    const config = { dataDir, hostName: 'serial.test', bind: '127.0.0.1', mqttsPort: 0, httpsPort: 0, mqttPort: null, role: 'edge' as const }
+    let hub = await createHub({ config, fsync: false })
+    let transport = createSerialTransport(hub, { backoff: { initialMs: 50, maxMs: 400 } })
+    const key = await addDevice(hub, 'dur-1')
+    await hub.serial.add({ name: 'd', path: pty.a, keepAliveSec: 1 })
+    const dev = await device({ path: pty.b, deviceId: 'dur-1', key, reopenMs: 100 })
+    await dev.sendTelemetry({ n: 1 })
+    await transport.close()
+    await hub.close()
+
+    hub = await createHub({ config, fsync: false })
+    transport = createSerialTransport(hub, { backoff: { initialMs: 50, maxMs: 400 } })
+    defer(async () => { await transport.close(); await hub.close() })
+    expect(hub.serial.list().map((p) => p.name)).toEqual(['d'])
+    const h = hub
+    await until(() => h.connections.isConnected({ deviceId: 'dur-1' }), 10_000, 'reconnected after restart')
+    await dev.sendTelemetry({ n: 2 })
+    expect((await h.telemetry.history({ deviceId: 'dur-1' }, 5)).map((m) => m.body.toString())).toEqual(['{"n":1}', '{"n":2}'])
+  })
+})

@@ -90,3 +90,32 @@ describe('Modbus RTU over a pty pair', () => {
     expect(list.find((p) => p.name === 'generic-temperature-controller')?.errors).toBeNull()
   })
 })
+
+describe('Modbus RTU robustness', () => {
+  it('unplug and replug: devices disconnected, port reopened with backoff, polling resumes', async () => {
+    const { hub } = await startSerialHub(defer)
+    const dir = await tmpDir(defer)
+    const pty = await ptyPair(dir, defer)
+    let slave = await startModbusSlave({ path: pty.b, units: [7] })
+    defer(() => slave.close())
+    slave.unit(7).input[0] = 100
+    await addDevice(hub, 'mb-7')
+    await hub.serial.add({ name: 'mb', path: pty.a, protocol: 'modbus', timeoutMs: 200, devices: [{ deviceId: 'mb-7', address: 7, profile: 'generic-temperature-controller' }] })
+    await until(() => hub.connections.isConnected({ deviceId: 'mb-7' }), 10_000, 'connected')
+
+    await slave.close()
+    await pty.stop()
+    await until(() => !hub.connections.isConnected({ deviceId: 'mb-7' }), 10_000, 'disconnected')
+    await until(() => hub.serial.status()[0]?.state !== 'open', 5000, 'port down')
+
+    await pty.start()
+    slave = await startModbusSlave({ path: pty.b, units: [7] })
+    slave.unit(7).input[0] = 123
+    await until(() => hub.connections.isConnected({ deviceId: 'mb-7' }), 15_000, 'reconnected')
+    const st = hub.serial.status()[0]
+    expect(st?.state).toBe('open')
+    expect(st?.counters.opens).toBeGreaterThanOrEqual(2)
+    await until(async () => (await hub.telemetry.history({ deviceId: 'mb-7' }, 5))
+      .some((m) => (JSON.parse(m.body.toString()) as Record<string, unknown>)['temperature'] === 12.3), 5000, 'new readings')
+  })
+})
