@@ -178,7 +178,11 @@ class Generator {
     switch (op) {
       case '=': return eq
       case '!=': return { t: eq.f, f: eq.t }
-      default: return { t: `${typed} && ${x} ${op} ${k})`, f: `${typed} && !(${x} ${op} ${k}))` }
+      default:
+        // Only these four reach the source (the parser maps '<>' to '!='); anything else aborts
+        // generation and the closure compiler takes over.
+        if (op !== '<' && op !== '>' && op !== '<=' && op !== '>=') throw new Error(`unexpected operator ${String(op)}`)
+        return { t: `${typed} && ${x} ${op} ${k})`, f: `${typed} && !(${x} ${op} ${k}))` }
     }
   }
 
@@ -256,17 +260,17 @@ export function generatePredicate (
     size(where, budget)
     if (budget.n < 0) return undefined
   }
-  const g = new Generator(from, closure)
-  const parts: string[] = []
-  if (kind === 'device') parts.push('row.moduleId === undefined')
-  if (kind === 'module') parts.push('row.moduleId !== undefined')
-  if (where !== undefined) parts.push(`(${g.cond(where).t})`)
-  const body = `return function where (row) {\n${g.declarations()}return ${parts.length === 0 ? 'true' : parts.join(' && ')};\n}`
   try {
+    const g = new Generator(from, closure)
+    const parts: string[] = []
+    if (kind === 'device') parts.push('row.moduleId === undefined')
+    if (kind === 'module') parts.push('row.moduleId !== undefined')
+    if (where !== undefined) parts.push(`(${g.cond(where).t})`)
+    const body = `return function where (row) {\n${g.declarations()}return ${parts.length === 0 ? 'true' : parts.join(' && ')};\n}`
     const outer = new Function(...HELPERS.map(([n]) => n), ...g.names, body) as (...args: unknown[]) => RowPredicate
     return outer(...HELPERS.map(([, v]) => v), ...g.values)
   } catch {
-    return undefined // e.g. code generation from strings disallowed
+    return undefined // e.g. code generation from strings disallowed: use the closures
   }
 }
 
