@@ -20,7 +20,7 @@ async function makeHub (): Promise<{ hub: Hub; advance: (ms: number) => void }> 
     config: { dataDir: dir, hostName: 'hub.local', bind: '127.0.0.1', mqttsPort: 8883, httpsPort: 443, mqttPort: null, role: 'edge' },
     store: createMemoryStore(),
     clock: { now: () => now },
-    commands: { sweepIntervalMs: 0 },
+    commands: { sweepIntervalMs: 0, connectGraceMs: 0 },
     configurations: { intervalMs: 0 }
   })
   cleanups.push(async () => { await hub.close(); rmSync(dir, { recursive: true, force: true }) })

@@ -48,7 +48,7 @@ const desired = async (deviceId: string): Promise<Record<string, unknown>> => {
   const { $metadata: _m, $version: _v, ...rest } = (await registry.getTwin(deviceId)).responseBody.properties.desired as Record<string, unknown>
   return rest
 }
-const configsOf = async (deviceId: string): Promise<unknown> => (await registry.getTwin(deviceId)).responseBody.configurations
+const configsOf = async (deviceId: string): Promise<unknown> => ((await registry.getTwin(deviceId)).responseBody as unknown as { configurations?: unknown }).configurations
 const settle = (): Promise<void> => hub.hub.configurations.idle()
 
 async function eventually<T> (fn: () => Promise<T>, check: (v: T) => boolean, ms = 10_000): Promise<T> {
@@ -97,7 +97,7 @@ describe('automatic device configurations with azure-iothub', () => {
       priority: 1,
       labels: { team: 'hvac' },
       metrics: { queries: { current: "SELECT deviceId FROM devices WHERE configurations.[[chiller-base]].status = 'Applied' AND properties.reported.chiller.status = 'current'" } }
-    } as Cfg
+    } as unknown as Cfg
     const added = (await registry.addConfiguration(low)).responseBody
     expect(added).toMatchObject({ id: 'chiller-base', schemaVersion: '1.0', priority: 1, labels: { team: 'hvac' }, targetCondition: "tags.site = 'a'" })
     expect(typeof added.etag).toBe('string')
@@ -105,7 +105,7 @@ describe('automatic device configurations with azure-iothub', () => {
     await registry.addConfiguration({
       id: 'chiller-floor1', priority: 10, targetCondition: "tags.site = 'a' AND tags.floor = 1",
       content: { deviceContent: { 'properties.desired': { chiller: { temp: 55 } } } }
-    } as Cfg)
+    } as unknown as Cfg)
     await settle()
 
     // Higher priority wins the whole `chiller` path on adm-1; `mode` still comes from the base.
@@ -145,9 +145,9 @@ describe('automatic device configurations with azure-iothub', () => {
     expect(floor1.systemMetrics?.results).toEqual({ targetedCount: 0, appliedCount: 0 })
 
     // Same priority: the newest configuration wins the path, the older one is only targeted.
-    await registry.addConfiguration({ id: 'level-old', priority: 5, targetCondition: "tags.site = 'b'", content: { deviceContent: { 'properties.desired.level': 1 } } } as Cfg)
+    await registry.addConfiguration({ id: 'level-old', priority: 5, targetCondition: "tags.site = 'b'", content: { deviceContent: { 'properties.desired.level': 1 } } } as unknown as Cfg)
     await new Promise((r) => setTimeout(r, 5))
-    await registry.addConfiguration({ id: 'level-new', priority: 5, targetCondition: "tags.site = 'b'", content: { deviceContent: { 'properties.desired.level': 2 } } } as Cfg)
+    await registry.addConfiguration({ id: 'level-new', priority: 5, targetCondition: "tags.site = 'b'", content: { deviceContent: { 'properties.desired.level': 2 } } } as unknown as Cfg)
     await settle()
     expect(await desired('adm-3')).toEqual({ level: 2 })
     expect(await configsOf('adm-3')).toEqual({ 'level-old': { status: 'targeted' }, 'level-new': { status: 'applied' } })
@@ -175,7 +175,7 @@ describe('automatic device configurations with azure-iothub', () => {
     const cfg = (await registry.addConfiguration({
       id: 'imm-1', priority: 2, targetCondition: "tags.x = 'y'",
       content: { deviceContent: { 'properties.desired.x': 1 } }
-    } as Cfg)).responseBody
+    } as unknown as Cfg)).responseBody
     // The SDK resends the unchanged content on update: accepted, and the etag moves.
     cfg.priority = 3
     cfg.targetCondition = "tags.x = 'z'"
@@ -224,7 +224,7 @@ describe('automatic device configurations with azure-iothub', () => {
 
   it('survives a restart without re-writing twins', async () => {
     await device('rs-1', { role: 'pump' })
-    await registry.addConfiguration({ id: 'pump-cfg', priority: 1, targetCondition: "tags.role = 'pump'", content: { deviceContent: { 'properties.desired.rpm': 1200 } } } as Cfg)
+    await registry.addConfiguration({ id: 'pump-cfg', priority: 1, targetCondition: "tags.role = 'pump'", content: { deviceContent: { 'properties.desired.rpm': 1200 } } } as unknown as Cfg)
     await settle()
     const before = (await registry.getTwin('rs-1')).responseBody
     expect(before.properties.desired['rpm']).toBe(1200)
@@ -233,7 +233,7 @@ describe('automatic device configurations with azure-iothub', () => {
     await hub.hub.configurations.evaluate()
     const after = (await registry.getTwin('rs-1')).responseBody
     expect(after.properties.desired['$version']).toBe(before.properties.desired['$version'])
-    expect(after.configurations).toEqual({ 'pump-cfg': { status: 'applied' } })
+    expect((after as unknown as { configurations?: unknown }).configurations).toEqual({ 'pump-cfg': { status: 'applied' } })
     expect((await registry.getConfiguration('pump-cfg')).responseBody.systemMetrics?.results).toEqual({ targetedCount: 1, appliedCount: 1 })
     // A manual edit of a configured path stays until the owner changes (docs/configurations.md).
     await registry.updateTwin('rs-1', { properties: { desired: { rpm: 900 } } } as never, '*')

@@ -37,7 +37,7 @@ export interface CreateHubOptions {
   store?: HubStore
   telemetry?: { maxBytes?: number; maxAgeMs?: number }
   /** Offline command queue: TTL sweep period (0 = tests call hub.commands.sweep()). */
-  commands?: { sweepIntervalMs?: number }
+  commands?: { sweepIntervalMs?: number; connectGraceMs?: number }
   /** Automatic configurations: run period, debounce, limit. */
   configurations?: ConfigurationOptions
   /** Jobs v2 limits and time source (tests inject a fake scheduler). */

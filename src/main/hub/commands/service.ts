@@ -41,6 +41,12 @@ export interface CommandServiceDeps {
   exists: (identity: Identity) => boolean
   /** How often the TTL sweep runs (real time). Default 1000 ms; 0 disables the timer. */
   sweepIntervalMs?: number
+  /**
+   * Delay between a device connecting and the first delivery. A device reconnecting with a
+   * persisted session counts as subscribed at once, but an SDK client may still be finishing
+   * its own reconnect and lose a request sent in that instant. Default 1000 ms.
+   */
+  connectGraceMs?: number
 }
 
 const iso = (ms: number): string => new Date(ms).toISOString()
@@ -207,7 +213,13 @@ export function createCommandService (deps: CommandServiceDeps): CommandService 
     }
   }
 
-  const offConnected = events.on('device.connected', (e) => { void pump(e.moduleId === undefined ? { deviceId: e.deviceId } : { deviceId: e.deviceId, moduleId: e.moduleId }) })
+  const graceMs = deps.connectGraceMs ?? 1000
+  const offConnected = events.on('device.connected', (e) => {
+    const identity = e.moduleId === undefined ? { deviceId: e.deviceId } : { deviceId: e.deviceId, moduleId: e.moduleId }
+    if (!commandsOf(identityKey(identity)).some((c) => c.status === 'queued')) return
+    if (graceMs <= 0) { void pump(identity); return }
+    setTimeout(() => { void pump(identity) }, graceMs).unref()
+  })
   const offDeleted = events.on('device.deleted', (e) => {
     const key = identityKey(e)
     void (async () => {
