@@ -38,6 +38,8 @@ export function normalizeContent (content: ConfigurationContent): ConfigurationC
 }
 
 export function contentKind (content: ConfigurationContent): ContentKind | undefined {
+  const nonEmpty = Object.keys(normalizeContent(content))[0] as ContentKind | undefined
+  if (nonEmpty !== undefined) return nonEmpty
   if (content.deviceContent !== undefined) return 'deviceContent'
   if (content.moduleContent !== undefined) return 'moduleContent'
   if (content.modulesContent !== undefined) return 'modulesContent'
@@ -90,21 +92,22 @@ export function overlaps (a: string[], b: string[]): boolean {
   return true
 }
 
-/** Validates the `content` of a new configuration. Returns it normalized. Throws 400402. */
+/**
+ * Validates the `content` of a new configuration. Returns it without null kinds (empty ones
+ * are kept: they still say whether device or module twins are meant). Throws 400402.
+ */
 export function validateContent (content: unknown): ConfigurationContent {
   if (!isJsonObject(content)) throw contentError('content must be a JSON object with deviceContent, moduleContent or modulesContent.')
-  for (const k of Object.keys(content)) {
+  const out: ConfigurationContent = {}
+  for (const [k, v] of Object.entries(content)) {
     if (!['deviceContent', 'moduleContent', 'modulesContent'].includes(k)) throw contentError(`Unknown content kind '${k}'.`)
-  }
-  const norm = normalizeContent(content as ConfigurationContent)
-  const kinds = Object.keys(norm)
-  if (kinds.length > 1) throw contentError('A configuration has one kind of content: deviceContent, moduleContent or modulesContent.')
-  for (const k of kinds) {
-    const v = norm[k as ContentKind]
+    if (v === null) continue
     if (!isJsonObject(v)) throw contentError(`content.${k} must be a JSON object.`)
     if (k !== 'modulesContent') contentPaths(v)
+    out[k as ContentKind] = v
   }
-  return norm
+  if (Object.keys(normalizeContent(out)).length > 1) throw contentError('A configuration has one kind of content: deviceContent, moduleContent or modulesContent.')
+  return out
 }
 
 /** Validates a target condition for a content kind. Throws 400401. */

@@ -307,7 +307,7 @@ export function createConfigurationService (deps: ConfigurationServiceDeps): Con
         checkEtag(existing, ifMatch)
         const content = body['content']
         if (content !== undefined && content !== null) {
-          if (!isJsonObject(content) || !jsonEqual(normalizeContent(content as never) as never, existing.content as never)) {
+          if (!isJsonObject(content) || !jsonEqual(normalizeContent(content as never) as never, normalizeContent(existing.content) as never)) {
             throw new HubError('CannotModifyImmutableConfigurationContent', `The content of configuration ${id} cannot be changed after creation; create a new configuration instead.`)
           }
         }
