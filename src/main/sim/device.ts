@@ -128,7 +128,15 @@ export function createSimulatedDevice (opts: SimulatedDeviceOptions): SimulatedD
     const c = sdk.device.Client.fromConnectionString(opts.connectionString, Transport)
     c.on('error', (err: Error) => emit({ type: 'error', deviceId, message: err.message }))
     if (opts.ca !== undefined) await c.setOptions({ ca: opts.ca } as never)
-    await c.open()
+    const discard = async (): Promise<void> => { c.removeAllListeners(); c.on('error', () => {}); await Promise.race([c.close().catch(() => {}), sleep(5000)]) }
+    try {
+      await c.open()
+    } catch (err) {
+      await discard()
+      throw err
+    }
+    // stop() ran while the connection was being opened: do not leave a live client behind.
+    if (stopping) { await discard(); return }
     client = c
     connected = true
     boots++
