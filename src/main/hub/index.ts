@@ -22,6 +22,8 @@ import type { Hub, HubConfig } from './services.js'
 import { openStore } from './store/index.js'
 import type { HubStore } from './store/types.js'
 import { createTelemetryService } from './telemetry/service.js'
+import { withTelemetryDedupe } from './sync/dedupe.js'
+import { createSyncService, type SyncOptions } from './sync/service.js'
 import { createTwinService } from './twins/twin-service.js'
 import type { Clock, Logger } from './types.js'
 
@@ -42,6 +44,8 @@ export interface CreateHubOptions {
   configurations?: ConfigurationOptions
   /** Jobs v2 limits and time source (tests inject a fake scheduler). */
   jobs?: JobServiceOptions & { scheduler?: Scheduler }
+  /** Upstream sync timings (heartbeat, backoff, TTL); the upstream itself is in the store (hub.sync.configure). */
+  sync?: SyncOptions
 }
 
 const ACTIVITY_FLUSH_MS = 30_000
@@ -89,9 +93,10 @@ export async function createHub (opts: CreateHubOptions): Promise<Hub> {
   const methods = createMethodService({ connections, events, exists })
   const c2d = createC2dService({ store, connections, events, clock, logger, exists })
   c2dPump = c2d.pump
-  const telemetry = await createTelemetryService({
+  // Messages forwarded by an edge carry `sitehub-origin`; a resend of one is acknowledged, not stored twice (sync/dedupe.ts).
+  const telemetry = await withTelemetryDedupe(await createTelemetryService({
     dir: join(config.dataDir, 'telemetry'), fsync, clock, logger, events, ...opts.telemetry
-  })
+  }))
 
   const query = createQueryService({ twins, events, exists: (key) => store.has('devices', key) })
   const serial = createSerialService({ store, clock, logger, dataDir: config.dataDir })
@@ -110,6 +115,9 @@ export async function createHub (opts: CreateHubOptions): Promise<Hub> {
   const commands = createCommandService({ store, events, clock, logger, methods, connections, exists, ...opts.commands })
   const configurations = createConfigurationService({ store, events, clock, logger, twins, query, ...(opts.configurations === undefined ? {} : { options: opts.configurations }) })
 
+  const sync = createSyncService({ store, events, registry, twins, telemetry, clock, logger, hostName: () => config.hostName, ...(opts.sync === undefined ? {} : { options: opts.sync }) })
+  sync.start()
+
   const flushTimer = setInterval(() => {
     registry.flushActivity().catch((err: Error) => logger.warn('activity flush failed', { error: err.message }))
   }, ACTIVITY_FLUSH_MS)
@@ -118,11 +126,12 @@ export async function createHub (opts: CreateHubOptions): Promise<Hub> {
   let closed = false
   return {
     config, store, events, registry, twins, methods, telemetry, c2d, connections, ioJobs, jobs, query, serial, logger, clock,
-    firmware, reports, commands, configurations,
+    firmware, reports, commands, configurations, sync,
     async close () {
       if (closed) return
       closed = true
       clearInterval(flushTimer)
+      await sync.close()
       await commands.close()
       await configurations.close()
       jobs.close()

@@ -39,6 +39,8 @@ export interface StartServerOptions {
   config: HubConfig
   logger?: Logger
   fsync?: boolean
+  /** Upstream sync timings (tests shorten the heartbeat and backoff). */
+  sync?: import('./sync/service.js').SyncOptions
   /** HTTPS request handler; defaults to the service REST API. */
   createRequestHandler?: (hub: Hub) => RequestHandler
 }
@@ -60,7 +62,7 @@ export async function startServer (opts: StartServerOptions): Promise<RunningHub
   const { config } = opts
   const logger = opts.logger ?? silentLogger
   // The store lock comes first: a second hub on the same data dir must fail before it touches the TLS files.
-  const hub = await createHub({ config, logger, ...(opts.fsync === undefined ? {} : { fsync: opts.fsync }) })
+  const hub = await createHub({ config, logger, ...(opts.fsync === undefined ? {} : { fsync: opts.fsync }), ...(opts.sync === undefined ? {} : { sync: opts.sync }) })
   const cleanups: Array<() => Promise<void>> = [() => hub.close()]
   const close = async (): Promise<void> => {
     for (const c of cleanups.splice(0).reverse()) {

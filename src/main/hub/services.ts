@@ -10,6 +10,7 @@ import type { JobService } from './jobs/types.js'
 import type { QueryService } from './query/twin-query.js'
 import type { HubStore } from './store/types.js'
 import type { SerialService } from './serial/service.js'
+import type { SyncService } from './sync/types.js'
 import type {
   C2dMessage, ConnectionInfo, DeviceConnection, DeviceDocument, DeviceRecord, Identity,
   JsonObject, JsonValue, Logger, Clock, SessionSubscriptions, SharedAccessPolicy, StoredTelemetry,
@@ -202,6 +203,8 @@ export interface Hub {
   readonly commands: CommandService
   /** Automatic device configurations (C.7, F; docs/configurations.md). */
   readonly configurations: ConfigurationService
+  /** Upstream cloud sync: link, registry, twins, telemetry (docs/sync.md). */
+  readonly sync: SyncService
   readonly logger: Logger
   readonly clock: Clock
   close(): Promise<void>

@@ -235,6 +235,11 @@ export interface HubEvents {
   'command.stateChanged': { commandId: string; deviceId: string; moduleId?: string; methodName: string; status: string; previousStatus: string | null }
   /** A configuration was created, updated or deleted (F). */
   'configuration.changed': { id: string; change: 'created' | 'updated' | 'deleted' }
+  /** The upstream link changed state (docs/sync.md). */
+  'sync.linkChanged': { state: 'offline' | 'connecting' | 'online' | 'degraded'; previous: 'offline' | 'connecting' | 'online' | 'degraded'; reason: string; at: string }
+  /** Sync found a clash it will not resolve on its own (registry, desired, tags). */
+  'sync.conflict': { id: string; kind: string; deviceId: string; fields: string[] }
+  'sync.conflictCleared': { id: string; deviceId: string }
 }
 
 export type HubEventName = keyof HubEvents

@@ -25,6 +25,8 @@ export interface Collections extends CommandAndConfigurationCollections {
   firmware: FirmwareImage
   /** Serial port configurations (hub.serial), keyed by port name. */
   serialPorts: SerialPortConfig
+  /** Upstream sync (docs/sync.md): settings, edge, telemetry cursor, `dev:{id}` bases, `conflict:{id}`. */
+  sync: JsonObject
 }
 
 /** The offline command queue and automatic configurations' collections (part of Collections). */

@@ -1,0 +1,134 @@
+// One MQTT connection to the cloud per local device, in the device dialect (A.2, A.5, A.7),
+// authenticated with the device's own key (identity translation). TLS with the upstream CA.
+import mqtt, { type MqttClient } from 'mqtt'
+import { createSasToken } from '../registry/sas.js'
+import type { JsonObject } from '../types.js'
+
+export interface DeviceLinkOptions {
+  host: string
+  /** HostName as in the connection string (token resource, username). */
+  hostName: string
+  mqttsPort: number
+  deviceId: string
+  key: string
+  ca?: string
+  keepaliveSeconds?: number
+  tokenTtlSeconds?: number
+  onDesired: (deviceId: string) => void
+  onClose: (deviceId: string, reason: string) => void
+}
+
+export interface DeviceLink {
+  readonly deviceId: string
+  connected(): boolean
+  /** Resolves on PUBACK. */
+  publish(bag: string, body: Buffer): Promise<void>
+  /** Reported PATCH; resolves with the new reported $version on 204. */
+  patchReported(patch: JsonObject): Promise<number>
+  close(): Promise<void>
+}
+
+const enc = encodeURIComponent
+
+export function encodeTelemetryBag (systemProperties: Record<string, string>, properties: Record<string, string | null>): string {
+  const SYS: Record<string, string> = { messageId: '$.mid', correlationId: '$.cid', userId: '$.uid', to: '$.to', contentType: '$.ct', contentEncoding: '$.ce', expiryTimeUtc: '$.exp', interfaceId: '$.ifid', componentName: '$.sub', outputName: '$.on' }
+  const parts: string[] = []
+  for (const [k, v] of Object.entries(systemProperties)) {
+    const sk = SYS[k]
+    if (sk !== undefined) parts.push(`${enc(sk)}=${enc(v)}`)
+  }
+  for (const [k, v] of Object.entries(properties)) parts.push(v === null ? enc(k) : `${enc(k)}=${enc(v)}`)
+  return parts.join('&')
+}
+
+export function openDeviceLink (opts: DeviceLinkOptions): Promise<DeviceLink> {
+  const ttl = opts.tokenTtlSeconds ?? 3600
+  const token = createSasToken({ resource: `${opts.hostName}/devices/${opts.deviceId}`, key: opts.key, expiry: Math.floor(Date.now() / 1000) + ttl })
+  const client: MqttClient = mqtt.connect({
+    protocol: 'mqtts',
+    host: opts.host,
+    port: opts.mqttsPort,
+    clientId: opts.deviceId,
+    username: `${opts.hostName}/${opts.deviceId}/?api-version=2021-04-12`,
+    password: token,
+    protocolVersion: 4,
+    clean: true,
+    keepalive: opts.keepaliveSeconds ?? 5,
+    reconnectPeriod: 0,
+    connectTimeout: 5000,
+    rejectUnauthorized: true,
+    ...(opts.ca === undefined ? {} : { ca: opts.ca })
+  })
+  let rid = 0
+  const pending = new Map<string, { resolve: (v: number) => void; reject: (e: Error) => void }>()
+  let closed = false
+  let renewTimer: NodeJS.Timeout | null = null
+  const inflight = new Set<(e: Error) => void>()
+  const failAll = (reason: string): void => {
+    for (const p of pending.values()) p.reject(new Error(reason))
+    pending.clear()
+    for (const rej of inflight) rej(new Error(reason))
+    inflight.clear()
+  }
+  return new Promise<DeviceLink>((resolve, reject) => {
+    let opened = false
+    const onClose = (reason: string): void => {
+      if (renewTimer !== null) clearTimeout(renewTimer)
+      failAll(reason)
+      if (!opened) { reject(new Error(reason)); return }
+      if (!closed) { closed = true; opts.onClose(opts.deviceId, reason) }
+    }
+    client.on('error', (err) => { onClose(err.message); client.end(true) })
+    client.on('close', () => { onClose('connection closed'); if (!client.disconnecting) client.end(true) })
+    client.on('message', (topic, payload) => {
+      if (topic.startsWith('$iothub/twin/res/')) {
+        const m = /^\$iothub\/twin\/res\/(\d+)\/\?(.*)$/.exec(topic)
+        if (m === null) return
+        const params = new URLSearchParams(m[2])
+        const id = params.get('$rid') ?? ''
+        const p = pending.get(id)
+        if (p === undefined) return
+        pending.delete(id)
+        const status = Number(m[1])
+        if (status >= 200 && status < 300) p.resolve(Number(params.get('$version') ?? '0'))
+        else p.reject(new Error(`reported patch refused: ${status} ${payload.toString('utf8')}`))
+      } else if (topic.startsWith('$iothub/twin/PATCH/properties/desired/')) {
+        opts.onDesired(opts.deviceId)
+      }
+    })
+    client.once('connect', () => {
+      client.subscribe(['$iothub/twin/res/#', '$iothub/twin/PATCH/properties/desired/#'], { qos: 0 }, (err) => {
+        if (err) { client.end(true); reject(err); return }
+        opened = true
+        // SAS renewal: reconnect with a fresh token before this one expires (the hub drops the session then).
+        renewTimer = setTimeout(() => { client.end(true) }, ttl * 800)
+        renewTimer.unref?.()
+        resolve({
+          deviceId: opts.deviceId,
+          connected: () => !closed && client.connected,
+          publish: (bag, body) => new Promise<void>((res, rej) => {
+            if (closed) { rej(new Error('device link closed')); return }
+            inflight.add(rej)
+            client.publish(`devices/${opts.deviceId}/messages/events/${bag}`, body, { qos: 1 }, (e) => {
+              if (!inflight.delete(rej)) return
+              if (e) rej(e); else res()
+            })
+          }),
+          patchReported: (patch) => new Promise<number>((res, rej) => {
+            const id = String(++rid)
+            pending.set(id, { resolve: res, reject: rej })
+            client.publish(`$iothub/twin/PATCH/properties/reported/?$rid=${id}`, JSON.stringify(patch), { qos: 0 }, (e) => {
+              if (e) { pending.delete(id); rej(e) }
+            })
+          }),
+          close: () => new Promise<void>((res) => {
+            closed = true
+            if (renewTimer !== null) clearTimeout(renewTimer)
+            failAll('closed')
+            client.end(true, {}, () => res())
+          })
+        })
+      })
+    })
+  })
+}

@@ -1,0 +1,601 @@
+// hub.sync: the upstream link and what converges over it (docs/sync.md).
+// Two loops run while the link is online: the control loop (edge registration, registry
+// convergence, reported up, desired/tags down) and the telemetry pump. Every cursor and base
+// they rely on is in the store collection `sync`, written after the cloud acknowledged.
+import { createHash } from 'node:crypto'
+import type { HubEventBus } from '../events.js'
+import type { Registry, TelemetryService, TwinService } from '../services.js'
+import type { HubStore } from '../store/types.js'
+import { diffPatch, isEmpty } from '../twins/merge-patch.js'
+import { cloneJson, jsonEqual } from '../twins/json.js'
+import type { Clock, DeviceDocument, JsonObject, JsonValue, Logger, StoredTelemetry } from '../types.js'
+import { parseServiceConnectionString, type ServiceConnectionString } from './connection-string.js'
+import { ORIGIN_PROPERTY } from './dedupe.js'
+import { encodeTelemetryBag, openDeviceLink, type DeviceLink } from './device-link.js'
+import { addAll, addRange, countMissing, firstGap, has, type Ranges } from './intervals.js'
+import { createLink, type Link } from './link.js'
+import type { DeviceSyncStatus, LinkState, SyncConflict, SyncService, SyncStatus, TelemetrySyncCounters, UpstreamSettings } from './types.js'
+import { LinkError, createUpstreamClient, type UpstreamClient } from './upstream-client.js'
+
+export interface SyncOptions {
+  heartbeatMs?: number
+  failuresToOffline?: number
+  minBackoffMs?: number
+  maxBackoffMs?: number
+  requestTimeoutMs?: number
+  /** Full registry/twin resync period while online. */
+  resyncMs?: number
+  /** Telemetry older than this when its turn comes is counted as expired, not sent. */
+  telemetryTtlMs?: number
+  telemetryBatch?: number
+  /** Upstream MQTT port (IoT Hub: 8883). */
+  mqttsPort?: number
+  deviceKeepaliveSeconds?: number
+  tokenTtlSeconds?: number
+}
+
+export interface SyncDeps {
+  store: HubStore
+  events: HubEventBus
+  registry: Registry
+  twins: TwinService
+  telemetry: TelemetryService
+  clock: Clock
+  logger: Logger
+  hostName: () => string
+  options?: SyncOptions
+}
+
+interface Fingerprint { pk: string; sk: string; status: string; [k: string]: JsonValue }
+
+interface DeviceState {
+  regBase?: Fingerprint
+  reportedShadow?: JsonObject
+  reportedVersion?: number
+  cloudDesiredVersion?: number
+  baseDesired?: JsonObject
+  baseTags?: JsonObject
+}
+
+interface TelemetryState extends TelemetrySyncCounters { done: Ranges }
+
+const C = 'sync'
+const stripMeta = (o: JsonObject | undefined): JsonObject => {
+  const out: JsonObject = {}
+  for (const [k, v] of Object.entries(o ?? {})) if (k !== '$metadata' && k !== '$version') out[k] = v
+  return out
+}
+const fp = (d: Pick<DeviceDocument, 'authentication' | 'status'>): Fingerprint => {
+  const h = (k: string | null | undefined): string => (k ? createHash('sha256').update(k).digest('hex').slice(0, 16) : '')
+  return { pk: h(d.authentication?.symmetricKey?.primaryKey), sk: h(d.authentication?.symmetricKey?.secondaryKey), status: d.status }
+}
+const sameFp = (a: Fingerprint | undefined, b: Fingerprint | undefined): boolean => a !== undefined && b !== undefined && a.pk === b.pk && a.sk === b.sk && a.status === b.status
+const diffFields = (a: JsonObject, b: JsonObject, prefix = ''): string[] => {
+  const out: string[] = []
+  for (const k of new Set([...Object.keys(a), ...Object.keys(b)])) {
+    const x = a[k]; const y = b[k]
+    if (jsonEqual(x, y)) continue
+    if (x !== null && y !== null && typeof x === 'object' && typeof y === 'object' && !Array.isArray(x) && !Array.isArray(y)) out.push(...diffFields(x, y, `${prefix}${k}.`))
+    else out.push(`${prefix}${k}`)
+  }
+  return out
+}
+
+export function createSyncService (deps: SyncDeps): SyncService & { start(): void } {
+  const { store, events, registry, twins, telemetry, clock, logger } = deps
+  const o = deps.options ?? {}
+  const resyncMs = o.resyncMs ?? 30_000
+  const ttlMs = o.telemetryTtlMs ?? 7 * 24 * 3600_000
+  const batchSize = o.telemetryBatch ?? 500
+  const iso = (): string => new Date(clock.now()).toISOString()
+
+  let settings: UpstreamSettings | null = (store.get(C, 'settings') as UpstreamSettings | undefined) ?? null
+  let cs: ServiceConnectionString | null = null
+  let client: UpstreamClient | null = null
+  let link: Link | null = null
+  let state: LinkState = 'offline'
+  let since = iso()
+  let lastError: string | null = null
+  let lastSuccessfulSync: string | null = null
+  let edgeId: string | null = null
+  let scope: string | null = null
+  let closed = false
+  let generation = 0 // bumps on every online session; loops of an old session stop
+  const counters = { createdUpstream: 0, createdLocally: 0, patchesSent: 0, desiredApplied: 0, localEditsSent: 0 }
+
+  const deviceLinks = new Map<string, Promise<DeviceLink>>()
+  const dirtyReported = new Set<string>()
+  const dirtyDesired = new Set<string>()
+  let registryDirty = true
+  let allTwinsDirty = true
+  let controlBusy = false
+  let pumpBusy = false
+  let wake: (() => void) | null = null
+  let liveHigh = 0
+  let backlogScan = 0
+
+  const devState = (id: string): DeviceState => cloneJson((store.get(C, `dev:${id}`) as DeviceState | undefined) ?? {})
+  const putDevState = async (id: string, s: DeviceState): Promise<void> => { await store.put(C, `dev:${id}`, s as unknown as JsonObject) }
+  const telState = (): TelemetryState => {
+    const t = store.get(C, 'telemetry') as TelemetryState | undefined
+    if (t !== undefined) return cloneJson(t)
+    // First configuration: send what the log holds now (backlog), nothing before it.
+    const st = telemetry.stats()
+    const first = st.oldestSeq ?? (st.newestSeq ?? 0) + 1
+    return { done: [[0, first]], sent: 0, expired: 0, dropped: 0, sentPerDevice: {}, expiredPerDevice: {} }
+  }
+  let tel: TelemetryState = telState()
+
+  const conflictsList = (): SyncConflict[] => [...store.entries(C)].filter(([k]) => k.startsWith('conflict:')).map(([, v]) => v as unknown as SyncConflict)
+  // deviceId -> conflict kinds, kept in memory (the hot path asks per message)
+  const conflictIndex = new Map<string, Set<string>>()
+  for (const c of conflictsList()) conflictIndex.set(c.deviceId, (conflictIndex.get(c.deviceId) ?? new Set()).add(c.kind))
+  const hasConflict = (deviceId: string): boolean => (conflictIndex.get(deviceId)?.size ?? 0) > 0
+  const registryBlocked = (deviceId: string): boolean => {
+    const k = conflictIndex.get(deviceId)
+    return k !== undefined && (k.has('registry') || k.has('localDeleted'))
+  }
+  const recordConflict = async (c: Omit<SyncConflict, 'id' | 'detectedAt'>): Promise<void> => {
+    const id = `${c.deviceId}|${c.kind}`
+    const prev = store.get(C, `conflict:${id}`) as unknown as SyncConflict | undefined
+    const doc: SyncConflict = { ...c, id, detectedAt: prev?.detectedAt ?? iso() }
+    if (prev !== undefined && jsonEqual(prev as unknown as JsonObject, doc as unknown as JsonObject)) return
+    await store.put(C, `conflict:${id}`, doc as unknown as JsonObject)
+    conflictIndex.set(c.deviceId, (conflictIndex.get(c.deviceId) ?? new Set()).add(c.kind))
+    logger.warn('sync conflict', { deviceId: c.deviceId, kind: c.kind, fields: c.fields })
+    events.emit('sync.conflict', { id, kind: c.kind, deviceId: c.deviceId, fields: c.fields })
+  }
+  const clearConflict = async (deviceId: string, kind: string): Promise<void> => {
+    const key = `conflict:${deviceId}|${kind}`
+    if (store.has(C, key)) {
+      await store.del(C, key)
+      conflictIndex.get(deviceId)?.delete(kind)
+      events.emit('sync.conflictCleared', { id: `${deviceId}|${kind}`, deviceId })
+    }
+  }
+
+  const kick = (): void => { const w = wake; wake = null; w?.() }
+  const online = (): boolean => state === 'online' || state === 'degraded'
+  const onLinkFailure = (err: unknown): void => {
+    lastError = (err as Error).message
+    if (err instanceof LinkError) link?.suspect(lastError)
+    else logger.warn('sync step failed', { error: lastError })
+  }
+
+  // ---- device links (identity translation) ----
+  const mirrored = (id: string): boolean => (store.get(C, `dev:${id}`) as DeviceState | undefined)?.regBase !== undefined && !registryBlocked(id) && registry.get({ deviceId: id }) !== undefined
+  const getLink = async (deviceId: string): Promise<DeviceLink> => {
+    let p = deviceLinks.get(deviceId)
+    if (p === undefined) {
+      const dev = registry.mustGet({ deviceId })
+      const key = dev.authentication.symmetricKey.primaryKey
+      if (cs === null || key === null) throw new Error(`no upstream credentials for ${deviceId}`)
+      p = openDeviceLink({
+        host: cs.host, hostName: cs.hostName, mqttsPort: o.mqttsPort ?? 8883, deviceId, key,
+        ...(settings?.ca === undefined ? {} : { ca: settings.ca }),
+        keepaliveSeconds: o.deviceKeepaliveSeconds ?? 5,
+        tokenTtlSeconds: o.tokenTtlSeconds ?? 3600,
+        onDesired: (id) => { dirtyDesired.add(id); void runControl() },
+        onClose: (id, reason) => {
+          deviceLinks.delete(id)
+          logger.debug('sync device link closed', { deviceId: id, reason })
+        }
+      })
+      deviceLinks.set(deviceId, p)
+      p.catch((err: Error) => { deviceLinks.delete(deviceId); onLinkFailure(new LinkError(`device link ${deviceId}: ${err.message}`)) })
+    }
+    return await p
+  }
+  const closeLinks = async (): Promise<void> => {
+    const all = [...deviceLinks.values()]
+    deviceLinks.clear()
+    await Promise.all(all.map(async (p) => { try { await (await p).close() } catch { /* never opened */ } }))
+  }
+
+  // ---- edge registration and registry convergence ----
+  const ensureEdge = async (c: UpstreamClient): Promise<void> => {
+    const id = settings?.edgeDeviceId ?? `sitehub-edge-${deps.hostName()}`
+    let dev = await c.getDevice(id)
+    if (dev === null) {
+      dev = await c.createDevice({ deviceId: id, status: 'enabled', capabilities: { iotEdge: true }, authentication: { type: 'sas', symmetricKey: { primaryKey: '', secondaryKey: '' } } })
+    }
+    const want = dev.deviceScope !== '' && dev.deviceScope !== undefined ? dev.deviceScope : `ms-azure-iot-edge://${id}-${dev.generationId}`
+    if (dev.deviceScope !== want || dev.capabilities?.iotEdge !== true) {
+      dev = await c.updateDevice({ ...(dev as unknown as JsonObject), deviceScope: want, capabilities: { iotEdge: true } }, dev.etag)
+    }
+    edgeId = id
+    scope = want
+    await store.put(C, 'edge', { edgeDeviceId: id, scope: want })
+  }
+
+  const syncRegistry = async (c: UpstreamClient): Promise<void> => {
+    if (scope === null || edgeId === null) return
+    const cloudAll = new Map((await c.listDevices()).filter((d) => d.moduleId === undefined || d.moduleId === null).map((d) => [d.deviceId, d]))
+    const local = new Map(registry.list().filter((d) => d.moduleId === undefined).map((d) => [d.deviceId, d]))
+    const ids = new Set<string>([...local.keys()])
+    for (const [id, d] of cloudAll) if (d.deviceScope === scope && id !== edgeId) ids.add(id)
+    for (const id of ids) {
+      const L = local.get(id)
+      const Cd = cloudAll.get(id)
+      const st = devState(id)
+      const B = st.regBase
+      const child = { deviceScope: scope, parentScopes: [scope] }
+      if (L !== undefined && Cd === undefined) {
+        if (B !== undefined) {
+          await recordConflict({ kind: 'registry', deviceId: id, base: B, local: fp(L), cloud: null, fields: ['deleted upstream'] })
+          continue
+        }
+        await c.createDevice({ deviceId: id, status: L.status, authentication: L.authentication as unknown as JsonObject, ...child })
+        counters.createdUpstream++
+        st.regBase = fp(L)
+        await putDevState(id, st)
+        allTwinsDirty = true
+        continue
+      }
+      if (L === undefined && Cd !== undefined) {
+        if (B !== undefined) {
+          await recordConflict({ kind: 'localDeleted', deviceId: id, base: B, local: null, cloud: fp(Cd), fields: ['deleted locally'] })
+          continue
+        }
+        await registry.create({ deviceId: id, status: Cd.status, authentication: { type: Cd.authentication.type, symmetricKey: { primaryKey: Cd.authentication.symmetricKey.primaryKey, secondaryKey: Cd.authentication.symmetricKey.secondaryKey } }, ...child })
+        counters.createdLocally++
+        st.regBase = fp(Cd)
+        await putDevState(id, st)
+        allTwinsDirty = true
+        continue
+      }
+      if (L === undefined || Cd === undefined) continue
+      if (Cd.deviceScope !== scope && Cd.deviceScope !== '' && Cd.deviceScope !== undefined) {
+        await recordConflict({ kind: 'registry', deviceId: id, base: B ?? null, local: { ...fp(L), deviceScope: L.deviceScope }, cloud: { ...fp(Cd), deviceScope: Cd.deviceScope }, fields: ['deviceScope'] })
+        continue
+      }
+      const fl = fp(L)
+      const fc = fp(Cd)
+      if (sameFp(fl, fc)) {
+        if (Cd.deviceScope !== scope) await c.updateDevice({ ...(Cd as unknown as JsonObject), ...child }, Cd.etag)
+        if (L.deviceScope !== scope) await registry.update({ deviceId: id, ...child })
+      } else if (B !== undefined && sameFp(fc, B)) {
+        await c.updateDevice({ ...(Cd as unknown as JsonObject), status: L.status, authentication: L.authentication as unknown as JsonObject, ...child }, Cd.etag)
+      } else if (B !== undefined && sameFp(fl, B)) {
+        await registry.update({ deviceId: id, status: Cd.status, authentication: { type: Cd.authentication.type, symmetricKey: { primaryKey: Cd.authentication.symmetricKey.primaryKey, secondaryKey: Cd.authentication.symmetricKey.secondaryKey } } })
+        const open = deviceLinks.get(id)
+        if (open !== undefined) { deviceLinks.delete(id); void open.then((l) => l.close(), () => {}) }
+      } else {
+        const fields = (['pk', 'sk', 'status'] as const).filter((k) => fl[k] !== fc[k]).map((k) => ({ pk: 'authentication.symmetricKey.primaryKey', sk: 'authentication.symmetricKey.secondaryKey', status: 'status' })[k])
+        await recordConflict({ kind: 'registry', deviceId: id, base: B ?? null, local: fl, cloud: fc, fields })
+        continue
+      }
+      await clearConflict(id, 'registry')
+      if (!sameFp(st.regBase, fl) || !sameFp(fl, fc)) {
+        const now = fp(registry.mustGet({ deviceId: id }))
+        if (!sameFp(st.regBase, now)) { st.regBase = now; await putDevState(id, st); allTwinsDirty = true }
+      }
+    }
+  }
+
+  // ---- reported up, desired/tags down ----
+  const pushReported = async (id: string): Promise<void> => {
+    const twin = twins.get({ deviceId: id })
+    const version = twin.properties.reported.$version
+    const st = devState(id)
+    if (st.reportedVersion === version || st.reportedShadow === undefined) return
+    const reported = stripMeta(twin.properties.reported)
+    const patch = diffPatch(st.reportedShadow, reported)
+    if (!isEmpty(patch)) {
+      const l = await getLink(id)
+      await l.patchReported(patch)
+      counters.patchesSent++
+    }
+    st.reportedShadow = reported
+    st.reportedVersion = version
+    await putDevState(id, st)
+  }
+
+  const pullTwin = async (c: UpstreamClient, id: string): Promise<void> => {
+    const ct = await c.getTwin(id)
+    if (ct === null) return
+    const st = devState(id)
+    if (st.reportedShadow === undefined) st.reportedShadow = stripMeta(ct.properties.reported)
+    const cloudDesired = stripMeta(ct.properties.desired)
+    const cloudTags = (ct.tags ?? {}) as JsonObject
+    const lt = twins.get({ deviceId: id })
+    const localDesired = stripMeta(lt.properties.desired)
+    const localTags = (lt.tags ?? {}) as JsonObject
+    // Three-way per section. The base is what both sides last agreed on; before the first
+    // sync it is the empty twin both started from.
+    let cloudEtag = ct.etag
+    for (const [kind, base, loc, cloud] of [['desired', st.baseDesired ?? {}, localDesired, cloudDesired], ['tags', st.baseTags ?? {}, localTags, cloudTags]] as const) {
+      const setBase = (v: JsonObject): void => { if (kind === 'desired') st.baseDesired = v; else st.baseTags = v }
+      if (jsonEqual(loc, cloud)) { setBase(cloud); await clearConflict(id, kind); continue }
+      const cloudChanged = !jsonEqual(base, cloud)
+      const localChanged = !jsonEqual(base, loc)
+      if (cloudChanged && localChanged) {
+        await recordConflict({ kind, deviceId: id, base, local: loc, cloud, fields: diffFields(loc, cloud) })
+        continue
+      }
+      if (cloudChanged) {
+        const patch = diffPatch(loc, cloud)
+        if (kind === 'desired') { await twins.patchDesired({ deviceId: id }, patch); counters.desiredApplied++ } else await twins.patchTags({ deviceId: id }, patch)
+        setBase(cloud)
+        continue
+      }
+      // Only the edge changed it: send the edit up, based on the cloud etag we just read. A
+      // 412 means the cloud moved meanwhile: the next pull sees it and decides again.
+      const patch = diffPatch(cloud, loc)
+      const updated = await c.patchTwin(id, kind === 'desired' ? { properties: { desired: patch } } : { tags: patch }, cloudEtag)
+      cloudEtag = updated.etag
+      counters.localEditsSent++
+      setBase(loc)
+    }
+    st.cloudDesiredVersion = ct.properties.desired.$version
+    await putDevState(id, st)
+  }
+
+  const runControl = async (): Promise<void> => {
+    if (controlBusy || client === null || !online()) return
+    controlBusy = true
+    const gen = generation
+    const c = client
+    try {
+      while (online() && gen === generation && !closed) {
+        if (edgeId === null || scope === null) await ensureEdge(c)
+        if (registryDirty) { registryDirty = false; await syncRegistry(c) }
+        const ids = registry.list().filter((d) => d.moduleId === undefined).map((d) => d.deviceId).filter(mirrored)
+        if (allTwinsDirty) { allTwinsDirty = false; for (const id of ids) { dirtyDesired.add(id); dirtyReported.add(id) } }
+        const desired = [...dirtyDesired].filter((id) => ids.includes(id))
+        dirtyDesired.clear()
+        await parallel(desired, 8, async (id) => { await pullTwin(c, id) })
+        const reported = [...dirtyReported].filter((id) => ids.includes(id))
+        dirtyReported.clear()
+        await parallel(reported, 8, async (id) => {
+          try { await pushReported(id) } catch (err) { dirtyReported.add(id); throw err }
+        })
+        if (!registryDirty && dirtyDesired.size === 0 && dirtyReported.size === 0 && !allTwinsDirty) break
+      }
+      lastSuccessfulSync = iso()
+      kick()
+    } catch (err) {
+      onLinkFailure(err)
+    } finally {
+      controlBusy = false
+      if (gen !== generation && online()) void runControl()
+    }
+  }
+
+  // ---- telemetry pump ----
+  const persistTel = async (): Promise<void> => { await store.put(C, 'telemetry', tel as unknown as JsonObject) }
+  const pumpOnce = async (): Promise<boolean> => {
+    const st = telemetry.stats()
+    const newest = st.newestSeq ?? 0
+    let batch: StoredTelemetry[]
+    let handledGap: [number, number] | null = null
+    // Live data first: anything that arrived since the link came up goes before the backlog.
+    const liveRaw = newest >= liveHigh ? await telemetry.read(liveHigh, batchSize) : []
+    const lastLive = liveRaw[liveRaw.length - 1]
+    if (lastLive !== undefined) {
+      liveHigh = lastLive.seq + 1
+      batch = liveRaw.filter((m) => !has(tel.done, m.seq))
+    } else {
+      const g = firstGap(tel.done, backlogScan)
+      if (g >= liveHigh) { backlogScan = 0; return false }
+      const raw = await telemetry.read(g, batchSize)
+      batch = raw.filter((m) => m.seq < liveHigh && !has(tel.done, m.seq))
+      // Only seqs below the log's oldest retained one can be gone (retention cuts at the front).
+      const oldest = telemetry.stats().oldestSeq ?? liveHigh
+      const until = Math.min(raw[0]?.seq ?? liveHigh, oldest, liveHigh)
+      if (until > g) handledGap = [g, until] // dropped by retention before it could be sent
+      const last = raw[raw.length - 1]
+      if (last === undefined && handledGap === null) { backlogScan = 0; return false }
+      backlogScan = last === undefined ? until : last.seq >= liveHigh ? liveHigh : last.seq + 1
+      if (batch.length === 0 && handledGap === null) return true
+    }
+    const done: number[] = []
+    const now = clock.now()
+    const sends: Array<Promise<void>> = []
+    let failure: unknown = null
+    for (const m of batch) {
+      if (now - Date.parse(m.enqueuedTime) > ttlMs) {
+        tel.expired++
+        tel.expiredPerDevice[m.deviceId] = (tel.expiredPerDevice[m.deviceId] ?? 0) + 1
+        done.push(m.seq)
+        continue
+      }
+      if (m.moduleId !== undefined || !mirrored(m.deviceId)) continue // waits for its identity upstream
+      const props = { ...m.properties, [ORIGIN_PROPERTY]: `${edgeId ?? ''}:${m.seq}` }
+      const bag = encodeTelemetryBag(m.systemProperties, props)
+      sends.push(getLink(m.deviceId).then((l) => l.publish(bag, m.body)).then(() => {
+        tel.sent++
+        tel.sentPerDevice[m.deviceId] = (tel.sentPerDevice[m.deviceId] ?? 0) + 1
+        done.push(m.seq)
+      }, (err: unknown) => { failure = err }))
+    }
+    await Promise.all(sends)
+    if (handledGap !== null) {
+      tel.dropped += countMissing(tel.done, handledGap[0], handledGap[1])
+      tel.done = addRange(tel.done, handledGap[0], handledGap[1])
+    }
+    tel.done = addAll(tel.done, done)
+    await persistTel()
+    if (failure !== null) {
+      // Unacknowledged messages stay out of `done`: the backlog scan resends them (the cloud dedupes).
+      backlogScan = 0
+      throw failure instanceof LinkError ? failure : new LinkError((failure as Error).message)
+    }
+    return true
+  }
+  const runPump = async (): Promise<void> => {
+    if (pumpBusy || client === null || !online()) return
+    pumpBusy = true
+    const gen = generation
+    try {
+      while (online() && gen === generation && !closed) {
+        if (edgeId === null) { await sleepOrKick(200); continue }
+        const progressed = await pumpOnce()
+        if (!progressed) { lastSuccessfulSync = iso(); await sleepOrKick(1000) }
+      }
+    } catch (err) {
+      onLinkFailure(err)
+    } finally {
+      pumpBusy = false
+      if (gen !== generation && online()) void runPump()
+    }
+  }
+  const sleepOrKick = (ms: number): Promise<void> => new Promise((resolve) => {
+    const t = setTimeout(() => { if (wake === done) wake = null; resolve() }, ms)
+    const done = (): void => { clearTimeout(t); resolve() }
+    const prev = wake
+    wake = () => { prev?.(); done() }
+  })
+
+  // ---- lifecycle ----
+  let resyncTimer: NodeJS.Timeout | null = null
+  let watchdog: NodeJS.Timeout | null = null
+  const onState = (next: LinkState, prev: LinkState, reason: string): void => {
+    state = next
+    since = iso()
+    if (next === 'offline') lastError = reason
+    events.emit('sync.linkChanged', { state: next, previous: prev, reason, at: since })
+    logger.info('sync link', { state: next, previous: prev, reason })
+    if (next === 'online' && prev !== 'degraded') {
+      generation++
+      registryDirty = true
+      allTwinsDirty = true
+      const st = telemetry.stats()
+      liveHigh = (st.newestSeq ?? 0) + 1
+      backlogScan = 0
+      edgeId = null
+      scope = null
+    }
+    if (next === 'offline') { generation++; void closeLinks(); kick() }
+    if (online()) { void runControl(); void runPump() }
+  }
+
+  const stopLink = async (): Promise<void> => {
+    link?.stop()
+    link = null
+    client?.close()
+    client = null
+    await closeLinks()
+  }
+  const startLink = (): void => {
+    if (settings === null || closed) return
+    cs = parseServiceConnectionString(settings.connectionString)
+    const c = createUpstreamClient({ cs, ...(settings.ca === undefined ? {} : { ca: settings.ca }), requestTimeoutMs: o.requestTimeoutMs ?? 3000, tokenTtlSeconds: o.tokenTtlSeconds ?? 3600, now: clock.now })
+    client = c
+    link = createLink({
+      probe: () => c.ping(),
+      onState,
+      ...(o.heartbeatMs === undefined ? {} : { heartbeatMs: o.heartbeatMs }),
+      ...(o.failuresToOffline === undefined ? {} : { failuresToOffline: o.failuresToOffline }),
+      ...(o.minBackoffMs === undefined ? {} : { minBackoffMs: o.minBackoffMs }),
+      ...(o.maxBackoffMs === undefined ? {} : { maxBackoffMs: o.maxBackoffMs })
+    })
+    link.start()
+  }
+
+  const unsubs = [
+    events.on('device.created', (e) => { if (e.moduleId === undefined) { registryDirty = true; void runControl() } }),
+    events.on('device.updated', (e) => { if (e.moduleId === undefined) { registryDirty = true; void runControl() } }),
+    events.on('device.deleted', (e) => { if (e.moduleId === undefined) { registryDirty = true; void runControl() } }),
+    events.on('twin.reportedChanged', (e) => { if (e.moduleId === undefined) { dirtyReported.add(e.deviceId); void runControl() } }),
+    events.on('twin.desiredChanged', (e) => { if (e.moduleId === undefined) { dirtyDesired.add(e.deviceId); void runControl() } }),
+    events.on('twin.tagsChanged', (e) => { if (e.moduleId === undefined) { dirtyDesired.add(e.deviceId); void runControl() } }),
+    events.on('telemetry.received', () => { kick() })
+  ]
+
+  const pendingReported = (id: string): boolean => {
+    const st = devState(id)
+    try { return st.reportedVersion !== twins.get({ deviceId: id }).properties.reported.$version } catch { return false }
+  }
+  const telemetryPending = (): number => {
+    const st = telemetry.stats()
+    if (st.newestSeq === null) return 0
+    return countMissing(tel.done, st.oldestSeq ?? 1, st.newestSeq + 1)
+  }
+  const isIdle = (): boolean => online() && !controlBusy && !registryDirty && dirtyDesired.size === 0 && dirtyReported.size === 0 && !allTwinsDirty &&
+    telemetryPending() === 0 && registry.list().filter((d) => d.moduleId === undefined && mirrored(d.deviceId)).every((d) => !pendingReported(d.deviceId))
+
+  const self: SyncService & { start(): void } = {
+    start: () => { if (settings !== null) startLink() },
+    async configure (next) {
+      await stopLink()
+      settings = next
+      if (next === null) await store.del(C, 'settings')
+      else {
+        parseServiceConnectionString(next.connectionString) // validate before persisting
+        await store.put(C, 'settings', next as unknown as JsonObject)
+      }
+      startLink()
+    },
+    settings: () => settings,
+    status (): SyncStatus {
+      const ids = registry.list().filter((d) => d.moduleId === undefined).map((d) => d.deviceId)
+      const conflicts = conflictsList()
+      let oldest: string | null = null
+      return {
+        configured: settings !== null,
+        upstreamHost: cs?.hostName ?? null,
+        edgeDeviceId: edgeId,
+        state,
+        since,
+        lastError,
+        lastSuccessfulSync,
+        reconnectAttempts: link?.attempts() ?? 0,
+        sasRenewals: client?.tokenRenewals() ?? 0,
+        registry: { mirrored: ids.filter(mirrored).length, createdUpstream: counters.createdUpstream, createdLocally: counters.createdLocally, conflicts: conflicts.filter((c) => c.kind === 'registry' || c.kind === 'localDeleted').length },
+        reported: { pendingDevices: ids.filter((id) => mirrored(id) && pendingReported(id)).length, patchesSent: counters.patchesSent, cursor: 0 },
+        desired: { applied: counters.desiredApplied, localEditsSent: counters.localEditsSent },
+        telemetry: { ...cloneJson({ sent: tel.sent, expired: tel.expired, dropped: tel.dropped, sentPerDevice: tel.sentPerDevice, expiredPerDevice: tel.expiredPerDevice }), pending: telemetryPending(), backlogOldest: oldest, cursor: firstGap(tel.done, 0) },
+        conflicts: conflicts.length
+      }
+    },
+    devices (): DeviceSyncStatus[] {
+      return registry.list().filter((d) => d.moduleId === undefined).map((d) => {
+        const id = d.deviceId
+        const m = mirrored(id)
+        const pr = m && pendingReported(id)
+        const conflict = hasConflict(id)
+        return { deviceId: id, state: conflict ? 'conflict' : !m ? 'notMirrored' : pr ? 'pending' : 'inSync', pendingReported: pr, upstreamConnected: deviceLinks.has(id) }
+      })
+    },
+    conflicts: conflictsList,
+    async waitIdle (timeoutMs) {
+      const end = Date.now() + timeoutMs
+      while (Date.now() < end) {
+        if (isIdle()) return true
+        await new Promise((r) => setTimeout(r, 100))
+      }
+      return isIdle()
+    },
+    async close () {
+      closed = true
+      if (resyncTimer !== null) clearInterval(resyncTimer)
+      if (watchdog !== null) clearInterval(watchdog)
+      for (const u of unsubs) u()
+      kick()
+      await stopLink()
+    }
+  }
+  resyncTimer = setInterval(() => { registryDirty = true; allTwinsDirty = true; void runControl() }, resyncMs)
+  resyncTimer.unref()
+  // Watchdog: a loop that stopped on an error (not a link failure) resumes within a second.
+  watchdog = setInterval(() => {
+    if (!online()) return
+    void runPump()
+    if (registryDirty || allTwinsDirty || dirtyDesired.size > 0 || dirtyReported.size > 0) void runControl()
+  }, 1000)
+  watchdog.unref()
+  return self
+}
+
+async function parallel<T> (items: T[], n: number, fn: (x: T) => Promise<void>): Promise<void> {
+  let i = 0
+  let firstErr: unknown = null
+  await Promise.all(Array.from({ length: Math.min(n, items.length) }, async () => {
+    while (i < items.length && firstErr === null) {
+      const x = items[i++] as T
+      try { await fn(x) } catch (err) { firstErr ??= err }
+    }
+  }))
+  if (firstErr !== null) throw firstErr
+}

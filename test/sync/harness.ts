@@ -1,0 +1,112 @@
+// Two-hub sync harness: a cloud-role hub and an edge hub on their own loopback IPs, a
+// test-controlled TCP proxy between them (the cloud's public address), and helpers.
+import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs'
+import { createServer, connect, type Server, type Socket } from 'node:net'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { startServer, type RunningHub } from '../../src/main/hub/server.js'
+import type { SyncOptions } from '../../src/main/hub/sync/service.js'
+import { randomLoopbackIp } from '../support/service-hub.js'
+
+export const FAST_SYNC: SyncOptions = { heartbeatMs: 500, failuresToOffline: 2, minBackoffMs: 200, maxBackoffMs: 1500, requestTimeoutMs: 1500, resyncMs: 1500, deviceKeepaliveSeconds: 2 }
+
+export function testCa (): string {
+  const caDir = process.env['SITEHUB_TEST_CA_DIR']
+  if (caDir === undefined) throw new Error('test/support/global-setup.ts did not run')
+  return readFileSync(join(caDir, 'tls', 'ca.pem'), 'utf8')
+}
+
+export interface TestHub {
+  ip: string
+  dataDir: string
+  running: RunningHub
+  restart(): Promise<void>
+  stop(): Promise<void>
+  close(): Promise<void>
+}
+
+/** A hub bound to `ip`; `hostName` is its public name (the cloud's is the proxy address). */
+export async function startTestHub (opts: { role: 'edge' | 'cloud'; ip?: string; hostName?: string; sync?: SyncOptions; dataDir?: string }): Promise<TestHub> {
+  const caDir = process.env['SITEHUB_TEST_CA_DIR'] as string
+  const ip = opts.ip ?? randomLoopbackIp()
+  const dataDir = opts.dataDir ?? mkdtempSync(join(tmpdir(), `sitehub-sync-${opts.role}-`))
+  mkdirSync(join(dataDir, 'tls'), { recursive: true })
+  for (const f of ['ca.pem', 'ca-key.pem']) copyFileSync(join(caDir, 'tls', f), join(dataDir, 'tls', f))
+  const config = { dataDir, hostName: opts.hostName ?? ip, bind: ip, mqttsPort: 8883, httpsPort: 443, mqttPort: null, role: opts.role }
+  const start = async (): Promise<RunningHub> => await startServer({ config, fsync: false, ...(opts.sync === undefined ? {} : { sync: opts.sync }) })
+  let running: RunningHub | null = await start()
+  const self: TestHub = {
+    ip,
+    dataDir,
+    get running () { if (running === null) throw new Error('hub stopped'); return running },
+    async stop () { if (running !== null) { const r = running; running = null; await r.close() } },
+    async restart () { await self.stop(); running = await start() },
+    async close () {
+      await self.stop()
+      if (opts.dataDir === undefined) rmSync(dataDir, { recursive: true, force: true })
+    }
+  }
+  return self
+}
+
+/** A TCP proxy on `ip` for the given ports, forwarding to `target`. pause() black-holes every byte. */
+export interface Proxy {
+  ip: string
+  paused: boolean
+  pause(): void
+  resume(): void
+  close(): Promise<void>
+}
+
+export async function startProxy (target: string, ports: number[], ip = randomLoopbackIp()): Promise<Proxy> {
+  const servers: Server[] = []
+  const pairs = new Set<{ a: Socket; b: Socket | null }>()
+  const self: Proxy = {
+    ip,
+    paused: false,
+    pause () {
+      self.paused = true
+      for (const p of pairs) { p.a.pause(); p.b?.pause() } // held open, silent: a dead link, not a refusal
+    },
+    resume () {
+      self.paused = false
+      for (const p of pairs) { p.a.destroy(); p.b?.destroy() }
+      pairs.clear()
+    },
+    async close () {
+      self.resume()
+      await Promise.all(servers.map((s) => new Promise<void>((r) => s.close(() => r()))))
+    }
+  }
+  for (const port of ports) {
+    const server = createServer((a) => {
+      const pair: { a: Socket; b: Socket | null } = { a, b: null }
+      pairs.add(pair)
+      a.on('error', () => {})
+      a.on('close', () => { pair.b?.destroy(); pairs.delete(pair) })
+      if (self.paused) { a.pause(); return }
+      const b = connect(port, target)
+      pair.b = b
+      b.on('error', () => { a.destroy() })
+      b.on('close', () => { a.destroy() })
+      a.pipe(b)
+      b.pipe(a)
+    })
+    await new Promise<void>((resolve, reject) => { server.once('error', reject); server.listen(port, ip, () => resolve()) })
+    servers.push(server)
+  }
+  return self
+}
+
+export async function waitFor<T> (what: string, fn: () => T | Promise<T>, timeoutMs = 20_000, everyMs = 100): Promise<NonNullable<T>> {
+  const end = Date.now() + timeoutMs
+  let last: unknown
+  for (;;) {
+    try {
+      const v = await fn()
+      if (v !== undefined && v !== null && v !== false) return v as NonNullable<T>
+    } catch (err) { last = err }
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}${last === undefined ? '' : `: ${(last as Error).message}`}`)
+    await new Promise((r) => setTimeout(r, everyMs))
+  }
+}
