@@ -6,7 +6,7 @@ import { join } from 'node:path'
 import { pathToFileURL } from 'node:url'
 import { startServer, type RunningHub } from './hub/server.js'
 import { parseDesktopArgs } from './shell/args.js'
-import { registerIpc } from './shell/ipc.js'
+import { forwardEvents, registerIpc } from './shell/ipc.js'
 import { createFileLogger } from './shell/logger.js'
 import { installMenu } from './shell/menu.js'
 import { hardenSession } from './shell/security.js'
@@ -18,6 +18,7 @@ const dev = !app.isPackaged
 let win: BrowserWindow | undefined
 let slot: HubSlot = { state: 'starting' }
 let hub: Promise<RunningHub> | undefined
+let running: RunningHub | undefined
 
 async function main (): Promise<void> {
   const args = parseDesktopArgs(process.argv.slice(1))
@@ -33,7 +34,8 @@ async function main (): Promise<void> {
   installMenu({ logsDir, dev })
   registerIpc({
     isTrustedSender: e => win !== undefined && !win.isDestroyed() && e.sender.id === win.webContents.id,
-    status: () => hubStatus(slot)
+    status: () => hubStatus(slot),
+    hub: () => (slot.state === 'running' ? running?.hub : undefined)
   })
 
   // The window shows "starting" and then the hub's state; a hub that cannot start (port 443
@@ -42,6 +44,9 @@ async function main (): Promise<void> {
   hub = startServer({ config, logger })
   hub.then(s => {
     slot = { state: 'running', server: s }
+    running = s
+    const stop = forwardEvents(s.hub, () => (win === undefined || win.isDestroyed() ? undefined : win.webContents))
+    app.on('before-quit', stop)
     logger.info('hub started', { dataDir, bind: config.bind, mqttsPort: config.mqttsPort, httpsPort: config.httpsPort })
   }, (err: unknown) => {
     slot = { state: 'failed', error: err instanceof Error ? err.message : String(err) }

@@ -1,4 +1,4 @@
-import type { HubApi } from '../shared/contract.js'
+import type { HubApi } from '../shared/contract/index.js'
 
 declare global {
   interface Window {

@@ -1,10 +1,15 @@
 // Sandboxed preload: built as one CommonJS file that requires only 'electron'.
-// Exposes `window.hub` (the typed HubApi) and nothing else; never ipcRenderer itself.
-import { contextBridge, ipcRenderer } from 'electron'
-import { HUB_CHANNELS, type HubApi, type HubStatus } from '../shared/contract.js'
+// Exposes `window.hub` (the typed HubApi: call + subscribe) and nothing else; never ipcRenderer.
+import { contextBridge, ipcRenderer, type IpcRendererEvent } from 'electron'
+import { IPC, type HubApi, type UiEvent } from '../shared/contract/index.js'
 
 const hub: HubApi = {
-  status: () => ipcRenderer.invoke(HUB_CHANNELS.status) as Promise<HubStatus>
+  call: (method, input) => ipcRenderer.invoke(IPC.call, method, input) as never,
+  subscribe (listener) {
+    const handler = (_e: IpcRendererEvent, events: UiEvent[]): void => { listener(events) }
+    ipcRenderer.on(IPC.events, handler)
+    return () => { ipcRenderer.off(IPC.events, handler) }
+  }
 }
 
 contextBridge.exposeInMainWorld('hub', hub)

@@ -8,7 +8,7 @@ import { pathToFileURL } from 'node:url'
 import { runInNewContext } from 'node:vm'
 import { chromium } from 'playwright-core'
 import { afterAll, beforeAll, describe, expect, it, onTestFinished } from 'vitest'
-import type { HubStatus } from '../../src/shared/contract.js'
+import type { FleetSummary, HubStatus } from '../../src/shared/contract/index.js'
 
 const repo = join(import.meta.dirname, '../..')
 // A private output dir: the build under test never races a developer's `out/`.
@@ -52,12 +52,17 @@ describe('electron-vite build output', () => {
     expect(readdirSync(join(out, 'preload'))).toEqual(['index.cjs'])
   })
 
-  it('preload exposes only window.hub, whose status() invokes hub.status', async () => {
+  it('preload exposes only window.hub: call() invokes hub.call, subscribe() listens on hub.events', async () => {
     const exposed: Record<string, unknown> = {}
     const invoked: unknown[][] = []
+    const listeners: Array<[string, (...a: unknown[]) => void]> = []
     const electron = {
       contextBridge: { exposeInMainWorld: (key: string, api: unknown) => { exposed[key] = api } },
-      ipcRenderer: { invoke: (...args: unknown[]) => { invoked.push(args); return Promise.resolve({ state: 'starting' }) } }
+      ipcRenderer: {
+        invoke: (...args: unknown[]) => { invoked.push(args); return Promise.resolve({ ok: true, value: { state: 'starting' } }) },
+        on: (ch: string, fn: (...a: unknown[]) => void) => { listeners.push([ch, fn]) },
+        off: (ch: string, fn: (...a: unknown[]) => void) => { const i = listeners.findIndex(l => l[0] === ch && l[1] === fn); if (i >= 0) listeners.splice(i, 1) }
+      }
     }
     const module = { exports: {} }
     // What a sandboxed preload gets: a require that knows 'electron' (and a few polyfills), no Node.
@@ -68,9 +73,17 @@ describe('electron-vite build output', () => {
     runInNewContext(read('preload/index.cjs'), { require: sandboxRequire, module, exports: module.exports })
     expect(Object.keys(exposed)).toEqual(['hub'])
     const hub = exposed['hub'] as Record<string, unknown>
-    expect(Object.keys(hub)).toEqual(['status'])
-    await expect((hub['status'] as () => Promise<unknown>)()).resolves.toEqual({ state: 'starting' })
-    expect(invoked).toEqual([['hub.status']])
+    expect(Object.keys(hub)).toEqual(['call', 'subscribe'])
+    await expect((hub['call'] as (m: string, i: unknown) => Promise<unknown>)('hub.status', undefined)).resolves.toEqual({ ok: true, value: { state: 'starting' } })
+    expect(invoked).toEqual([['hub.call', 'hub.status', undefined]])
+    // the listener gets the batch without the IpcRendererEvent; unsubscribe removes it
+    const got: unknown[] = []
+    const off = (hub['subscribe'] as (l: (e: unknown) => void) => () => void)(e => { got.push(e) })
+    expect(listeners.map(l => l[0])).toEqual(['hub.events'])
+    listeners[0]?.[1]({ sender: 'x' }, [{ type: 'resync', reason: 'test' }])
+    expect(got).toEqual([[{ type: 'resync', reason: 'test' }]])
+    off()
+    expect(listeners).toEqual([])
   })
 
   it('renderer page carries the strict CSP and loads only relative, external assets', () => {
@@ -90,7 +103,7 @@ describe('electron-vite build output', () => {
 // The built page under its own CSP, in Debian's Chromium (the Electron binary is not
 // available here). addInitScript stands in for the preload's contextBridge.
 describe('renderer page in Chromium', () => {
-  async function openPage (hubStatus?: HubStatus) {
+  async function openPage (hubStatus?: HubStatus, fleet?: FleetSummary) {
     const browser = await chromium.launch({
       executablePath: '/usr/bin/chromium',
       args: ['--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking', '--disable-component-update',
@@ -104,17 +117,21 @@ describe('renderer page in Chromium', () => {
     if (hubStatus !== undefined) {
       // Page-side code as strings: this file is type-checked without the DOM lib.
       await page.addInitScript({
-        content: `Object.defineProperty(window, 'hub', { value: { status: () => Promise.resolve(${JSON.stringify(hubStatus)}) } })`
+        content: `Object.defineProperty(window, 'hub', { value: {
+          call: (m) => Promise.resolve(m === 'hub.status' ? { ok: true, value: ${JSON.stringify(hubStatus)} }
+            : m === 'fleet.summary' ? { ok: true, value: ${JSON.stringify(fleet ?? null)} }
+            : { ok: false, error: { code: 0, name: 'UnknownMethod', message: 'not in this fake' } }),
+          subscribe: () => () => {}
+        } })`
       })
     }
     await page.goto(pathToFileURL(join(out, 'renderer/index.html')).href)
     return { page, problems }
   }
 
-  it('without window.hub, says the UI is served by the desktop app', async () => {
+  it('opened from disk without window.hub, says it needs a hub', async () => {
     const { page, problems } = await openPage()
-    await page.getByRole('heading', { name: 'Sitehub' }).waitFor()
-    expect(await page.locator('main').innerText()).toMatch(/served by the Sitehub desktop app/)
+    await page.getByText('This page needs a Sitehub hub').waitFor()
     expect(problems).toEqual([])
     // The meta CSP is in force: an injected inline script does not run (and is reported).
     const ran = await page.evaluate(`(() => {
@@ -127,15 +144,21 @@ describe('renderer page in Chromium', () => {
     expect(problems.some(p => p.includes('Content Security Policy'))).toBe(true)
   }, 60_000)
 
-  it('with window.hub, shows endpoints and counts', async () => {
+  it('with window.hub, shows the fleet counts, firmware chart and endpoints', async () => {
     const { page, problems } = await openPage({
       state: 'running', devices: 12, connected: 7,
       endpoints: [{ name: 'MQTT (TLS)', url: 'mqtts://site-pc:8883' }, { name: 'Service API', url: 'https://site-pc:443' }]
+    }, {
+      devices: { total: 12, enabled: 11, disabled: 1, connected: 7, disconnected: 5 },
+      firmware: [{ version: '1.2.0', devices: 9 }, { version: null, devices: 3 }],
+      telemetry: { messages: 0, bytes: 0, dropped: 0 }, alerts: [], offlineMinutes: 15
     })
-    await page.getByTestId('device-count').waitFor()
-    expect(await page.getByTestId('device-count').innerText()).toBe('12')
-    expect(await page.getByTestId('connected-count').innerText()).toBe('7')
-    expect(await page.locator('.endpoints').innerText()).toContain('mqtts://site-pc:8883')
+    await page.getByTestId('count-connected').waitFor()
+    expect(await page.getByTestId('count-connected').innerText()).toBe('7')
+    expect(await page.getByTestId('count-disabled').innerText()).toBe('1')
+    expect(await page.getByTestId('hub-state').innerText()).toContain('7/12')
+    expect(await page.locator('svg.chart').innerHTML()).toContain('1.2.0')
+    expect(await page.getByTestId('endpoints').innerText()).toContain('mqtts://site-pc:8883')
     expect(problems).toEqual([])
   }, 60_000)
 })

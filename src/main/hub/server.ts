@@ -4,6 +4,8 @@ import { createServer as createHttpsServer, type Server as HttpsServer } from 'n
 import type { IncomingMessage, ServerResponse } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { startAdminServer } from './admin/server.js'
+import { describeEndpoints } from './api/ui/status.js'
+import { startUiServer } from './api/ui/server.js'
 import { createRestHandler } from './api/rest/index.js'
 import { createHub } from './index.js'
 import type { Hub, HubConfig } from './services.js'
@@ -25,6 +27,8 @@ export interface Endpoints {
   caFile: string
   pid: number
   role: 'edge' | 'cloud'
+  /** The technician UI (HTTP + WebSocket), when started with `ui`. */
+  ui?: string
 }
 
 export interface RunningHub {
@@ -43,6 +47,8 @@ export interface StartServerOptions {
   sync?: import('./sync/service.js').SyncOptions
   /** HTTPS request handler; defaults to the service REST API. */
   createRequestHandler?: (hub: Hub) => RequestHandler
+  /** Technician UI on a loopback port (api/ui/server.ts); off when absent. */
+  ui?: { port: number; bind?: string; staticDir: string }
 }
 
 function listenHttps (server: HttpsServer, port: number, host: string): Promise<number> {
@@ -103,6 +109,14 @@ export async function startServer (opts: StartServerOptions): Promise<RunningHub
       caFile: tls.caFile,
       pid: process.pid,
       role: config.role
+    }
+    if (opts.ui !== undefined) {
+      const ui = await startUiServer({
+        hub, port: opts.ui.port, staticDir: opts.ui.staticDir, ...(opts.ui.bind === undefined ? {} : { bind: opts.ui.bind }),
+        status: () => ({ state: 'running', endpoints: describeEndpoints(endpoints), devices: hub.registry.count().total, connected: hub.connections.count() })
+      })
+      cleanups.push(() => ui.close())
+      endpoints.ui = ui.url
     }
     return { hub, endpoints, close }
   } catch (err) {

@@ -1,11 +1,48 @@
-// Main side of the contract: one handler per channel, answering only our own window.
-import { ipcMain, type IpcMainInvokeEvent } from 'electron'
-import { HUB_CHANNELS, type HubStatus } from '../../shared/contract.js'
+// Main side of the contract over IPC: the same UI API the headless UI server uses
+// (hub/api/ui), answering only our own window, with Result envelopes (a throwing handler
+// would reach the renderer as a bare message). Events go out as coalesced batches.
+import { ipcMain, type IpcMainInvokeEvent, type WebContents } from 'electron'
+import { fail, IPC, ok, type HubStatus, type Result } from '../../shared/contract/index.js'
+import { createEventCoalescer } from '../hub/api/ui/events.js'
+import { createUiApi, type UiApi } from '../hub/api/ui/handlers.js'
+import type { Hub } from '../hub/services.js'
 
-export function registerIpc (deps: { isTrustedSender: (e: IpcMainInvokeEvent) => boolean; status: () => HubStatus }): void {
-  ipcMain.handle(HUB_CHANNELS.status, (event): HubStatus => {
-    // A throwing handler reaches the renderer as a bare message; the status itself never throws.
-    if (!deps.isTrustedSender(event)) throw new Error('hub.status: sender is not the Sitehub window')
-    return deps.status()
+export interface IpcDeps {
+  isTrustedSender: (e: IpcMainInvokeEvent) => boolean
+  status: () => HubStatus
+  /** The running hub, once it is running. */
+  hub: () => Hub | undefined
+}
+
+/** Handles one call; exported for tests (no electron needed beyond the import). */
+export function createCallHandler (deps: Omit<IpcDeps, 'isTrustedSender'>): (method: unknown, input: unknown) => Promise<Result<unknown>> {
+  let api: { hub: Hub; api: UiApi } | undefined
+  return async (method, input) => {
+    if (method === 'hub.status') return ok(deps.status())
+    const hub = deps.hub()
+    if (hub === undefined) return fail(503001, 'ServiceUnavailable', 'The hub is not running yet (see its status)')
+    if (api?.hub !== hub) api = { hub, api: createUiApi({ hub, status: deps.status }) }
+    return api.api.handle(method, input)
+  }
+}
+
+export function registerIpc (deps: IpcDeps): void {
+  const call = createCallHandler(deps)
+  ipcMain.handle(IPC.call, async (event, method: unknown, input: unknown): Promise<Result<unknown>> => {
+    if (!deps.isTrustedSender(event)) return fail(401003, 'IotHubUnauthorized', 'This window is not the Sitehub window')
+    return call(method, input)
   })
+}
+
+/** Streams the hub's coalesced events to a window until the returned function is called. */
+export function forwardEvents (hub: Hub, target: () => WebContents | undefined): () => void {
+  const c = createEventCoalescer({
+    events: hub.events,
+    clock: hub.clock,
+    onBatch: (events) => {
+      const wc = target()
+      if (wc !== undefined && !wc.isDestroyed()) wc.send(IPC.events, events)
+    }
+  })
+  return () => c.close()
 }

@@ -1,6 +1,9 @@
 // Builds the 'hub.status' answer from a running hub. Plain Node (no electron import).
-import type { HubEndpoint, HubStatus } from '../../shared/contract.js'
+import type { HubStatus } from '../../shared/contract/index.js'
+import { describeEndpoints } from '../hub/api/ui/status.js'
 import type { RunningHub } from '../hub/server.js'
+
+export { describeEndpoints }
 
 /** The part of startServer()'s result the status needs (tests pass fakes). */
 export interface StatusSource {
@@ -12,13 +15,6 @@ export type HubSlot =
   | { state: 'starting' }
   | { state: 'running'; server: StatusSource }
   | { state: 'failed'; error: string }
-
-export function describeEndpoints (e: RunningHub['endpoints']): HubEndpoint[] {
-  const list: HubEndpoint[] = [{ name: 'MQTT (TLS)', url: e.mqtts }]
-  if (e.mqtt !== null) list.push({ name: 'MQTT (plain)', url: e.mqtt })
-  list.push({ name: 'MQTT over WebSocket', url: e.websocket }, { name: 'Service API', url: e.https })
-  return list
-}
 
 export function hubStatus (slot: HubSlot): HubStatus {
   switch (slot.state) {

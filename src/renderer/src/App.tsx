@@ -1,40 +1,101 @@
-import { useEffect } from 'react'
+import { useEffect, useMemo, useState } from 'react'
 import { useStore } from 'zustand'
-import type { HubStatusState, HubStatusStore } from './state/hub-status'
+import type { HubApi, HubEndpoint } from '../../shared/contract/index'
+import { ErrorNote } from './components/ErrorNote'
+import { DeviceDetail } from './screens/DeviceDetail'
+import { Devices } from './screens/Devices'
+import { Fleet } from './screens/Fleet'
+import { Provision } from './screens/Provision'
+import { createDevicesStore } from './state/devices'
+import { createFleetStore } from './state/fleet'
+import type { HubStatusStore } from './state/hub-status'
 
-export function App ({ hubStatus }: { hubStatus: HubStatusStore }) {
+export type Route =
+  | { screen: 'fleet' }
+  | { screen: 'devices'; query: string }
+  | { screen: 'device'; deviceId: string }
+  | { screen: 'provision' }
+
+export function parseRoute (hash: string): Route {
+  const [path = '', search = ''] = hash.replace(/^#/, '').split('?')
+  const parts = path.split('/').filter(Boolean)
+  if (parts[0] === 'devices' && parts[1] !== undefined) return { screen: 'device', deviceId: decodeURIComponent(parts[1]) }
+  if (parts[0] === 'devices') return { screen: 'devices', query: new URLSearchParams(search).get('q') ?? '' }
+  if (parts[0] === 'provision') return { screen: 'provision' }
+  return { screen: 'fleet' }
+}
+
+function useHash (): string {
+  const [hash, setHash] = useState(window.location.hash)
+  useEffect(() => {
+    const on = (): void => { setHash(window.location.hash) }
+    window.addEventListener('hashchange', on)
+    return () => { window.removeEventListener('hashchange', on) }
+  }, [])
+  return hash
+}
+
+type Theme = 'light' | 'dark'
+function initialTheme (): Theme {
+  const saved = window.localStorage.getItem('sitehub.theme')
+  if (saved === 'light' || saved === 'dark') return saved
+  return window.matchMedia('(prefers-color-scheme: dark)').matches ? 'dark' : 'light'
+}
+
+export function App ({ api, hubStatus }: { api: HubApi | undefined; hubStatus: HubStatusStore }) {
   const { source, status, error } = useStore(hubStatus.store)
+  const [theme, setTheme] = useState<Theme>(initialTheme)
+  const route = parseRoute(useHash())
   useEffect(() => hubStatus.poll(), [hubStatus])
+  useEffect(() => {
+    document.documentElement.dataset['theme'] = theme
+    window.localStorage.setItem('sitehub.theme', theme)
+  }, [theme])
+  // Tests and the shell wait on this instead of sleeping.
+  useEffect(() => { document.body.dataset['ready'] = status?.state === 'running' ? 'true' : 'false' }, [status?.state])
+  const stores = useMemo(() => (api === undefined ? undefined : { fleet: createFleetStore(api), devices: createDevicesStore(api) }), [api])
+  const navigate = (hash: string): void => { window.location.hash = hash }
 
+  const nav: Array<[Route['screen'], string, string]> = [['fleet', '#/', 'Fleet'], ['devices', '#/devices', 'Devices'], ['provision', '#/provision', 'Add a device']]
   return (
-    <main className="page">
-      <h1>Sitehub</h1>
-      {source === 'unavailable'
-        ? (
-          <p className="notice">
-            This UI is served by the Sitehub desktop app. The browser UI arrives with a later release;
-            until then, open Sitehub on the site PC.
-          </p>
-          )
-        : <StatusPanel status={status} error={error} />}
-    </main>
+    <div className="app">
+      <header className="top">
+        <a className="brand" href="#/">Sitehub</a>
+        <nav aria-label="Screens">
+          {nav.map(([screen, href, label]) => (
+            <a key={screen} href={href} aria-current={route.screen === screen || (screen === 'devices' && route.screen === 'device') ? 'page' : undefined}>{label}</a>
+          ))}
+        </nav>
+        <span className="grow" />
+        <HubBadge state={status?.state} connected={status?.connected} devices={status?.devices} />
+        <button className="button ghost" data-testid="theme-toggle" aria-label={`Switch to ${theme === 'dark' ? 'light' : 'dark'} theme`}
+          onClick={() => { setTheme(theme === 'dark' ? 'light' : 'dark') }}>{theme === 'dark' ? 'Light' : 'Dark'} theme</button>
+      </header>
+      <main className="page">
+        {source === 'unavailable' || stores === undefined || api === undefined
+          ? <p className="note">This page needs a Sitehub hub: open it from the hub's UI address, or in the desktop app.</p>
+          : error !== undefined
+            ? <ErrorNote error={error} />
+            : status?.state === 'failed'
+              ? <div className="note error"><p>The hub did not start: {status.error}</p></div>
+              : <Screen route={route} api={api} stores={stores} navigate={navigate} endpoints={status?.endpoints ?? []} />}
+      </main>
+    </div>
   )
 }
 
-function StatusPanel ({ status, error }: Pick<HubStatusState, 'status' | 'error'>) {
-  if (error !== undefined) return <p className="notice error">Cannot reach the hub: {error}</p>
-  if (status === undefined || status.state === 'starting') return <p className="notice">Hub starting…</p>
-  if (status.state === 'failed') return <p className="notice error">The hub did not start: {status.error}</p>
-  return (
-    <section aria-label="Hub status">
-      <dl className="counts">
-        <div><dt>Devices</dt><dd data-testid="device-count">{status.devices}</dd></div>
-        <div><dt>Connected</dt><dd data-testid="connected-count">{status.connected}</dd></div>
-      </dl>
-      <h2>Endpoints</h2>
-      <ul className="endpoints">
-        {status.endpoints.map(e => <li key={e.name + e.url}><span>{e.name}</span> <code>{e.url}</code></li>)}
-      </ul>
-    </section>
-  )
+function Screen ({ route, api, stores, navigate, endpoints }: {
+  route: Route; api: HubApi; stores: { fleet: ReturnType<typeof createFleetStore>; devices: ReturnType<typeof createDevicesStore> }; navigate: (h: string) => void; endpoints: HubEndpoint[]
+}) {
+  switch (route.screen) {
+    case 'fleet': return <Fleet fleet={stores.fleet} endpoints={endpoints} />
+    case 'devices': return <Devices devices={stores.devices} initialQuery={route.query} navigate={navigate} />
+    case 'device': return <DeviceDetail key={route.deviceId} api={api} deviceId={route.deviceId} navigate={navigate} />
+    case 'provision': return <Provision api={api} />
+  }
+}
+
+function HubBadge ({ state, connected, devices }: { state: string | undefined; connected: number | undefined; devices: number | undefined }) {
+  if (state !== 'running') return <span className="pill warn" data-testid="hub-state">{state === undefined ? 'Connecting…' : `Hub ${state}`}</span>
+  return <span className="pill good" data-testid="hub-state" title="Devices online / registered">Hub running · {connected ?? 0}/{devices ?? 0} online</span>
 }

@@ -3,6 +3,7 @@
 import { mkdir } from 'node:fs/promises'
 import { isIP } from 'node:net'
 import { join } from 'node:path'
+import { fileURLToPath } from 'node:url'
 import { choiceOpt, portOpt, stringOpt, type CommandSpec, type OptionValues } from '../args.js'
 import { dataDirOf, dataDirOption } from '../common.js'
 import { CliError, UsageError, describeSystemError } from '../errors.js'
@@ -29,6 +30,19 @@ export function serveConfig (values: OptionValues): HubConfig {
     mqttPort: portOpt(values, 'mqtt-port', PATH) ?? null,
     role: choiceOpt(values, 'role', ['edge', 'cloud'] as const, PATH) ?? DEFAULT_SETTINGS.role
   }
+}
+
+/** `--ui-port N [--ui-bind IP]`: the browser UI, served from the built renderer (out/renderer). */
+function uiOption (values: OptionValues): { ui?: { port: number; bind: string; staticDir: string } } {
+  const raw = stringOpt(values, 'ui-port')
+  if (raw === undefined || raw === 'off') return {}
+  const port = raw === '0' ? 0 : portOpt(values, 'ui-port', PATH)
+  if (port === undefined) return {}
+  const bind = stringOpt(values, 'ui-bind') ?? '127.0.0.1'
+  if (bind !== '::1' && !/^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(bind)) {
+    throw new UsageError(`--ui-bind must be a loopback address (127.x.x.x or ::1), not '${bind}': the UI has no TLS or login yet`, PATH)
+  }
+  return { ui: { port, bind, staticDir: fileURLToPath(new URL('../../../../out/renderer', import.meta.url)) } }
 }
 
 function waitForSignal (): { promise: Promise<NodeJS.Signals>; dispose(): void } {
@@ -59,7 +73,9 @@ export const serveCommand: CommandSpec = {
     'https-port': { type: 'string', value: 'N', description: 'HTTPS port (REST API and MQTT over WebSocket)', default: '443' },
     'mqtt-port': { type: 'string', value: 'N', description: 'plain MQTT port, for LAN sensors that cannot do TLS', default: 'off' },
     role: { type: 'string', value: 'ROLE', description: 'edge (a site hub) or cloud (the hub edges sync with)', default: 'edge' },
-    'log-level': { type: 'string', value: 'LEVEL', description: 'debug, info, warn or error', default: 'info' }
+    'log-level': { type: 'string', value: 'LEVEL', description: 'debug, info, warn or error', default: 'info' },
+    'ui-port': { type: 'string', value: 'N', description: 'technician UI in a browser at http://127.0.0.1:N/ (loopback only; 0 = any free port)', default: 'off' },
+    'ui-bind': { type: 'string', value: 'IP', description: 'loopback address of the technician UI (LAN access needs TLS and a login: not yet)', default: '127.0.0.1' }
   },
   examples: ['sitehub serve --data-dir /var/lib/sitehub --host-name hub.plant.local --bind 0.0.0.0'],
   async run ({ values, io }) {
@@ -76,7 +92,7 @@ export const serveCommand: CommandSpec = {
     const logger = createLogger({ level, file: join(config.dataDir, 'logs', 'sitehub.log') })
     let running: Awaited<ReturnType<typeof startServer>>
     try {
-      running = await startServer({ config, logger })
+      running = await startServer({ config, logger, ...uiOption(values) })
     } catch (err) {
       signal.dispose()
       logger.error('start failed', { error: (err as Error).message })

@@ -1,18 +1,19 @@
-// Vanilla zustand store for the hub's status. Polled for now; hub events replace the poll later.
+// Vanilla zustand store for the hub's status (hub.status), refreshed on connection events
+// and on a slow poll (endpoint changes have no event).
 import { createStore } from 'zustand/vanilla'
-import type { HubApi, HubStatus } from '../../../shared/contract'
+import type { HubApi, HubErrorInfo, HubStatus } from '../../../shared/contract/index'
 
 export interface HubStatusState {
-  /** 'unavailable': no desktop API (the page runs in a plain browser). */
-  source: 'desktop' | 'unavailable'
+  /** 'unavailable': no hub API at all. */
+  source: 'desktop' | 'browser' | 'unavailable'
   status: HubStatus | undefined
   /** Why the last status call failed, if it did. */
-  error: string | undefined
+  error: HubErrorInfo | undefined
 }
 
-export function createHubStatusStore (api: HubApi | undefined) {
+export function createHubStatusStore (api: HubApi | undefined, source: 'desktop' | 'browser' = 'desktop') {
   const store = createStore<HubStatusState>()(() => ({
-    source: api === undefined ? 'unavailable' : 'desktop',
+    source: api === undefined ? 'unavailable' : source,
     status: undefined,
     error: undefined
   }))
@@ -20,18 +21,23 @@ export function createHubStatusStore (api: HubApi | undefined) {
   async function refresh (): Promise<void> {
     if (api === undefined) return
     try {
-      store.setState({ status: await api.status(), error: undefined })
+      const r = await api.call('hub.status', undefined)
+      if (r.ok) store.setState({ status: r.value, error: undefined })
+      else store.setState({ error: r.error })
     } catch (err) {
-      store.setState({ error: err instanceof Error ? err.message : String(err) })
+      store.setState({ error: { code: 0, name: 'TransportError', message: err instanceof Error ? err.message : String(err) } })
     }
   }
 
   /** Polls until the returned function is called. */
-  function poll (intervalMs = 2000): () => void {
+  function poll (intervalMs = 5000): () => void {
     if (api === undefined) return () => {}
     void refresh()
     const id = setInterval(() => { void refresh() }, intervalMs)
-    return () => { clearInterval(id) }
+    const off = api.subscribe(events => {
+      if (events.some(e => e.type === 'device.connection' || e.type === 'device.registry' || e.type === 'resync')) void refresh()
+    })
+    return () => { clearInterval(id); off() }
   }
 
   return { store, refresh, poll }

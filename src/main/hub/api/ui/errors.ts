@@ -1,0 +1,22 @@
+// Any failure of a UI call becomes an error Result: HubErrors keep their IoT Hub code and
+// name, query errors their position, anything else is a ServerError in plain words.
+import { fail, type HubErrorInfo } from '../../../../shared/contract/index.js'
+import { isHubError } from '../../errors.js'
+import { QueryError } from '../../query/errors.js'
+
+export function toErrorResult (err: unknown, shift = 0): { ok: false; error: HubErrorInfo } {
+  if (err instanceof QueryError) {
+    const q: NonNullable<HubErrorInfo['query']> = {}
+    if (err.position !== undefined) {
+      // A condition is run inside a generated SELECT: move the position back into the user's text.
+      const offset = Math.max(1, err.position.offset - shift)
+      q.position = { offset, line: err.position.line, column: err.position.line === 1 ? Math.max(1, err.position.column - shift) : err.position.column }
+    }
+    if (err.expected !== undefined) q.expected = err.expected
+    if (err.found !== undefined) q.found = err.found
+    return fail(err.code, err.errorName, err.message, q)
+  }
+  if (isHubError(err)) return fail(err.code, err.errorName, err.message)
+  const message = err instanceof Error ? err.message : String(err)
+  return fail(500001, 'ServerError', `The hub could not do this: ${message}`)
+}

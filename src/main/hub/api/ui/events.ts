@@ -1,0 +1,104 @@
+// Hub events -> coalesced UiEvent batches. A burst of 1,000 twin updates a second becomes one
+// batch per interval holding at most one event per (type, device): the browser redraws a
+// few times a second whatever the device traffic is.
+import type { UiEvent } from '../../../../shared/contract/index.js'
+import type { HubEventBus } from '../../events.js'
+import type { Clock } from '../../types.js'
+
+export interface EventCoalescerOptions {
+  events: HubEventBus
+  clock: Clock
+  /** Called with each non-empty batch. */
+  onBatch: (events: UiEvent[]) => void
+  /** Default 250 ms. */
+  intervalMs?: number
+}
+
+type TwinPart = Extract<UiEvent, { type: 'twin.changed' }>['parts'][number]
+
+export function createEventCoalescer (opts: EventCoalescerOptions): { flush(): void; close(): void } {
+  const intervalMs = opts.intervalMs ?? 250
+  const pending = new Map<string, UiEvent>()
+  let telemetry = 0
+  let lastFlush = opts.clock.now()
+  let rateWasNonZero = false
+  let timer: NodeJS.Timeout | undefined
+  const iso = (): string => new Date(opts.clock.now()).toISOString()
+
+  function schedule (): void {
+    if (timer === undefined) timer = setTimeout(flush, intervalMs)
+  }
+  function put (key: string, ev: UiEvent): void {
+    pending.delete(key) // re-insert: order follows the latest change
+    pending.set(key, ev)
+    schedule()
+  }
+  function twinPart (deviceId: string, part: TwinPart): void {
+    const key = `twin:${deviceId}`
+    const prev = pending.get(key)
+    const parts = prev?.type === 'twin.changed' ? prev.parts : []
+    put(key, { type: 'twin.changed', deviceId, parts: parts.includes(part) ? parts : [...parts, part] })
+  }
+
+  function flush (): void {
+    if (timer !== undefined) { clearTimeout(timer); timer = undefined }
+    const now = opts.clock.now()
+    const batch = [...pending.values()]
+    pending.clear()
+    if (telemetry > 0 || rateWasNonZero) {
+      batch.push({ type: 'telemetry.rate', messages: telemetry, windowMs: Math.max(1, now - lastFlush) })
+      rateWasNonZero = telemetry > 0
+      // one more (zero) batch after traffic stops, so rates fall back to 0
+      if (rateWasNonZero) schedule()
+    }
+    telemetry = 0
+    lastFlush = now
+    if (batch.length > 0) opts.onBatch(batch)
+  }
+
+  const offs = [
+    opts.events.on('device.connected', (e) => { if (e.moduleId === undefined) put(`conn:${e.deviceId}`, { type: 'device.connection', deviceId: e.deviceId, connected: true, at: e.at }) }),
+    opts.events.on('device.disconnected', (e) => { if (e.moduleId === undefined) put(`conn:${e.deviceId}`, { type: 'device.connection', deviceId: e.deviceId, connected: false, at: e.at }) }),
+    opts.events.on('device.created', (e) => { if (e.moduleId === undefined) put(`reg:${e.deviceId}`, { type: 'device.registry', deviceId: e.deviceId, change: 'created', status: null }) }),
+    opts.events.on('device.updated', (e) => {
+      if (e.moduleId !== undefined) return
+      const prev = pending.get(`reg:${e.deviceId}`)
+      // created-then-updated in one window is still "created" for the UI
+      put(`reg:${e.deviceId}`, { type: 'device.registry', deviceId: e.deviceId, change: prev?.type === 'device.registry' && prev.change === 'created' ? 'created' : 'updated', status: e.status })
+    }),
+    opts.events.on('device.deleted', (e) => {
+      if (e.moduleId !== undefined) return
+      for (const k of ['conn', 'twin', 'tel']) pending.delete(`${k}:${e.deviceId}`)
+      put(`reg:${e.deviceId}`, { type: 'device.registry', deviceId: e.deviceId, change: 'deleted', status: null })
+    }),
+    opts.events.on('twin.reportedChanged', (e) => { if (e.moduleId === undefined) twinPart(e.deviceId, 'reported') }),
+    opts.events.on('twin.desiredChanged', (e) => { if (e.moduleId === undefined) twinPart(e.deviceId, 'desired') }),
+    opts.events.on('twin.tagsChanged', (e) => { if (e.moduleId === undefined) twinPart(e.deviceId, 'tags') }),
+    opts.events.on('twin.configurationsChanged', (e) => { if (e.moduleId === undefined) twinPart(e.deviceId, 'configurations') }),
+    opts.events.on('telemetry.received', (e) => {
+      telemetry++
+      if (e.moduleId !== undefined) { schedule(); return }
+      const key = `tel:${e.deviceId}`
+      const prev = pending.get(key)
+      const count = prev?.type === 'telemetry.received' ? prev.count + 1 : 1
+      put(key, { type: 'telemetry.received', deviceId: e.deviceId, count, lastSeq: e.seq, at: e.at })
+    }),
+    opts.events.on('method.invoked', (e) => {
+      if (e.moduleId !== undefined) return
+      // not coalesced per device: each call is something the technician did
+      put(`method:${e.deviceId}:${e.methodName}:${String(opts.clock.now())}:${Math.random()}`, {
+        type: 'method.invoked', deviceId: e.deviceId, methodName: e.methodName, status: e.status, error: e.error ?? null, durationMs: e.durationMs, at: iso()
+      })
+    })
+  ]
+
+  return {
+    flush,
+    close () {
+      for (const off of offs) off()
+      if (timer !== undefined) clearTimeout(timer)
+      timer = undefined
+      pending.clear()
+    }
+  }
+}

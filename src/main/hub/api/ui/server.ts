@@ -1,0 +1,120 @@
+// The UI port: serves the built renderer over HTTP and the typed contract over a WebSocket
+// (/ui/ws). Loopback only: opening it to the LAN needs TLS and a login (issue 6), which this
+// server does not have yet, so a non-loopback address is refused rather than served bare.
+import { createReadStream, existsSync, statSync } from 'node:fs'
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http'
+import type { AddressInfo } from 'node:net'
+import { extname, join, normalize, sep } from 'node:path'
+import { WebSocketServer, type WebSocket } from 'ws'
+import { contentSecurityPolicy } from '../../../../shared/csp.js'
+import type { HubStatus, UiEvent, WsServerFrame } from '../../../../shared/contract/index.js'
+import type { Hub } from '../../services.js'
+import { createEventCoalescer } from './events.js'
+import { createUiApi } from './handlers.js'
+
+export interface UiServerOptions {
+  hub: Hub
+  status: () => HubStatus
+  /** Loopback address; default 127.0.0.1. */
+  bind?: string
+  /** 0 = any free port. */
+  port: number
+  /** The built renderer (out/renderer). */
+  staticDir: string
+  /** Event batch interval, default 250 ms. */
+  intervalMs?: number
+}
+
+export interface UiServer { url: string; port: number; close(): Promise<void> }
+
+/** Slow sockets: past this many buffered bytes, batches are dropped and the client told to resync. */
+const MAX_BUFFERED = 4 * 1024 * 1024
+const MAX_FRAME = 1024 * 1024
+
+export function isLoopback (host: string): boolean {
+  return host === '::1' || host === 'localhost' || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(host)
+}
+
+const TYPES: Record<string, string> = {
+  '.html': 'text/html; charset=utf-8', '.js': 'text/javascript; charset=utf-8', '.css': 'text/css; charset=utf-8',
+  '.svg': 'image/svg+xml', '.png': 'image/png', '.ico': 'image/x-icon', '.json': 'application/json', '.woff2': 'font/woff2'
+}
+
+function serveStatic (dir: string, req: IncomingMessage, res: ServerResponse): void {
+  const headers = { 'content-security-policy': contentSecurityPolicy(), 'x-content-type-options': 'nosniff', 'referrer-policy': 'no-referrer' }
+  if (req.method !== 'GET' && req.method !== 'HEAD') { res.writeHead(405, headers).end(); return }
+  const path = decodeURIComponent(new URL(req.url ?? '/', 'http://x').pathname)
+  const file = normalize(join(dir, path === '/' ? 'index.html' : path))
+  if (!file.startsWith(dir + sep) && file !== dir) { res.writeHead(404, headers).end(); return }
+  const target = existsSync(file) && statSync(file).isFile() ? file : join(dir, 'index.html')
+  if (!existsSync(target)) {
+    res.writeHead(503, { ...headers, 'content-type': 'text/plain; charset=utf-8' })
+    res.end('The technician UI is not built. Run `npm run build` (it writes out/renderer), then reload.\n')
+    return
+  }
+  res.writeHead(200, { ...headers, 'content-type': TYPES[extname(target)] ?? 'application/octet-stream', 'cache-control': 'no-cache' })
+  if (req.method === 'HEAD') { res.end(); return }
+  createReadStream(target).pipe(res)
+}
+
+export async function startUiServer (opts: UiServerOptions): Promise<UiServer> {
+  const bind = opts.bind ?? '127.0.0.1'
+  if (!isLoopback(bind)) {
+    throw new Error(`the technician UI only listens on a loopback address (127.0.0.1, ::1), not ${bind}: ` +
+      'serving it to the LAN needs TLS and a login, which are not implemented yet. Reach it from another machine through an SSH tunnel.')
+  }
+  const staticDir = normalize(opts.staticDir)
+  const api = createUiApi({ hub: opts.hub, status: opts.status })
+  const sockets = new Set<WebSocket>()
+  const behind = new WeakSet<WebSocket>()
+  const send = (ws: WebSocket, frame: WsServerFrame): void => { if (ws.readyState === ws.OPEN) ws.send(JSON.stringify(frame)) }
+  const broadcast = (events: UiEvent[]): void => {
+    for (const ws of sockets) {
+      if (ws.bufferedAmount > MAX_BUFFERED) { behind.add(ws); continue }
+      if (behind.has(ws)) { behind.delete(ws); send(ws, { events: [{ type: 'resync', reason: 'events were dropped while the connection was slow' }] }) }
+      send(ws, { events })
+    }
+  }
+  const coalescer = createEventCoalescer({ events: opts.hub.events, clock: opts.hub.clock, onBatch: broadcast, ...(opts.intervalMs === undefined ? {} : { intervalMs: opts.intervalMs }) })
+
+  const http = createServer((req, res) => serveStatic(staticDir, req, res))
+  const wss = new WebSocketServer({
+    server: http,
+    path: '/ui/ws',
+    maxPayload: MAX_FRAME,
+    // Another site open in the same browser must not drive the hub: same origin only.
+    verifyClient: ({ req, origin }: { req: IncomingMessage; origin: string }) => origin === undefined || origin === `http://${req.headers.host ?? ''}`
+  })
+  wss.on('connection', (ws) => {
+    sockets.add(ws)
+    ws.on('close', () => sockets.delete(ws))
+    ws.on('error', () => sockets.delete(ws))
+    send(ws, { hello: { version: 1 } })
+    ws.on('message', (data) => {
+      let frame: { id?: unknown; method?: unknown; input?: unknown }
+      try { frame = JSON.parse(String(data)) as typeof frame } catch { ws.close(1003, 'frames must be JSON'); return }
+      if (typeof frame.id !== 'number') { ws.close(1003, 'a call needs a numeric id'); return }
+      const callId = frame.id
+      void api.handle(frame.method, frame.input).then(result => send(ws, { id: callId, result }))
+    })
+  })
+
+  await new Promise<void>((resolve, reject) => {
+    http.once('error', reject)
+    http.listen(opts.port, bind, () => { http.off('error', reject); resolve() })
+  })
+  const port = (http.address() as AddressInfo).port
+  const host = bind.includes(':') ? `[${bind}]` : bind
+  return {
+    url: `http://${host}:${port}/`,
+    port,
+    async close () {
+      coalescer.close()
+      api.close()
+      for (const ws of sockets) ws.terminate()
+      await new Promise<void>(resolve => { wss.close(() => resolve()) })
+      http.closeAllConnections()
+      await new Promise<void>(resolve => { http.close(() => resolve()) })
+    }
+  }
+}

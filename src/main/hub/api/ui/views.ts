@@ -1,0 +1,90 @@
+// Hub documents -> the contract's view shapes.
+import type { DeviceRow, DeviceView, JobView, JsonObject, TelemetryItem, TwinView } from '../../../../shared/contract/index.js'
+import type { JobResponse } from '../../jobs/types.js'
+import type { ConnectionInfo, DeviceDocument, JsonValue, StoredTelemetry, TwinDocument } from '../../types.js'
+
+function strip (props: JsonObject): JsonObject {
+  const out: JsonObject = {}
+  for (const [k, v] of Object.entries(props)) if (k !== '$metadata' && k !== '$version') out[k] = v
+  return out
+}
+
+export function twinView (t: TwinDocument): TwinView {
+  return {
+    deviceId: t.deviceId,
+    etag: t.etag,
+    version: t.version,
+    tags: t.tags ?? {},
+    desired: strip(t.properties.desired),
+    desiredVersion: t.properties.desired.$version,
+    desiredMeta: t.properties.desired.$metadata as unknown as JsonObject,
+    reported: strip(t.properties.reported),
+    reportedVersion: t.properties.reported.$version,
+    reportedMeta: t.properties.reported.$metadata as unknown as JsonObject
+  }
+}
+
+const text = (v: JsonValue | undefined): string | null => typeof v === 'string' ? v : typeof v === 'number' ? String(v) : null
+
+/** A row from a projection query (deviceId, status, connectionState, lastActivityTime, firmware, state). */
+export function rowFrom (r: Record<string, JsonValue | undefined>): DeviceRow {
+  return {
+    deviceId: String(r['deviceId']),
+    status: r['status'] === 'disabled' ? 'disabled' : 'enabled',
+    connectionState: r['connectionState'] === 'Connected' ? 'Connected' : 'Disconnected',
+    lastActivityTime: text(r['lastActivityTime']) ?? '',
+    firmware: text(r['firmware']),
+    state: text(r['state'])
+  }
+}
+
+export function rowOfTwin (t: TwinDocument): DeviceRow {
+  const fw = t.properties.reported['firmware']
+  const firmware = fw !== null && typeof fw === 'object' && !Array.isArray(fw) ? fw['current'] : undefined
+  return rowFrom({
+    deviceId: t.deviceId, status: t.status, connectionState: t.connectionState, lastActivityTime: t.lastActivityTime,
+    firmware, state: t.properties.reported['state']
+  })
+}
+
+export function deviceView (d: DeviceDocument, conn: ConnectionInfo | undefined): DeviceView {
+  return {
+    deviceId: d.deviceId,
+    status: d.status,
+    statusReason: d.statusReason,
+    statusUpdatedTime: d.statusUpdatedTime,
+    connectionState: d.connectionState,
+    connectionStateUpdatedTime: d.connectionStateUpdatedTime,
+    lastActivityTime: d.lastActivityTime,
+    authenticationType: d.authentication.type,
+    cloudToDeviceMessageCount: d.cloudToDeviceMessageCount,
+    etag: d.etag,
+    generationId: d.generationId,
+    remote: conn?.remote ?? null,
+    transport: conn?.transport ?? null
+  }
+}
+
+const utf8 = new TextDecoder('utf-8', { fatal: true })
+
+export function telemetryItem (m: StoredTelemetry): TelemetryItem {
+  let body: string
+  let bodyEncoding: TelemetryItem['bodyEncoding'] = 'utf8'
+  try { body = utf8.decode(m.body) } catch { body = m.body.toString('base64'); bodyEncoding = 'base64' }
+  return { seq: m.seq, enqueuedTime: m.enqueuedTime, transport: m.transport, properties: m.properties, systemProperties: m.systemProperties, body, bodyEncoding }
+}
+
+export function jobView (j: JobResponse): JobView {
+  return {
+    jobId: j.jobId,
+    type: j.type,
+    status: j.status,
+    queryCondition: j.queryCondition,
+    createdTime: j.createdTime,
+    startTime: j.startTime,
+    endTime: j.endTime,
+    methodName: j.cloudToDeviceMethod?.methodName ?? null,
+    failureReason: j.failureReason ?? null,
+    stats: { ...j.deviceJobStatistics }
+  }
+}

@@ -1,0 +1,80 @@
+// The browser transport of the contract: HubApi over the hub's UI WebSocket (/ui/ws).
+// Calls wait for the socket; a dropped socket fails its calls with a plain-words error
+// result, reconnects with backoff and tells subscribers to resync.
+import { fail, type HubApi, type Result, type UiEvent, type WsServerFrame } from '../../../shared/contract/index'
+
+export type ConnectionListener = (state: 'connecting' | 'open' | 'closed') => void
+
+export interface WsHub extends HubApi {
+  onConnection(listener: ConnectionListener): () => void
+  close(): void
+}
+
+/** `WebSocketImpl` is injectable for tests (Node has a global WebSocket from v22 only). */
+export function createWsHub (url: string, WebSocketImpl: typeof WebSocket = WebSocket): WsHub {
+  const pending = new Map<number, (r: Result<unknown>) => void>()
+  const listeners = new Set<(events: UiEvent[]) => void>()
+  const connListeners = new Set<ConnectionListener>()
+  const queue: string[] = []
+  let nextId = 1
+  let ws: WebSocket | undefined
+  let open = false
+  let closed = false
+  let backoff = 250
+  let everOpened = false
+
+  const setState = (s: 'connecting' | 'open' | 'closed'): void => { for (const l of connListeners) l(s) }
+
+  function connect (): void {
+    setState('connecting')
+    const sock = new WebSocketImpl(url)
+    ws = sock
+    sock.onopen = () => {
+      open = true
+      backoff = 250
+      for (const f of queue.splice(0)) sock.send(f)
+      setState('open')
+      // after a reconnect, whatever happened meanwhile is unknown: reload
+      if (everOpened) for (const l of listeners) l([{ type: 'resync', reason: 'reconnected to the hub' }])
+      everOpened = true
+    }
+    sock.onmessage = (ev: MessageEvent) => {
+      const frame = JSON.parse(String(ev.data)) as WsServerFrame
+      if ('id' in frame) {
+        const resolve = pending.get(frame.id)
+        pending.delete(frame.id)
+        resolve?.(frame.result)
+      } else if ('events' in frame) {
+        for (const l of listeners) l(frame.events)
+      }
+    }
+    sock.onclose = () => {
+      open = false
+      for (const [id, resolve] of pending) { pending.delete(id); resolve(fail(503001, 'ServiceUnavailable', 'Lost the connection to the hub; retrying')) }
+      setState('closed')
+      if (!closed) { setTimeout(connect, backoff); backoff = Math.min(backoff * 2, 5000) }
+    }
+  }
+  connect()
+
+  return {
+    call (method, input) {
+      const id = nextId++
+      const frame = JSON.stringify({ id, method, input })
+      return new Promise(resolve => {
+        pending.set(id, resolve as (r: Result<unknown>) => void)
+        if (open && ws !== undefined) ws.send(frame)
+        else queue.push(frame)
+      })
+    },
+    subscribe (listener) {
+      listeners.add(listener)
+      return () => { listeners.delete(listener) }
+    },
+    onConnection (listener) {
+      connListeners.add(listener)
+      return () => { connListeners.delete(listener) }
+    },
+    close () { closed = true; ws?.close() }
+  }
+}

@@ -1,0 +1,216 @@
+import { useEffect, useMemo, useState } from 'react'
+import { useStore } from 'zustand'
+import type { HubApi, JsonValue } from '../../../shared/contract/index'
+import { ErrorNote } from '../components/ErrorNote'
+import { TwinSection } from '../components/TwinSection'
+import { plainMessage } from '../lib/plain-errors'
+import { ago } from '../lib/time'
+import { createDeviceDetailStore, parsePatch, type DeviceDetailStore } from '../state/device-detail'
+
+export function DeviceDetail ({ api, deviceId, navigate }: { api: HubApi; deviceId: string; navigate: (hash: string) => void }) {
+  const detail = useMemo(() => createDeviceDetailStore(api, deviceId), [api, deviceId])
+  useEffect(() => detail.start(), [detail])
+  const s = useStore(detail.store)
+  if (s.error !== undefined) {
+    return <section><h1>{deviceId}</h1><ErrorNote error={s.error} /><a className="button" href="#/devices">Back to devices</a></section>
+  }
+  const d = s.device
+  return (
+    <section aria-labelledby="dev-h" className="detail" data-testid="device-detail">
+      <div className="toolbar">
+        <h1 id="dev-h"><span className="mono">{deviceId}</span></h1>
+        {d !== undefined && (
+          <span className={`pill big ${d.connectionState === 'Connected' ? 'good' : 'off'}`} data-testid="detail-conn">
+            {d.connectionState === 'Connected' ? 'Online' : 'Offline'}
+          </span>
+        )}
+      </div>
+      {s.actionError !== undefined && !s.conflict && <ErrorNote error={s.actionError} />}
+      <div className="columns">
+        <Identity detail={detail} navigate={navigate} />
+        <Methods detail={detail} online={d?.connectionState === 'Connected'} />
+      </div>
+      <h2>Twin</h2>
+      {s.twin === undefined
+        ? <p className="muted">Loading the twin…</p>
+        : (
+          <>
+            <div className="twin-grid" data-testid="twin" data-etag={s.twin.etag}>
+              <TwinSection title="Tags" data={s.twin.tags} testid="twin-tags" />
+              <TwinSection title={`Desired (v${s.twin.desiredVersion})`} data={s.twin.desired} meta={s.twin.desiredMeta} compareWith={s.twin.reported} testid="twin-desired" />
+              <TwinSection title={`Reported (v${s.twin.reportedVersion})`} data={s.twin.reported} meta={s.twin.reportedMeta} testid="twin-reported" />
+            </div>
+            <PatchEditor detail={detail} />
+          </>
+          )}
+      <Telemetry detail={detail} />
+    </section>
+  )
+}
+
+function Identity ({ detail, navigate }: { detail: DeviceDetailStore; navigate: (hash: string) => void }) {
+  const { device: d, connectionString } = useStore(detail.store)
+  const [reveal, setReveal] = useState(false)
+  const [confirm, setConfirm] = useState<'primary' | 'secondary' | 'delete' | undefined>()
+  if (d === undefined) return <section className="panel"><p className="muted">Loading…</p></section>
+  return (
+    <section className="panel" aria-labelledby="id-h">
+      <h2 id="id-h">Identity</h2>
+      <dl className="facts">
+        <div><dt>Status</dt><dd data-testid="detail-status">{d.status === 'enabled' ? 'Enabled' : `Disabled${d.statusReason !== null ? ` (${d.statusReason})` : ''}`}</dd></div>
+        <div><dt>Connection</dt><dd>{d.connectionState === 'Connected' ? `Online via ${d.transport ?? '?'} from ${d.remote ?? '?'}` : `Offline since ${ago(d.connectionStateUpdatedTime)}`}</dd></div>
+        <div><dt>Last activity</dt><dd>{ago(d.lastActivityTime)}</dd></div>
+        <div><dt>Authentication</dt><dd>{d.authenticationType === 'sas' ? 'Symmetric key' : d.authenticationType}</dd></div>
+        <div><dt>Messages waiting</dt><dd>{d.cloudToDeviceMessageCount}</dd></div>
+      </dl>
+      <h3>Connection string</h3>
+      {connectionString !== undefined && (
+        <div className="secret">
+          <code className="mono wrap" data-testid="connection-string" data-value={connectionString}>
+            {reveal ? connectionString : connectionString.replace(/SharedAccessKey=.*/, 'SharedAccessKey=••••••••')}
+          </code>
+          <div className="row">
+            <button className="button" onClick={() => { setReveal(!reveal) }}>{reveal ? 'Hide key' : 'Show key'}</button>
+            <button className="button" onClick={() => { void navigator.clipboard?.writeText(connectionString) }}>Copy</button>
+          </div>
+        </div>
+      )}
+      <div className="row wrap">
+        <button className="button" onClick={() => { setConfirm('primary') }}>New primary key…</button>
+        <button className="button" onClick={() => { setConfirm('secondary') }}>New secondary key…</button>
+        <button className="button" data-testid="toggle-status" onClick={() => { void detail.setStatus(d.status === 'enabled' ? 'disabled' : 'enabled') }}>
+          {d.status === 'enabled' ? 'Disable' : 'Enable'}
+        </button>
+        <button className="button danger" onClick={() => { setConfirm('delete') }}>Delete…</button>
+      </div>
+      {confirm !== undefined && (
+        <div className="note warn" role="alertdialog" aria-label="Confirm">
+          <p>{confirm === 'delete'
+            ? 'Delete this device? Its twin and queued messages go too; it can no longer connect.'
+            : `Make a new ${confirm} key? A device using the old ${confirm} key is disconnected and cannot reconnect until it gets the new connection string.`}</p>
+          <div className="row">
+            <button className="button danger" autoFocus onClick={() => {
+              const c = confirm
+              setConfirm(undefined)
+              if (c === 'delete') void detail.remove().then(ok => { if (ok) navigate('#/devices') })
+              else void detail.regenerateKey(c)
+            }}>{confirm === 'delete' ? 'Delete' : 'Make a new key'}</button>
+            <button className="button" onClick={() => { setConfirm(undefined) }}>Cancel</button>
+          </div>
+        </div>
+      )}
+    </section>
+  )
+}
+
+function PatchEditor ({ detail }: { detail: DeviceDetailStore }) {
+  const { saving, conflict, actionError } = useStore(detail.store)
+  const [part, setPart] = useState<'desired' | 'tags'>('desired')
+  const [text, setText] = useState('')
+  const parsed = text.trim() === '' ? undefined : parsePatch(text)
+  const save = (): void => {
+    if (parsed?.ok !== true) return
+    void detail.savePatch(part, parsed.value).then(ok => { if (ok) setText('') })
+  }
+  return (
+    <section className="panel" aria-labelledby="edit-h">
+      <h3 id="edit-h">Change the twin</h3>
+      <div className="row">
+        <label className="radio"><input type="radio" checked={part === 'desired'} onChange={() => { setPart('desired') }} /> Desired properties</label>
+        <label className="radio"><input type="radio" checked={part === 'tags'} onChange={() => { setPart('tags') }} /> Tags</label>
+      </div>
+      <label htmlFor="patch-text" className="small muted">A JSON patch: listed properties change, null removes one, others stay.</label>
+      <textarea id="patch-text" className="mono" rows={5} value={text} spellCheck={false} data-testid="patch-editor"
+        placeholder={part === 'desired' ? '{"telemetryInterval": 10}' : '{"site": "hall-2"}'}
+        aria-invalid={parsed !== undefined && !parsed.ok}
+        onChange={e => { setText(e.target.value) }}
+        onKeyDown={e => { if (e.key === 'Enter' && (e.ctrlKey || e.metaKey)) save() }} />
+      {parsed !== undefined && !parsed.ok && <p className="field-error" data-testid="patch-invalid">{parsed.message}</p>}
+      {conflict && actionError !== undefined && (
+        <ErrorNote error={actionError}>
+          <button className="button" data-testid="reload-twin" onClick={() => { void detail.loadTwin() }}>Reload the twin (your text stays)</button>
+        </ErrorNote>
+      )}
+      <button className="button primary" disabled={parsed?.ok !== true || saving} data-testid="patch-save" onClick={save}>
+        {saving ? 'Saving…' : `Save ${part}`}
+      </button>
+    </section>
+  )
+}
+
+const PRESETS: Array<{ name: string; label: string; payload: JsonValue; confirm: string }> = [
+  { name: 'reboot', label: 'Reboot', payload: null, confirm: 'The device restarts and is offline for a moment.' },
+  { name: 'factoryReset', label: 'Factory reset', payload: null, confirm: 'The device loses its local settings.' }
+]
+
+function Methods ({ detail, online }: { detail: DeviceDetailStore; online: boolean }) {
+  const { calls } = useStore(detail.store)
+  const [name, setName] = useState('')
+  const [payload, setPayload] = useState('')
+  const [timeout, setTimeoutS] = useState(30)
+  const [confirm, setConfirm] = useState<typeof PRESETS[number] | undefined>()
+  let payloadError: string | undefined
+  let payloadValue: JsonValue | undefined
+  if (payload.trim() !== '') {
+    try { payloadValue = JSON.parse(payload) as JsonValue } catch (err) { payloadError = `Payload is not valid JSON: ${(err as Error).message}` }
+  }
+  return (
+    <section className="panel" aria-labelledby="m-h">
+      <h2 id="m-h">Direct methods</h2>
+      {!online && <p className="note">The device is offline: methods fail until it connects.</p>}
+      <div className="row wrap">
+        {PRESETS.map(p => <button key={p.name} className="button" data-testid={`preset-${p.name}`} onClick={() => { setConfirm(p) }}>{p.label}…</button>)}
+      </div>
+      {confirm !== undefined && (
+        <div className="note warn" role="alertdialog" aria-label={`Confirm ${confirm.label}`}>
+          <p>{confirm.label}? {confirm.confirm}</p>
+          <div className="row">
+            <button className="button danger" autoFocus data-testid="confirm-method" onClick={() => { const p = confirm; setConfirm(undefined); void detail.invoke(p.name, p.payload) }}>{confirm.label}</button>
+            <button className="button" onClick={() => { setConfirm(undefined) }}>Cancel</button>
+          </div>
+        </div>
+      )}
+      <form onSubmit={e => { e.preventDefault(); if (name !== '' && payloadError === undefined) void detail.invoke(name, payloadValue, timeout) }}>
+        <div className="row wrap">
+          <label className="field"><span>Method</span><input value={name} data-testid="method-name" placeholder="e.g. getDiagnostics" onChange={e => { setName(e.target.value.trim()) }} /></label>
+          <label className="field"><span>Timeout (s)</span><input type="number" min={5} max={300} value={timeout} onChange={e => { setTimeoutS(Number(e.target.value)) }} /></label>
+        </div>
+        <label className="field"><span>Payload (JSON, optional)</span><textarea className="mono" rows={2} value={payload} data-testid="method-payload" onChange={e => { setPayload(e.target.value) }} /></label>
+        {payloadError !== undefined && <p className="field-error">{payloadError}</p>}
+        <button className="button primary" type="submit" disabled={name === '' || payloadError !== undefined} data-testid="method-run">Run method</button>
+      </form>
+      <ul className="calls" data-testid="method-calls">
+        {calls.map(c => (
+          <li key={c.id} className={c.state} data-testid="method-call" data-state={c.state} data-status={c.result?.status ?? ''}>
+            <strong>{c.methodName}</strong>{' '}
+            {c.state === 'running' && 'running…'}
+            {c.result !== undefined && <>status {c.result.status} <code className="mono">{JSON.stringify(c.result.payload)}</code></>}
+            {c.error !== undefined && <>{plainMessage(c.error)} <small className="muted">{c.error.name} {c.error.code}</small></>}
+          </li>
+        ))}
+      </ul>
+    </section>
+  )
+}
+
+function Telemetry ({ detail }: { detail: DeviceDetailStore }) {
+  const { telemetry } = useStore(detail.store)
+  return (
+    <section className="panel" aria-labelledby="t-h">
+      <h2 id="t-h">Telemetry <small className="muted">(latest {telemetry.length}, live)</small></h2>
+      {telemetry.length === 0
+        ? <p className="muted" data-testid="telemetry-empty">No messages yet. They appear here as soon as the device sends any.</p>
+        : (
+          <ul className="telemetry" data-testid="telemetry">
+            {telemetry.map(m => (
+              <li key={m.seq} data-testid="telemetry-item">
+                <small className="muted">{new Date(m.enqueuedTime).toLocaleTimeString()}</small>{' '}
+                <code className="mono">{m.bodyEncoding === 'utf8' ? m.body : `(binary, base64) ${m.body}`}</code>
+                {Object.keys(m.properties).length > 0 && <small className="muted"> {Object.entries(m.properties).map(([k, v]) => `${k}=${v ?? ''}`).join(' ')}</small>}
+              </li>
+            ))}
+          </ul>
+          )}
+    </section>
+  )
+}

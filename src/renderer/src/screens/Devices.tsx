@@ -1,0 +1,86 @@
+import { useEffect, useState } from 'react'
+import { useStore } from 'zustand'
+import type { DeviceRow } from '../../../shared/contract/index'
+import { ErrorNote } from '../components/ErrorNote'
+import { VirtualTable, type Column } from '../components/VirtualTable'
+import { ago } from '../lib/time'
+import type { DevicesStore } from '../state/devices'
+
+const columns: Array<Column<DeviceRow>> = [
+  { key: 'id', title: 'Device', width: 'minmax(12rem, 2fr)', render: r => <span className="mono">{r.deviceId}</span> },
+  {
+    key: 'conn', title: 'Connection', width: '11rem',
+    render: r => <span className={`pill ${r.connectionState === 'Connected' ? 'good' : 'off'}`} data-testid="conn-state">{r.connectionState === 'Connected' ? 'Online' : 'Offline'}</span>
+  },
+  { key: 'status', title: 'Status', width: '8rem', render: r => (r.status === 'enabled' ? 'Enabled' : <span className="pill warn">Disabled</span>) },
+  { key: 'fw', title: 'Firmware', width: '9rem', render: r => r.firmware ?? <span className="muted">—</span> },
+  { key: 'state', title: 'State', width: '8rem', render: r => r.state ?? <span className="muted">—</span> },
+  { key: 'seen', title: 'Last activity', width: '10rem', render: r => ago(r.lastActivityTime) }
+]
+
+export function Devices ({ devices, initialQuery, navigate }: { devices: DevicesStore; initialQuery: string; navigate: (hash: string) => void }) {
+  useEffect(() => devices.start(), [devices])
+  const { visible, rows, search, query, queryError, error, loaded } = useStore(devices.store)
+  const [draft, setDraft] = useState(initialQuery)
+  useEffect(() => {
+    setDraft(initialQuery)
+    if (initialQuery !== devices.store.getState().query) void devices.load(initialQuery)
+  }, [devices, initialQuery])
+
+  const run = (): void => { void devices.load(draft) }
+  return (
+    <section aria-labelledby="devices-h" className="devices">
+      <div className="toolbar">
+        <h1 id="devices-h">Devices <small className="muted" data-testid="device-total">{visible.length === rows.length ? rows.length : `${visible.length} of ${rows.length}`}</small></h1>
+        <a className="button" href="#/provision">Add a device</a>
+      </div>
+      <div className="filters">
+        <label className="field grow">
+          <span>Search by id</span>
+          <input type="search" value={search} placeholder="e.g. press-12" data-testid="device-search"
+            onChange={e => { devices.setSearch(e.target.value) }} />
+        </label>
+        <form className="field grow2" onSubmit={e => { e.preventDefault(); run() }}>
+          <label htmlFor="query-input"><span>Query (IoT Hub query language: a WHERE condition or a full SELECT)</span></label>
+          <div className="row">
+            <input id="query-input" className="mono" value={draft} spellCheck={false} data-testid="query-input"
+              placeholder="e.g. properties.reported.firmware.current = '1.2.0' AND connectionState = 'Connected'"
+              aria-invalid={queryError !== undefined && queryError.text === draft}
+              onChange={e => { setDraft(e.target.value) }} />
+            <button type="submit" className="button primary">Run</button>
+            {query !== '' && <button type="button" className="button" onClick={() => { setDraft(''); void devices.load('') }}>Clear</button>}
+          </div>
+        </form>
+      </div>
+      {queryError !== undefined && <QueryErrorView error={queryError} />}
+      {error !== undefined && <ErrorNote error={error} />}
+      {loaded && rows.length === 0 && query === '' && (
+        <div className="note teach" data-testid="devices-empty">
+          <p>No devices are registered. Add one, then connect it with the connection string Sitehub shows.</p>
+          <a className="button primary" href="#/provision">Add a device</a>
+        </div>
+      )}
+      {loaded && rows.length === 0 && query !== '' && <p className="note">No device matches this query. Clear it to see every device.</p>}
+      {rows.length > 0 && (
+        <VirtualTable rows={visible} columns={columns} rowKey={r => r.deviceId} label="Devices"
+          onOpen={r => { navigate(`#/devices/${encodeURIComponent(r.deviceId)}`) }} />
+      )}
+    </section>
+  )
+}
+
+function QueryErrorView ({ error }: { error: NonNullable<ReturnType<DevicesStore['store']['getState']>['queryError']> }) {
+  const pos = error.query?.position
+  const text = error.text
+  const at = pos === undefined ? -1 : Math.min(text.length, pos.offset - 1)
+  return (
+    <ErrorNote error={error}>
+      {pos !== undefined && (
+        <pre className="query-error mono" data-testid="query-error" data-offset={pos.offset}>
+          {text.slice(0, at)}<mark>{text.slice(at, at + 1) || ' '}</mark>{text.slice(at + 1)}
+          {'\n'}{' '.repeat(Math.max(0, at))}^ {error.query?.expected !== undefined ? `expected ${error.query.expected}` : ''}{error.query?.found !== undefined ? `, found ${error.query.found}` : ''}
+        </pre>
+      )}
+    </ErrorNote>
+  )
+}

@@ -1,0 +1,93 @@
+// The call half of the contract: every method's input validator, and its output type.
+// Main (IPC) and the UI server (WebSocket) both validate with these before the hub sees a call.
+import type {
+  DeviceRow, DevicesPage, DeviceView, FleetSummary, HubStatus, JobView, MethodResult, QueryResult, TelemetryItem, TwinView
+} from './model.js'
+import { bool, int, json, jsonObject, none, object, oneOf, optional, str, type Infer, type Validator } from './validate.js'
+
+/** IoT Hub device ids: up to 128 of these characters (C.2). */
+export const DEVICE_ID = /^[A-Za-z0-9\-.+%_#*?!(),:=@$']{1,128}$/
+const deviceId = str({ pattern: DEVICE_ID, patternHint: "must be 1-128 letters, digits or - . + % _ # * ? ! ( ) , : = @ $ '" })
+const etag = optional(str({ min: 1, max: 128 }))
+const dev = object({ deviceId })
+
+export const methodInputs = {
+  'hub.status': none,
+  'fleet.summary': optional(object({ offlineMinutes: optional(int({ min: 1, max: 10_080 })) })),
+  'devices.list': object({
+    offset: optional(int({ min: 0 })),
+    limit: optional(int({ min: 1, max: 20_000 })),
+    /** Substring of the device id (case-insensitive). */
+    search: optional(str({ max: 128 })),
+    /** A WHERE condition or a full `SELECT * FROM devices WHERE ...` query. */
+    query: optional(str({ max: 8192 }))
+  }),
+  'devices.get': dev,
+  'devices.create': object({ deviceId, status: optional(oneOf(['enabled', 'disabled'] as const)), tags: optional(jsonObject) }),
+  'devices.remove': dev,
+  'devices.setStatus': object({ deviceId, status: oneOf(['enabled', 'disabled'] as const), reason: optional(str({ max: 128 })) }),
+  'devices.connectionString': object({ deviceId, which: optional(oneOf(['primary', 'secondary'] as const)) }),
+  'devices.regenerateKey': object({ deviceId, which: oneOf(['primary', 'secondary', 'both'] as const) }),
+  'twins.get': dev,
+  'twins.patchDesired': object({ deviceId, patch: jsonObject, etag }),
+  'twins.patchTags': object({ deviceId, patch: jsonObject, etag }),
+  'methods.invoke': object({
+    deviceId,
+    methodName: str({ min: 1, max: 128, pattern: /^[^\s/#+$][^\s/#+]*$/, patternHint: 'must have no spaces, / # + or leading $' }),
+    payload: optional(json),
+    responseTimeoutInSeconds: optional(int({ min: 5, max: 300 })),
+    connectTimeoutInSeconds: optional(int({ min: 0, max: 300 }))
+  }),
+  'telemetry.history': object({ deviceId, limit: optional(int({ min: 1, max: 500 })) }),
+  'query.run': object({ query: str({ min: 1, max: 8192 }), limit: optional(int({ min: 1, max: 1000 })) }),
+  'jobs.list': optional(object({ status: optional(str({ max: 32 })) })),
+  'jobs.get': object({ jobId: str({ min: 1, max: 128 }) }),
+  'jobs.create': object({
+    jobId: optional(str({ min: 1, max: 128, pattern: /^[A-Za-z0-9\-._]+$/, patternHint: 'must be letters, digits, - . _' })),
+    queryCondition: str({ min: 1, max: 8192 }),
+    methodName: optional(str({ min: 1, max: 128 })),
+    payload: optional(json),
+    desired: optional(jsonObject),
+    tags: optional(jsonObject),
+    /** Default: now. */
+    startTime: optional(str({ max: 64 })),
+    dryRun: optional(bool)
+  }),
+  'jobs.cancel': object({ jobId: str({ min: 1, max: 128 }) })
+} as const satisfies Record<string, Validator<unknown>>
+
+export interface MethodOutputs {
+  'hub.status': HubStatus
+  'fleet.summary': FleetSummary
+  'devices.list': DevicesPage
+  'devices.get': DeviceView
+  'devices.create': DeviceRow
+  'devices.remove': { deviceId: string }
+  'devices.setStatus': DeviceRow
+  'devices.connectionString': { connectionString: string }
+  'devices.regenerateKey': { connectionString: string }
+  'twins.get': TwinView
+  'twins.patchDesired': TwinView
+  'twins.patchTags': TwinView
+  'methods.invoke': MethodResult
+  'telemetry.history': TelemetryItem[]
+  'query.run': QueryResult
+  'jobs.list': JobView[]
+  'jobs.get': JobView
+  'jobs.create': JobView
+  'jobs.cancel': JobView
+}
+
+export type MethodName = keyof typeof methodInputs
+export type MethodInput<M extends MethodName> = Infer<(typeof methodInputs)[M]>
+export type MethodOutput<M extends MethodName> = MethodOutputs[M]
+export const METHOD_NAMES = Object.keys(methodInputs) as MethodName[]
+
+// Every method has an output type and every output type a method (compile-time check).
+type Same<A, B> = [A] extends [B] ? ([B] extends [A] ? true : false) : false
+const methodsMatch: Same<MethodName, keyof MethodOutputs> = true
+void methodsMatch
+
+export function isMethodName (name: unknown): name is MethodName {
+  return typeof name === 'string' && Object.prototype.hasOwnProperty.call(methodInputs, name)
+}
