@@ -135,7 +135,11 @@ describe('upstream sync: cloud role + edge, official SDKs', () => {
     proxy.resume()
     const before = (await cloudCount('dev1')).total
     await waitFor('draining', async () => (await cloudCount('dev1')).total > before, 20_000, 10)
+    await edge.running.hub.sync.close() // stop forwarding now: what is upstream so far stays as it is
+    const atRestart = (await cloudCount('dev1')).total
     await edge.restart() // mid-drain: part of the backlog is upstream, part is not
+    expect(atRestart).toBeGreaterThan(before)
+    expect(atRestart).toBeLessThan(sentByDevice)
     await waitFor('online after restart', () => edge.running.hub.sync.status().state === 'online', 15_000)
     expect(await edge.running.hub.sync.waitIdle(30_000)).toBe(true)
     const counts = await cloudCount('dev1')

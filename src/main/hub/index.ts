@@ -96,7 +96,7 @@ export async function createHub (opts: CreateHubOptions): Promise<Hub> {
   // Messages forwarded by an edge carry `sitehub-origin`; a resend of one is acknowledged, not stored twice (sync/dedupe.ts).
   const telemetry = await withTelemetryDedupe(await createTelemetryService({
     dir: join(config.dataDir, 'telemetry'), fsync, clock, logger, events, ...opts.telemetry
-  }))
+  }), { window: config.role === 'cloud' ? 200_000 : 10_000 })
 
   const query = createQueryService({ twins, events, exists: (key) => store.has('devices', key) })
   const serial = createSerialService({ store, clock, logger, dataDir: config.dataDir })

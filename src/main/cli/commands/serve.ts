@@ -1,6 +1,6 @@
 // `sitehub serve`: the headless hub. One stdout line `sitehub ready {endpoints}` once every
 // listener is up; logs on stderr and in DIR/logs/; SIGTERM/SIGINT close cleanly (exit 0).
-import { mkdir } from 'node:fs/promises'
+import { mkdir, readFile } from 'node:fs/promises'
 import { isIP } from 'node:net'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
@@ -45,6 +45,24 @@ function uiOption (values: OptionValues): { ui?: { port: number; bind: string; s
   return { ui: { port, bind, staticDir: fileURLToPath(new URL('../../../../out/renderer', import.meta.url)) } }
 }
 
+/** `--upstream CS [--upstream-ca FILE]`: the cloud hub to sync with (hub.sync.configure, persisted in the store). */
+async function upstreamOption (values: OptionValues, config: HubConfig): Promise<{ connectionString: string; ca?: string } | undefined> {
+  const cs = stringOpt(values, 'upstream')
+  const caFile = stringOpt(values, 'upstream-ca')
+  if (cs === undefined) {
+    if (caFile !== undefined) throw new UsageError('--upstream-ca needs --upstream', PATH)
+    return undefined
+  }
+  if (config.role === 'cloud') throw new UsageError('a cloud-role hub has no upstream: drop --upstream or use --role edge', PATH)
+  if (!/HostName=/.test(cs) || !/SharedAccessKey=/.test(cs)) throw new UsageError('--upstream must be a service connection string (HostName=...;SharedAccessKeyName=...;SharedAccessKey=...)', PATH)
+  if (caFile === undefined) return { connectionString: cs }
+  try {
+    return { connectionString: cs, ca: await readFile(caFile, 'utf8') }
+  } catch (err) {
+    throw new CliError(`cannot read --upstream-ca ${caFile}: ${describeSystemError(err) ?? (err as Error).message}`)
+  }
+}
+
 function waitForSignal (): { promise: Promise<NodeJS.Signals>; dispose(): void } {
   let resolveSignal: (s: NodeJS.Signals) => void = () => {}
   const promise = new Promise<NodeJS.Signals>((resolve) => { resolveSignal = resolve })
@@ -73,6 +91,8 @@ export const serveCommand: CommandSpec = {
     'https-port': { type: 'string', value: 'N', description: 'HTTPS port (REST API and MQTT over WebSocket)', default: '443' },
     'mqtt-port': { type: 'string', value: 'N', description: 'plain MQTT port, for LAN sensors that cannot do TLS', default: 'off' },
     role: { type: 'string', value: 'ROLE', description: 'edge (a site hub) or cloud (the hub edges sync with)', default: 'edge' },
+    upstream: { type: 'string', value: 'CS', description: 'service connection string of the cloud hub to sync with (kept in the store; docs/sync.md)' },
+    'upstream-ca': { type: 'string', value: 'FILE', description: 'PEM CA that signed the cloud hub\'s certificate (default: the system CAs)' },
     'log-level': { type: 'string', value: 'LEVEL', description: 'debug, info, warn or error', default: 'info' },
     'ui-port': { type: 'string', value: 'N', description: 'technician UI in a browser at http://127.0.0.1:N/ (loopback only; 0 = any free port)', default: 'off' },
     'ui-bind': { type: 'string', value: 'IP', description: 'loopback address of the technician UI (LAN access needs TLS and a login: not yet)', default: '127.0.0.1' }
@@ -80,6 +100,7 @@ export const serveCommand: CommandSpec = {
   examples: ['sitehub serve --data-dir /var/lib/sitehub --host-name hub.plant.local --bind 0.0.0.0'],
   async run ({ values, io }) {
     const config = serveConfig(values)
+    const upstream = await upstreamOption(values, config)
     const level = choiceOpt(values, 'log-level', LEVELS, PATH) ?? 'info'
     const signal = waitForSignal() // from the start: a stop during startup still ends cleanly
     try {
@@ -99,6 +120,16 @@ export const serveCommand: CommandSpec = {
       logger.close()
       const plain = describeSystemError(err)
       throw new CliError(plain ?? `the hub could not start: ${(err as Error).message}`)
+    }
+    if (upstream !== undefined) {
+      try {
+        await running.hub.sync.configure(upstream)
+      } catch (err) {
+        signal.dispose()
+        await running.close()
+        logger.close()
+        throw new CliError(`--upstream: ${(err as Error).message}`)
+      }
     }
     await writeServeSettings(config).catch((err: Error) => { logger.warn('could not save serve.json', { error: err.message }) })
     io.out(`sitehub ready ${JSON.stringify(running.endpoints)}`)
