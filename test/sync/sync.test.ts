@@ -8,7 +8,7 @@ import { message, openClient, type DeviceClient, type Twin } from '../helpers/sd
 import { randomLoopbackIp } from '../support/service-hub.js'
 import { FAST_SYNC, startProxy, startTestHub, testCa, waitFor, type Proxy, type TestHub } from './harness.js'
 
-const { Registry } = iothub
+const { Client, Registry } = iothub
 type Reg = InstanceType<typeof Registry>
 
 describe('upstream sync: cloud role + edge, official SDKs', () => {
@@ -17,6 +17,7 @@ describe('upstream sync: cloud role + edge, official SDKs', () => {
   let edge: TestHub
   let proxy: Proxy
   let cloudReg: Reg // a back end at the cloud, reaching it directly (never through the proxy)
+  let cloudCs = ''
   let device: DeviceClient
   let twin: Twin
   const ca = testCa()
@@ -40,7 +41,8 @@ describe('upstream sync: cloud role + edge, official SDKs', () => {
     proxy = await startProxy(cloudIp, [443, 8883], proxyIp)
     stack.defer(() => proxy.close())
     const key = cloud.running.hub.registry.policies.get('iothubowner')?.primaryKey as string
-    cloudReg = Registry.fromConnectionString(`HostName=${cloudIp};SharedAccessKeyName=iothubowner;SharedAccessKey=${key}`)
+    cloudCs = `HostName=${cloudIp};SharedAccessKeyName=iothubowner;SharedAccessKey=${key}`
+    cloudReg = Registry.fromConnectionString(cloudCs)
     edge = await startTestHub({ role: 'edge', sync: FAST_SYNC })
     stack.defer(() => edge.close())
     await edge.running.hub.registry.create({ deviceId: 'dev1' })
@@ -96,6 +98,21 @@ describe('upstream sync: cloud role + edge, official SDKs', () => {
     expect(st.telemetry.expired + st.telemetry.dropped).toBe(0)
   })
 
+  it('a direct method from the cloud reaches the device through the edge; an offline device gives DeviceNotOnline', async () => {
+    device.onDeviceMethod('reboot', (req, res) => { res.send(200, { rebooting: true, asked: req.payload }, () => {}) })
+    const svc = Client.fromConnectionString(cloudCs)
+    const result = await waitFor('method through the edge', async () => {
+      try {
+        return (await svc.invokeDeviceMethod('dev1', { methodName: 'reboot', payload: { delay: 3 }, responseTimeoutInSeconds: 10 })).result
+      } catch { return undefined }
+    }, 20_000, 250)
+    expect(result).toEqual({ status: 200, payload: { rebooting: true, asked: { delay: 3 } } })
+    // cloud1 is a child of the edge, but nothing is connected as cloud1 at the site.
+    const err = await svc.invokeDeviceMethod('cloud1', { methodName: 'reboot', payload: null, responseTimeoutInSeconds: 5 }).then(() => null, (e: Error) => e)
+    expect(err).not.toBeNull()
+    expect(String((err as Error & { responseBody?: string }).responseBody)).toMatch(/404103|DeviceNotOnline/)
+  })
+
   it('offline: the dead link is detected in seconds; work made meanwhile converges exactly after the link returns', async () => {
     const cut = Date.now()
     proxy.pause()
@@ -109,8 +126,10 @@ describe('upstream sync: cloud role + edge, official SDKs', () => {
     }
     await edge.running.hub.registry.create({ deviceId: 'late1' })
     // Meanwhile the cloud changes desired; and a technician edits tags at the edge.
-    await cloudReg.updateTwin('dev1', { properties: { desired: { interval: 9 } } } as never, '*')
+    await cloudReg.updateTwin('dev1', { properties: { desired: { interval: 9, mode: 'turbo' } } } as never, '*')
     await edge.running.hub.twins.patchTags({ deviceId: 'dev1' }, { line: 'L7' })
+    // A technician edits desired at the edge: one field the cloud also changed, one it did not.
+    await edge.running.hub.twins.patchDesired({ deviceId: 'dev1' }, { mode: 'eco', threshold: 3 })
     const got = new Promise<unknown>((resolve) => { twin.on('properties.desired', (d: { interval?: number }) => { if (d.interval === 9) resolve(d.interval) }) })
     expect(edge.running.hub.sync.status().telemetry.pending).toBe(50)
 
@@ -124,6 +143,12 @@ describe('upstream sync: cloud role + edge, official SDKs', () => {
     const ct = (await cloudReg.getTwin('dev1')).responseBody
     expect(ct.properties.reported['n']).toBe(10)
     expect(ct.tags).toEqual({ line: 'L7' })
+    // the edge-only desired edit went up; the field both changed is a conflict with its three values
+    expect(ct.properties.desired['threshold']).toBe(3)
+    expect(ct.properties.desired['mode']).toBe('turbo')
+    expect(edge.running.hub.twins.get({ deviceId: 'dev1' }).properties.desired['mode']).toBe('eco')
+    const conflict = edge.running.hub.sync.conflicts().find((c) => c.deviceId === 'dev1')
+    expect(conflict).toMatchObject({ kind: 'desired', fields: ['mode'], base: {}, local: { mode: 'eco' }, cloud: { mode: 'turbo' } })
     expect((await cloudReg.get('late1')).responseBody.deviceId).toBe('late1')
     expect(edge.running.hub.sync.status().telemetry.sent).toBe(70)
   })
@@ -131,15 +156,18 @@ describe('upstream sync: cloud role + edge, official SDKs', () => {
   it('a restart of the edge in the middle of draining a backlog loses nothing and sends nothing twice', async () => {
     proxy.pause()
     await waitFor('link offline', () => edge.running.hub.sync.status().state === 'offline', 10_000)
-    await send(400, 'backlog')
-    proxy.resume()
+    await send(1000, 'backlog')
     const before = (await cloudCount('dev1')).total
-    await waitFor('draining', async () => (await cloudCount('dev1')).total > before, 20_000, 10)
-    await edge.running.hub.sync.close() // stop forwarding now: what is upstream so far stays as it is
+    proxy.resume()
+    await waitFor('draining', async () => (await cloudCount('dev1')).total > before, 20_000, 5)
+    // Freeze the link with messages in flight, then restart the edge: part of the backlog is
+    // upstream, part is not, and some in-flight copies may have reached the cloud unacknowledged.
+    proxy.pause()
     const atRestart = (await cloudCount('dev1')).total
-    await edge.restart() // mid-drain: part of the backlog is upstream, part is not
+    await edge.restart()
     expect(atRestart).toBeGreaterThan(before)
     expect(atRestart).toBeLessThan(sentByDevice)
+    proxy.resume()
     await waitFor('online after restart', () => edge.running.hub.sync.status().state === 'online', 15_000)
     expect(await edge.running.hub.sync.waitIdle(30_000)).toBe(true)
     const counts = await cloudCount('dev1')

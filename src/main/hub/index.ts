@@ -115,7 +115,7 @@ export async function createHub (opts: CreateHubOptions): Promise<Hub> {
   const commands = createCommandService({ store, events, clock, logger, methods, connections, exists, ...opts.commands })
   const configurations = createConfigurationService({ store, events, clock, logger, twins, query, ...(opts.configurations === undefined ? {} : { options: opts.configurations }) })
 
-  const sync = createSyncService({ store, events, registry, twins, telemetry, clock, logger, hostName: () => config.hostName, ...(opts.sync === undefined ? {} : { options: opts.sync }) })
+  const sync = createSyncService({ store, events, registry, twins, telemetry, methods, connections, clock, logger, hostName: () => config.hostName, ...(opts.sync === undefined ? {} : { options: opts.sync }) })
   sync.start()
 
   const flushTimer = setInterval(() => {

@@ -15,6 +15,8 @@ export interface DeviceLinkOptions {
   keepaliveSeconds?: number
   tokenTtlSeconds?: number
   onDesired: (deviceId: string) => void
+  /** A direct method call from the cloud for this device ($iothub/methods/POST, A.8). */
+  onMethod?: (deviceId: string, methodName: string, rid: string, payload: Buffer) => void
   onClose: (deviceId: string, reason: string) => void
 }
 
@@ -25,6 +27,9 @@ export interface DeviceLink {
   publish(bag: string, body: Buffer): Promise<void>
   /** Reported PATCH; resolves with the new reported $version on 204. */
   patchReported(patch: JsonObject): Promise<number>
+  /** Subscribe to (or leave) direct methods upstream: the cloud then sees the device as reachable for methods. */
+  setMethods(on: boolean): Promise<void>
+  respondMethod(rid: string, status: number, payloadJson: string): void
   close(): Promise<void>
 }
 
@@ -94,6 +99,9 @@ export function openDeviceLink (opts: DeviceLinkOptions): Promise<DeviceLink> {
         else p.reject(new Error(`reported patch refused: ${status} ${payload.toString('utf8')}`))
       } else if (topic.startsWith('$iothub/twin/PATCH/properties/desired/')) {
         opts.onDesired(opts.deviceId)
+      } else if (topic.startsWith('$iothub/methods/POST/')) {
+        const m = /^\$iothub\/methods\/POST\/([^/]+)\/\?\$rid=(.+)$/.exec(topic)
+        if (m !== null) opts.onMethod?.(opts.deviceId, decodeURIComponent(m[1] as string), m[2] as string, payload)
       }
     })
     client.once('connect', () => {
@@ -121,6 +129,14 @@ export function openDeviceLink (opts: DeviceLinkOptions): Promise<DeviceLink> {
               if (e) { pending.delete(id); rej(e) }
             })
           }),
+          setMethods: (on) => new Promise<void>((res, rej) => {
+            const cb = (e?: Error | null): void => { if (e) rej(e); else res() }
+            if (on) client.subscribe('$iothub/methods/POST/#', { qos: 0 }, (e) => cb(e))
+            else client.unsubscribe('$iothub/methods/POST/#', (e) => cb(e as Error | undefined))
+          }),
+          respondMethod: (id, status, payloadJson) => {
+            client.publish(`$iothub/methods/res/${status}/?$rid=${id}`, payloadJson, { qos: 0 })
+          },
           close: () => new Promise<void>((res) => {
             closed = true
             if (renewTimer !== null) clearTimeout(renewTimer)

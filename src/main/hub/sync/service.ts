@@ -4,7 +4,8 @@
 // they rely on is in the store collection `sync`, written after the cloud acknowledged.
 import { createHash } from 'node:crypto'
 import type { HubEventBus } from '../events.js'
-import type { Registry, TelemetryService, TwinService } from '../services.js'
+import { isHubError } from '../errors.js'
+import type { ConnectionManager, MethodService, Registry, TelemetryService, TwinService } from '../services.js'
 import type { HubStore } from '../store/types.js'
 import { diffPatch, isEmpty } from '../twins/merge-patch.js'
 import { cloneJson, jsonEqual } from '../twins/json.js'
@@ -40,6 +41,9 @@ export interface SyncDeps {
   registry: Registry
   twins: TwinService
   telemetry: TelemetryService
+  /** Optional: forward direct methods from the cloud to local devices. */
+  methods?: MethodService
+  connections?: ConnectionManager
   clock: Clock
   logger: Logger
   hostName: () => string
@@ -70,15 +74,32 @@ const fp = (d: Pick<DeviceDocument, 'authentication' | 'status'>): Fingerprint =
   return { pk: h(d.authentication?.symmetricKey?.primaryKey), sk: h(d.authentication?.symmetricKey?.secondaryKey), status: d.status }
 }
 const sameFp = (a: Fingerprint | undefined, b: Fingerprint | undefined): boolean => a !== undefined && b !== undefined && a.pk === b.pk && a.sk === b.sk && a.status === b.status
-const diffFields = (a: JsonObject, b: JsonObject, prefix = ''): string[] => {
-  const out: string[] = []
-  for (const k of new Set([...Object.keys(a), ...Object.keys(b)])) {
-    const x = a[k]; const y = b[k]
-    if (jsonEqual(x, y)) continue
-    if (x !== null && y !== null && typeof x === 'object' && typeof y === 'object' && !Array.isArray(x) && !Array.isArray(y)) out.push(...diffFields(x, y, `${prefix}${k}.`))
-    else out.push(`${prefix}${k}`)
+
+/**
+ * Three-way merge per top-level key (a nested object counts as one field). Agreed or one-sided
+ * changes merge; a key both sides changed differently is a conflict and keeps its base.
+ * Returns the patch to apply locally (down), the patch to send up, and the new base.
+ */
+export function merge3 (base: JsonObject, local: JsonObject, cloud: JsonObject): { down: JsonObject; up: JsonObject; base: JsonObject; conflicts: string[] } {
+  const down: JsonObject = {}
+  const up: JsonObject = {}
+  const next: JsonObject = {}
+  const conflicts: string[] = []
+  for (const k of new Set([...Object.keys(base), ...Object.keys(local), ...Object.keys(cloud)])) {
+    const b = base[k]; const l = local[k]; const c = cloud[k]
+    if (jsonEqual(l, c)) { if (c !== undefined) next[k] = c; continue }
+    if (jsonEqual(b, l)) { down[k] = c === undefined ? null : patchFor(l, c); if (c !== undefined) next[k] = c; continue }
+    if (jsonEqual(b, c)) { up[k] = l === undefined ? null : patchFor(c, l); if (l !== undefined) next[k] = l; continue }
+    conflicts.push(k)
+    if (b !== undefined) next[k] = b
   }
-  return out
+  return { down, up, base: next, conflicts }
+}
+
+/** A merge-patch value turning `from` into `to` (objects are diffed, so removed keys become null). */
+function patchFor (from: JsonValue | undefined, to: JsonValue): JsonValue {
+  const isObj = (v: JsonValue | undefined): v is JsonObject => v !== null && v !== undefined && typeof v === 'object' && !Array.isArray(v)
+  return isObj(from) && isObj(to) ? diffPatch(from, to) : cloneJson(to)
 }
 
 export function createSyncService (deps: SyncDeps): SyncService & { start(): void } {
@@ -176,8 +197,10 @@ export function createSyncService (deps: SyncDeps): SyncService & { start(): voi
         keepaliveSeconds: o.deviceKeepaliveSeconds ?? 5,
         tokenTtlSeconds: o.tokenTtlSeconds ?? 3600,
         onDesired: (id) => { dirtyDesired.add(id); void runControl() },
+        onMethod: (id, name, rid, payload) => { void forwardMethod(id, name, rid, payload) },
         onClose: (id, reason) => {
           deviceLinks.delete(id)
+          methodForwarding.delete(id)
           logger.debug('sync device link closed', { deviceId: id, reason })
         }
       })
@@ -186,9 +209,49 @@ export function createSyncService (deps: SyncDeps): SyncService & { start(): voi
     }
     return await p
   }
+  // ---- direct methods from the cloud, forwarded to the local device ----
+  // The edge subscribes to methods upstream on a device's behalf only while that device is
+  // connected here with methods subscribed, so the cloud answers DeviceNotOnline otherwise.
+  const methodForwarding = new Set<string>()
+  const forwardMethod = async (id: string, name: string, rid: string, payload: Buffer): Promise<void> => {
+    const l = await deviceLinks.get(id)?.catch(() => undefined)
+    if (l === undefined || deps.methods === undefined) return
+    let body: JsonValue = null
+    try { body = payload.length === 0 ? null : JSON.parse(payload.toString('utf8')) as JsonValue } catch { body = payload.toString('utf8') }
+    try {
+      const r = await deps.methods.invoke({ deviceId: id }, { methodName: name, payload: body, responseTimeoutInSeconds: 30 })
+      l.respondMethod(rid, r.status, JSON.stringify(r.payload ?? null))
+    } catch (err) {
+      // The device's own failure, in IoT Hub's words (the caller sees the status and this payload).
+      const status = isHubError(err) ? err.httpStatus : 500
+      l.respondMethod(rid, status, JSON.stringify({ errorCode: isHubError(err) ? err.code : 500001, message: (err as Error).message }))
+    }
+  }
+  let reconciling = false
+  const reconcileMethods = async (): Promise<void> => {
+    const conns = deps.connections
+    if (reconciling || conns === undefined || deps.methods === undefined || !online()) return
+    reconciling = true
+    try { await reconcileMethodsOnce(conns) } finally { reconciling = false }
+  }
+  const reconcileMethodsOnce = async (conns: ConnectionManager): Promise<void> => {
+    for (const d of registry.list()) {
+      if (d.moduleId !== undefined) continue
+      const id = d.deviceId
+      const want = mirrored(id) && conns.isConnected({ deviceId: id }) && conns.subscriptions({ deviceId: id }).methods
+      if (want === methodForwarding.has(id)) continue
+      try {
+        const l = await getLink(id)
+        await l.setMethods(want)
+        if (want) methodForwarding.add(id); else methodForwarding.delete(id)
+      } catch (err) { onLinkFailure(err); return }
+    }
+  }
+
   const closeLinks = async (): Promise<void> => {
     const all = [...deviceLinks.values()]
     deviceLinks.clear()
+    methodForwarding.clear()
     await Promise.all(all.map(async (p) => { try { await (await p).close() } catch { /* never opened */ } }))
   }
 
@@ -305,27 +368,23 @@ export function createSyncService (deps: SyncDeps): SyncService & { start(): voi
     // sync it is the empty twin both started from.
     let cloudEtag = ct.etag
     for (const [kind, base, loc, cloud] of [['desired', st.baseDesired ?? {}, localDesired, cloudDesired], ['tags', st.baseTags ?? {}, localTags, cloudTags]] as const) {
-      const setBase = (v: JsonObject): void => { if (kind === 'desired') st.baseDesired = v; else st.baseTags = v }
-      if (jsonEqual(loc, cloud)) { setBase(cloud); await clearConflict(id, kind); continue }
-      const cloudChanged = !jsonEqual(base, cloud)
-      const localChanged = !jsonEqual(base, loc)
-      if (cloudChanged && localChanged) {
-        await recordConflict({ kind, deviceId: id, base, local: loc, cloud, fields: diffFields(loc, cloud) })
-        continue
+      const m = merge3(base, loc, cloud)
+      if (!isEmpty(m.down)) {
+        if (kind === 'desired') { await twins.patchDesired({ deviceId: id }, m.down); counters.desiredApplied++ } else await twins.patchTags({ deviceId: id }, m.down)
       }
-      if (cloudChanged) {
-        const patch = diffPatch(loc, cloud)
-        if (kind === 'desired') { await twins.patchDesired({ deviceId: id }, patch); counters.desiredApplied++ } else await twins.patchTags({ deviceId: id }, patch)
-        setBase(cloud)
-        continue
+      if (!isEmpty(m.up)) {
+        // Edge-only edits go up based on the cloud etag just read. A 412 means the cloud moved
+        // meanwhile: nothing is written, the next pull sees the new cloud value and decides again.
+        const updated = await c.patchTwin(id, kind === 'desired' ? { properties: { desired: m.up } } : { tags: m.up }, cloudEtag)
+        cloudEtag = updated.etag
+        counters.localEditsSent++
       }
-      // Only the edge changed it: send the edit up, based on the cloud etag we just read. A
-      // 412 means the cloud moved meanwhile: the next pull sees it and decides again.
-      const patch = diffPatch(cloud, loc)
-      const updated = await c.patchTwin(id, kind === 'desired' ? { properties: { desired: patch } } : { tags: patch }, cloudEtag)
-      cloudEtag = updated.etag
-      counters.localEditsSent++
-      setBase(loc)
+      if (kind === 'desired') st.baseDesired = m.base; else st.baseTags = m.base
+      if (m.conflicts.length === 0) await clearConflict(id, kind)
+      else {
+        const pick = (o: JsonObject): JsonObject => Object.fromEntries(m.conflicts.filter((k) => Object.hasOwn(o, k)).map((k) => [k, o[k] as JsonValue]))
+        await recordConflict({ kind, deviceId: id, base: pick(base), local: pick(loc), cloud: pick(cloud), fields: m.conflicts })
+      }
     }
     st.cloudDesiredVersion = ct.properties.desired.$version
     await putDevState(id, st)
@@ -582,6 +641,7 @@ export function createSyncService (deps: SyncDeps): SyncService & { start(): voi
   watchdog = setInterval(() => {
     if (!online()) return
     void runPump()
+    void reconcileMethods()
     if (registryDirty || allTwinsDirty || dirtyDesired.size > 0 || dirtyReported.size > 0) void runControl()
   }, 1000)
   watchdog.unref()
