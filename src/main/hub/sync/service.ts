@@ -9,7 +9,7 @@ import type { ConnectionManager, MethodService, Registry, TelemetryService, Twin
 import type { HubStore } from '../store/types.js'
 import { diffPatch, isEmpty } from '../twins/merge-patch.js'
 import { cloneJson, jsonEqual } from '../twins/json.js'
-import type { Clock, DeviceDocument, JsonObject, JsonValue, Logger, StoredTelemetry } from '../types.js'
+import type { Clock, DeviceDocument, JsonObject, JsonValue, Logger, StoredTelemetry, TwinDocument } from '../types.js'
 import { parseServiceConnectionString, type ServiceConnectionString } from './connection-string.js'
 import { ORIGIN_PROPERTY } from './dedupe.js'
 import { encodeTelemetryBag, openDeviceLink, type DeviceLink } from './device-link.js'
@@ -337,6 +337,21 @@ export function createSyncService (deps: SyncDeps): SyncService & { start(): voi
   }
 
   // ---- reported up, desired/tags down ----
+  // The reported change feed: twins whose changeSeq is above the persisted cursor are
+  // candidates; each device's own synced reported $version decides (exactly, per device).
+  let feedHigh = 0
+  const reportedCursor = (): number => Number((store.get(C, 'reportedCursor') as JsonObject | undefined)?.['seq'] ?? 0)
+  const reportedFeed = (): { ids: string[]; high: number } => {
+    const from = reportedCursor()
+    const ids: string[] = []
+    let high = from
+    for (const [, t] of store.entries('twins')) {
+      if (t.moduleId !== undefined || t.changeSeq <= from) continue
+      high = Math.max(high, t.changeSeq)
+      ids.push(t.deviceId)
+    }
+    return { ids, high }
+  }
   const pushReported = async (id: string): Promise<void> => {
     const twin = twins.get({ deviceId: id })
     const version = twin.properties.reported.$version
@@ -354,10 +369,14 @@ export function createSyncService (deps: SyncDeps): SyncService & { start(): voi
     await putDevState(id, st)
   }
 
-  const pullTwin = async (c: UpstreamClient, id: string): Promise<void> => {
-    const ct = await c.getTwin(id)
+  const pullTwin = async (c: UpstreamClient, id: string, fetched?: TwinDocument): Promise<void> => {
+    const ct = fetched ?? await c.getTwin(id)
     if (ct === null) return
     const st = devState(id)
+    // Nothing moved on either side since the last agreement: no writes at all.
+    if (fetched !== undefined && st.cloudDesiredVersion === ct.properties.desired.$version && st.baseDesired !== undefined &&
+      jsonEqual(st.baseTags ?? {}, (ct.tags ?? {}) as JsonObject) && jsonEqual(st.baseDesired, stripMeta(twins.get({ deviceId: id }).properties.desired)) &&
+      jsonEqual(st.baseTags ?? {}, (twins.get({ deviceId: id }).tags ?? {}) as JsonObject)) return
     if (st.reportedShadow === undefined) st.reportedShadow = stripMeta(ct.properties.reported)
     const cloudDesired = stripMeta(ct.properties.desired)
     const cloudTags = (ct.tags ?? {}) as JsonObject
@@ -400,7 +419,17 @@ export function createSyncService (deps: SyncDeps): SyncService & { start(): voi
         if (edgeId === null || scope === null) await ensureEdge(c)
         if (registryDirty) { registryDirty = false; await syncRegistry(c) }
         const ids = registry.list().filter((d) => d.moduleId === undefined).map((d) => d.deviceId).filter(mirrored)
-        if (allTwinsDirty) { allTwinsDirty = false; for (const id of ids) { dirtyDesired.add(id); dirtyReported.add(id) } }
+        if (allTwinsDirty) {
+          allTwinsDirty = false
+          // Down: one paged query for the site's twins instead of a GET per device.
+          const idSet = new Set(ids)
+          const rows = scope === null ? [] : await c.query(`SELECT * FROM devices WHERE deviceScope = '${scope.replace(/'/g, "''")}'`)
+          await parallel(rows.filter((t) => idSet.has(t.deviceId) && t.moduleId === undefined), 8, async (t) => { await pullTwin(c, t.deviceId, t) })
+          // Up: the twin change feed from the persisted cursor.
+          const { ids: changed, high } = reportedFeed()
+          for (const id of changed) if (idSet.has(id)) dirtyReported.add(id)
+          feedHigh = Math.max(feedHigh, high)
+        }
         const desired = [...dirtyDesired].filter((id) => ids.includes(id))
         dirtyDesired.clear()
         await parallel(desired, 8, async (id) => { await pullTwin(c, id) })
@@ -409,7 +438,10 @@ export function createSyncService (deps: SyncDeps): SyncService & { start(): voi
         await parallel(reported, 8, async (id) => {
           try { await pushReported(id) } catch (err) { dirtyReported.add(id); throw err }
         })
-        if (!registryDirty && dirtyDesired.size === 0 && dirtyReported.size === 0 && !allTwinsDirty) break
+        if (!registryDirty && dirtyDesired.size === 0 && dirtyReported.size === 0 && !allTwinsDirty) {
+          if (feedHigh > reportedCursor()) await store.put(C, 'reportedCursor', { seq: feedHigh })
+          break
+        }
       }
       lastSuccessfulSync = iso()
       kick()

@@ -34,6 +34,8 @@ export interface UpstreamClientOptions {
 
 export interface UpstreamClient {
   request<T = JsonValue>(method: string, path: string, body?: JsonValue, headers?: Record<string, string>): Promise<T>
+  /** POST /devices/query, every page (C.4). */
+  query(sql: string, pageSize?: number): Promise<TwinDocument[]>
   ping(): Promise<void>
   getDevice(deviceId: string): Promise<DeviceDocument | null>
   listDevices(): Promise<DeviceDocument[]>
@@ -66,7 +68,7 @@ export function createUpstreamClient (opts: UpstreamClientOptions): UpstreamClie
     return cached.token
   }
 
-  const send = <T>(method: string, path: string, body?: JsonValue, headers: Record<string, string> = {}): Promise<T> => new Promise<T>((resolve, reject) => {
+  const send = <T>(method: string, path: string, body?: JsonValue, headers: Record<string, string> = {}, onHeaders?: (h: Record<string, string | string[] | undefined>) => void): Promise<T> => new Promise<T>((resolve, reject) => {
     const payload = body === undefined ? undefined : Buffer.from(JSON.stringify(body))
     const sep = path.includes('?') ? '&' : '?'
     const req = request({
@@ -83,6 +85,7 @@ export function createUpstreamClient (opts: UpstreamClientOptions): UpstreamClie
         ...headers
       }
     }, (res) => {
+      onHeaders?.(res.headers)
       const chunks: Buffer[] = []
       res.on('data', (c: Buffer) => chunks.push(c))
       res.on('error', (err) => reject(new LinkError(err.message)))
@@ -121,7 +124,20 @@ export function createUpstreamClient (opts: UpstreamClientOptions): UpstreamClie
     }
   }
   return {
-    request: send,
+    request: (m, p, b, h) => send(m, p, b, h),
+    async query (sql, pageSize = 100) {
+      const out: TwinDocument[] = []
+      let continuation: string | undefined
+      do {
+        let next: string | undefined
+        const page = await send<TwinDocument[]>('POST', '/devices/query', { query: sql }, {
+          'x-ms-max-item-count': String(pageSize), ...(continuation === undefined ? {} : { 'x-ms-continuation': continuation })
+        }, (h) => { const c = h['x-ms-continuation']; next = typeof c === 'string' && c !== '' ? c : undefined })
+        out.push(...page)
+        continuation = next
+      } while (continuation !== undefined)
+      return out
+    },
     ping: async () => { await send('GET', '/statistics/devices') },
     getDevice: (id) => orNull(send<DeviceDocument>('GET', `/devices/${enc(id)}`)),
     listDevices: () => send<DeviceDocument[]>('GET', '/devices/?top=1000'),
