@@ -12,7 +12,9 @@ export function VirtualTable<T> ({ rows, columns, rowKey, rowHeight = 48, onOpen
   const scroller = useRef<HTMLDivElement>(null)
   const [scrollTop, setScrollTop] = useState(0)
   const [height, setHeight] = useState(600)
-  const [active, setActive] = useState(0)
+  const [activeRaw, setActive] = useState(0)
+  // the rows can shrink under the cursor (search, query): keep it on a real row
+  const active = Math.max(0, Math.min(activeRaw, rows.length - 1))
 
   useEffect(() => {
     const el = scroller.current

@@ -173,7 +173,7 @@ function Methods ({ detail, online }: { detail: DeviceDetailStore; online: boole
       <form onSubmit={e => { e.preventDefault(); if (name !== '' && payloadError === undefined) void detail.invoke(name, payloadValue, timeout) }}>
         <div className="row wrap">
           <label className="field"><span>Method</span><input value={name} data-testid="method-name" placeholder="e.g. getDiagnostics" onChange={e => { setName(e.target.value.trim()) }} /></label>
-          <label className="field"><span>Timeout (s)</span><input type="number" min={5} max={300} value={timeout} onChange={e => { setTimeoutS(Number(e.target.value)) }} /></label>
+          <label className="field"><span>Timeout (s)</span><input type="number" min={5} max={300} value={timeout} data-testid="method-timeout" onChange={e => { setTimeoutS(Number(e.target.value)) }} /></label>
         </div>
         <label className="field"><span>Payload (JSON, optional)</span><textarea className="mono" rows={2} value={payload} data-testid="method-payload" onChange={e => { setPayload(e.target.value) }} /></label>
         {payloadError !== undefined && <p className="field-error">{payloadError}</p>}
