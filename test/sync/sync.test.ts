@@ -153,6 +153,17 @@ describe('upstream sync: cloud role + edge, official SDKs', () => {
     expect(edge.running.hub.sync.status().telemetry.sent).toBe(70)
   })
 
+  it('a technician resolves conflicts: keep the site\'s desired value, keep the cloud\'s identity', async () => {
+    await edge.running.hub.sync.resolveConflict('dev1|desired', 'local')
+    await waitFor('mode=eco upstream', async () => (await cloudReg.getTwin('dev1')).responseBody.properties.desired['mode'] === 'eco')
+    await edge.running.hub.sync.resolveConflict('clash|registry', 'cloud')
+    const cloudKey = (await cloudReg.get('clash')).responseBody.authentication?.symmetricKey?.primaryKey
+    expect(edge.running.hub.registry.mustGet({ deviceId: 'clash' }).authentication.symmetricKey.primaryKey).toBe(cloudKey)
+    expect(await edge.running.hub.sync.waitIdle(10_000)).toBe(true)
+    expect(edge.running.hub.sync.conflicts()).toEqual([])
+    expect(edge.running.hub.sync.devices().find((d) => d.deviceId === 'clash')?.state).toBe('inSync')
+  })
+
   it('a restart of the edge in the middle of draining a backlog loses nothing and sends nothing twice', async () => {
     proxy.pause()
     await waitFor('link offline', () => edge.running.hub.sync.status().state === 'offline', 10_000)

@@ -136,7 +136,12 @@ export function createSyncService (deps: SyncDeps): SyncService & { start(): voi
   let backlogScan = 0
 
   const devState = (id: string): DeviceState => cloneJson((store.get(C, `dev:${id}`) as DeviceState | undefined) ?? {})
-  const putDevState = async (id: string, s: DeviceState): Promise<void> => { await store.put(C, `dev:${id}`, s as unknown as JsonObject) }
+  const putDevState = async (id: string, s: DeviceState): Promise<void> => {
+    const wasMirrored = (store.get(C, `dev:${id}`) as DeviceState | undefined)?.regBase !== undefined
+    await store.put(C, `dev:${id}`, s as unknown as JsonObject)
+    // A device that just became mirrored may have reported changes older than the feed cursor.
+    if (!wasMirrored && s.regBase !== undefined) { dirtyReported.add(id); dirtyDesired.add(id) }
+  }
   const telState = (): TelemetryState => {
     const t = store.get(C, 'telemetry') as TelemetryState | undefined
     if (t !== undefined) return cloneJson(t)
@@ -356,7 +361,12 @@ export function createSyncService (deps: SyncDeps): SyncService & { start(): voi
     const twin = twins.get({ deviceId: id })
     const version = twin.properties.reported.$version
     const st = devState(id)
-    if (st.reportedVersion === version || st.reportedShadow === undefined) return
+    if (st.reportedVersion === version) return
+    if (st.reportedShadow === undefined) {
+      // First push for this device: diff against what the cloud already holds.
+      const ct = client === null ? null : await client.getTwin(id)
+      st.reportedShadow = ct === null ? {} : stripMeta(ct.properties.reported)
+    }
     const reported = stripMeta(twin.properties.reported)
     const patch = diffPatch(st.reportedShadow, reported)
     if (!isEmpty(patch)) {
@@ -650,6 +660,57 @@ export function createSyncService (deps: SyncDeps): SyncService & { start(): voi
       })
     },
     conflicts: conflictsList,
+    async resolveConflict (id, keep) {
+      const conflict = store.get(C, `conflict:${id}`) as unknown as SyncConflict | undefined
+      if (conflict === undefined) throw new Error(`no sync conflict '${id}'`)
+      const c = client
+      if (c === null || !online()) throw new Error('the upstream link is not online: resolve once it is')
+      const devId = conflict.deviceId
+      const st = devState(devId)
+      if (conflict.kind === 'desired' || conflict.kind === 'tags') {
+        const ct = await c.getTwin(devId)
+        if (ct === null) throw new Error(`${devId} is gone upstream`)
+        const lt = twins.get({ deviceId: devId })
+        const loc = conflict.kind === 'desired' ? stripMeta(lt.properties.desired) : (lt.tags ?? {}) as JsonObject
+        const cloud = conflict.kind === 'desired' ? stripMeta(ct.properties.desired) : (ct.tags ?? {}) as JsonObject
+        const base = cloneJson((conflict.kind === 'desired' ? st.baseDesired : st.baseTags) ?? {})
+        const patch: JsonObject = {}
+        for (const k of conflict.fields) {
+          const from = keep === 'cloud' ? loc[k] : cloud[k]
+          const to = keep === 'cloud' ? cloud[k] : loc[k]
+          patch[k] = to === undefined ? null : patchFor(from, to)
+          if (to === undefined) delete base[k]; else base[k] = cloneJson(to)
+        }
+        if (keep === 'cloud') {
+          if (conflict.kind === 'desired') await twins.patchDesired({ deviceId: devId }, patch); else await twins.patchTags({ deviceId: devId }, patch)
+        } else {
+          await c.patchTwin(devId, conflict.kind === 'desired' ? { properties: { desired: patch } } : { tags: patch }, ct.etag)
+        }
+        if (conflict.kind === 'desired') st.baseDesired = base; else st.baseTags = base
+      } else {
+        const cd = await c.getDevice(devId)
+        const ld = registry.get({ deviceId: devId })
+        const auth = (d: DeviceDocument): { type: DeviceDocument['authentication']['type']; symmetricKey: { primaryKey: string | null; secondaryKey: string | null } } => ({ type: d.authentication.type, symmetricKey: { primaryKey: d.authentication.symmetricKey.primaryKey, secondaryKey: d.authentication.symmetricKey.secondaryKey } })
+        const child = scope === null ? {} : { deviceScope: scope, parentScopes: [scope] }
+        if (keep === 'cloud') {
+          if (cd === null) { if (ld !== undefined) await registry.remove({ deviceId: devId }); delete st.regBase } else if (ld === undefined) await registry.create({ deviceId: devId, status: cd.status, authentication: auth(cd), ...child })
+          else await registry.update({ deviceId: devId, status: cd.status, authentication: auth(cd), ...child })
+          if (cd !== null) st.regBase = fp(cd)
+        } else {
+          if (ld === undefined) { if (cd !== null) await c.request('DELETE', `/devices/${encodeURIComponent(devId)}`, undefined, { 'If-Match': '"*"' }); delete st.regBase } else if (cd === null) await c.createDevice({ deviceId: devId, status: ld.status, authentication: ld.authentication as unknown as JsonObject, ...child })
+          else await c.updateDevice({ ...(cd as unknown as JsonObject), status: ld.status, authentication: ld.authentication as unknown as JsonObject, ...child }, cd.etag)
+          if (ld !== undefined) st.regBase = fp(ld)
+        }
+        const open = deviceLinks.get(devId)
+        if (open !== undefined) { deviceLinks.delete(devId); void open.then((l) => l.close(), () => {}) }
+      }
+      await putDevState(devId, st)
+      await clearConflict(devId, conflict.kind)
+      registryDirty = true
+      dirtyDesired.add(devId)
+      dirtyReported.add(devId)
+      void runControl()
+    },
     async waitIdle (timeoutMs) {
       const end = Date.now() + timeoutMs
       while (Date.now() < end) {

@@ -69,6 +69,8 @@ export interface SyncService {
   status(): SyncStatus
   devices(): DeviceSyncStatus[]
   conflicts(): SyncConflict[]
+  /** A technician's decision: keep the cloud's values or the site's for the conflicting fields (needs the link). */
+  resolveConflict(id: string, keep: 'cloud' | 'local'): Promise<void>
   /** Resolves once everything pending has been pushed and pulled (tests, CLI); false on timeout. */
   waitIdle(timeoutMs: number): Promise<boolean>
   close(): Promise<void>
