@@ -134,6 +134,7 @@ export function createSyncService (deps: SyncDeps): SyncService & { start(): voi
   let wake: (() => void) | null = null
   let liveHigh = 0
   let backlogScan = 0
+  let backlogOldest: string | null = null
 
   const devState = (id: string): DeviceState => cloneJson((store.get(C, `dev:${id}`) as DeviceState | undefined) ?? {})
   const putDevState = async (id: string, s: DeviceState): Promise<void> => {
@@ -478,9 +479,14 @@ export function createSyncService (deps: SyncDeps): SyncService & { start(): voi
       batch = liveRaw.filter((m) => !has(tel.done, m.seq))
     } else {
       const g = firstGap(tel.done, backlogScan)
-      if (g >= liveHigh) { backlogScan = 0; return false }
+      if (g >= liveHigh) {
+        if (firstGap(tel.done, 0) >= liveHigh) backlogOldest = null
+        backlogScan = 0
+        return false
+      }
       const raw = await telemetry.read(g, batchSize)
       batch = raw.filter((m) => m.seq < liveHigh && !has(tel.done, m.seq))
+      if (backlogScan === 0 || backlogOldest === null) backlogOldest = batch[0]?.enqueuedTime ?? backlogOldest
       // Only seqs below the log's oldest retained one can be gone (retention cuts at the front).
       const oldest = telemetry.stats().oldestSeq ?? liveHigh
       const until = Math.min(raw[0]?.seq ?? liveHigh, oldest, liveHigh)
@@ -632,7 +638,7 @@ export function createSyncService (deps: SyncDeps): SyncService & { start(): voi
     status (): SyncStatus {
       const ids = registry.list().filter((d) => d.moduleId === undefined).map((d) => d.deviceId)
       const conflicts = conflictsList()
-      let oldest: string | null = null
+      const oldest = backlogOldest
       return {
         configured: settings !== null,
         upstreamHost: cs?.hostName ?? null,
