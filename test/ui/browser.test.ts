@@ -46,7 +46,12 @@ beforeAll(async () => {
 
 afterAll(() => suite.run(), 60_000)
 
-const shot = (name: string): Promise<Buffer> => page.screenshot({ path: join(shots, `${name}.png`), fullPage: true })
+/** Screenshot; `whole` lets the page grow to its content first (the app scrolls inside a viewport-high frame). */
+async function shot (name: string, whole = true): Promise<void> {
+  if (whole) await page.evaluate("document.querySelector('.app').style.height = 'auto'")
+  await page.screenshot({ path: join(shots, `${name}.png`), fullPage: true })
+  if (whole) await page.evaluate("document.querySelector('.app').style.height = ''")
+}
 
 describe('technician UI in Chromium', () => {
   it('teaches the first step on an empty hub', async () => {
@@ -110,22 +115,20 @@ describe('technician UI in Chromium', () => {
   }, 90_000)
 
   it('reports an etag conflict in plain words and reloads the twin', async () => {
-    // someone else changes desired after the page loaded the twin
-    const etag = await page.getByTestId('twin').getAttribute('data-etag')
-    await env.hub.hub.twins.patchDesired({ deviceId: 'press-1' }, { mode: 'eco' })
+    // the technician starts typing (the edit is based on the twin shown now) ...
     await page.getByTestId('patch-editor').fill('{"interval": 8}')
-    // the page may already have refetched after the event: force the stale etag it had
-    await page.waitForFunction(() => true)
-    if (await page.getByTestId('twin').getAttribute('data-etag') === etag) {
-      await page.getByTestId('patch-save').click()
-      await page.getByTestId('reload-twin').waitFor()
-      expect(await page.getByTestId('error-note').innerText()).toMatch(/Someone else changed this twin[\s\S]*412001/)
-      await shot('device-detail-conflict')
-      await page.getByTestId('reload-twin').click()
-    }
+    // ... someone else changes desired meanwhile; the page shows it live
+    await env.hub.hub.twins.patchDesired({ deviceId: 'press-1' }, { mode: 'eco' })
     await page.locator('[data-testid="twin-desired"] [data-path="mode"]').waitFor()
     await page.getByTestId('patch-save').click()
+    await page.getByTestId('reload-twin').waitFor()
+    expect(await page.getByTestId('error-note').innerText()).toMatch(/Someone else changed this twin[\s\S]*412001/)
+    await shot('device-detail-conflict')
+    await page.getByTestId('reload-twin').click()
+    await page.getByTestId('reload-twin').waitFor({ state: 'detached' })
+    await page.getByTestId('patch-save').click()
     await page.locator('[data-testid="twin-desired"] [data-path="interval"] [data-testid="prop-value"]', { hasText: '8' }).waitFor()
+    expect(await page.locator('[data-testid="twin-desired"] [data-path="mode"] [data-testid="prop-value"]').innerText()).toBe('eco')
   })
 
   it('lists devices live with search and a query bar that shows the error position', async () => {
@@ -136,7 +139,7 @@ describe('technician UI in Chromium', () => {
     await page.getByTestId('query-error').waitFor()
     expect(await page.getByTestId('query-error').getAttribute('data-offset')).toBe('40')
     expect(await page.getByTestId('error-note').innerText()).toContain('400004')
-    await shot('devices-query-error')
+    await shot('devices-query-error', false)
     await page.getByTestId('query-input').fill("properties.reported.firmware.current = '1.4.2'")
     await page.getByTestId('query-input').press('Enter')
     await page.locator('[data-testid="device-total"]', { hasText: '1' }).waitFor()
@@ -148,8 +151,9 @@ describe('technician UI in Chromium', () => {
     for (let i = 0; i < 2000; i++) writes.push(env.hub.hub.registry.create({ deviceId: `line-${String(i).padStart(4, '0')}` }))
     await Promise.all(writes)
     await page.goto(`${env.ui.url}#/devices`)
-    // the query of the previous test is still applied (the store keeps it): clear it
-    await page.getByRole('button', { name: 'Clear' }).click()
+    // the query of the previous test is still applied (the store keeps it): run an empty one
+    await page.getByTestId('query-input').fill('')
+    await page.getByTestId('query-input').press('Enter')
     await page.locator('[data-testid="device-total"]', { hasText: '2001' }).waitFor()
     expect(await page.getByTestId('device-row').count()).toBeLessThan(60)
     await page.getByTestId('device-table').focus()
@@ -158,7 +162,7 @@ describe('technician UI in Chromium', () => {
     expect(await page.getByTestId('device-row').count()).toBeLessThan(60)
     await page.getByTestId('device-search').fill('line-1999')
     await page.locator('[data-testid="device-total"]', { hasText: '1 of 2001' }).waitFor()
-    await shot('devices')
+    await shot('devices', false)
     await page.getByTestId('device-table').focus()
     await page.keyboard.press('Enter')
     await page.locator('h1', { hasText: 'line-1999' }).waitFor()

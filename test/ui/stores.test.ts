@@ -71,6 +71,19 @@ describe('devices store', () => {
     expect(s.store.getState().queryError).toBeUndefined()
   })
 
+  it('ignores an older answer that arrives after a newer one', async () => {
+    const pending: Array<(r: Result<unknown>) => void> = []
+    const api: HubApi = { call: (() => new Promise<Result<unknown>>(resolve => { pending.push(resolve) })) as unknown as HubApi['call'], subscribe: () => () => {} }
+    const s = createDevicesStore(api)
+    const first = s.load('')
+    const second = s.load('a = = 1')
+    pending[1]?.(fail(400004, 'ArgumentInvalid', 'bad', { position: { offset: 5, line: 1, column: 5 } }))
+    expect(await second).toBe(false)
+    pending[0]?.(ok({ items: [row('a')], total: 1, offset: 0 }))
+    expect(await first).toBe(false)
+    expect(s.store.getState()).toMatchObject({ rows: [], queryError: { text: 'a = = 1' } })
+  })
+
   it('refetches once (throttled) after a burst of registry and reported changes', async () => {
     vi.useFakeTimers()
     const f = fakeHub({ 'devices.list': () => ok({ items: [], total: 0, offset: 0 }) })

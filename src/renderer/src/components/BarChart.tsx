@@ -6,7 +6,7 @@ export function BarChart ({ bars, title, unit }: { bars: Bar[]; title: string; u
   const rowH = 34
   const labelW = 150
   const width = 520
-  const barW = width - labelW - 70
+  const barW = width - labelW - 120
   return (
     <svg className="chart" role="img" aria-label={title} viewBox={`0 0 ${width} ${Math.max(1, bars.length) * rowH}`} width="100%">
       <title>{title}</title>

@@ -104,13 +104,21 @@ function Identity ({ detail, navigate }: { detail: DeviceDetailStore; navigate: 
 }
 
 function PatchEditor ({ detail }: { detail: DeviceDetailStore }) {
-  const { saving, conflict, actionError } = useStore(detail.store)
+  const { saving, conflict, actionError, twin } = useStore(detail.store)
   const [part, setPart] = useState<'desired' | 'tags'>('desired')
   const [text, setText] = useState('')
+  // The twin keeps updating live while you type; the save is checked against the version you
+  // started from, so a change someone else made meanwhile is a conflict, not silently merged.
+  const [baseEtag, setBaseEtag] = useState<string | undefined>()
   const parsed = text.trim() === '' ? undefined : parsePatch(text)
+  const edit = (value: string): void => {
+    if (text.trim() === '' && value.trim() !== '') setBaseEtag(twin?.etag)
+    if (value.trim() === '') setBaseEtag(undefined)
+    setText(value)
+  }
   const save = (): void => {
     if (parsed?.ok !== true) return
-    void detail.savePatch(part, parsed.value).then(ok => { if (ok) setText('') })
+    void detail.savePatch(part, parsed.value, baseEtag).then(ok => { if (ok) { setText(''); setBaseEtag(undefined) } })
   }
   return (
     <section className="panel" aria-labelledby="edit-h">
@@ -123,12 +131,14 @@ function PatchEditor ({ detail }: { detail: DeviceDetailStore }) {
       <textarea id="patch-text" className="mono" rows={5} value={text} spellCheck={false} data-testid="patch-editor"
         placeholder={part === 'desired' ? '{"telemetryInterval": 10}' : '{"site": "hall-2"}'}
         aria-invalid={parsed !== undefined && !parsed.ok}
-        onChange={e => { setText(e.target.value) }}
+        onChange={e => { edit(e.target.value) }}
         onKeyDown={e => { if (e.key === 'Enter' && (e.ctrlKey || e.metaKey)) save() }} />
       {parsed !== undefined && !parsed.ok && <p className="field-error" data-testid="patch-invalid">{parsed.message}</p>}
       {conflict && actionError !== undefined && (
         <ErrorNote error={actionError}>
-          <button className="button" data-testid="reload-twin" onClick={() => { void detail.loadTwin() }}>Reload the twin (your text stays)</button>
+          <button className="button" data-testid="reload-twin" onClick={() => { void detail.loadTwin().then(() => { setBaseEtag(detail.store.getState().twin?.etag); detail.store.setState({ conflict: false, actionError: undefined }) }) }}>
+            I have seen the new twin: keep my text and save over it next
+          </button>
         </ErrorNote>
       )}
       <button className="button primary" disabled={parsed?.ok !== true || saving} data-testid="patch-save" onClick={save}>

@@ -89,9 +89,12 @@ export function createDeviceDetailStore (api: HubApi, deviceId: string, opts: { 
     return () => { off(); twinLater.cancel(); telemetryLater.cancel(); deviceLater.cancel() }
   }
 
-  /** Saves a desired (or tags) patch against the etag the page shows; a 412 sets `conflict`. */
-  async function savePatch (part: 'desired' | 'tags', patch: JsonObject): Promise<boolean> {
-    const etag = store.getState().twin?.etag
+  /**
+   * Saves a desired (or tags) patch against `baseEtag`: the twin the technician was looking at
+   * when they started typing (default: the twin shown now). A 412 sets `conflict`.
+   */
+  async function savePatch (part: 'desired' | 'tags', patch: JsonObject, baseEtag?: string): Promise<boolean> {
+    const etag = baseEtag ?? store.getState().twin?.etag
     store.setState({ saving: true, actionError: undefined, conflict: false })
     const input = etag === undefined ? { deviceId, patch } : { deviceId, patch, etag }
     const r = await api.call(part === 'desired' ? 'twins.patchDesired' : 'twins.patchTags', input)

@@ -31,9 +31,14 @@ export function createDevicesStore (api: HubApi, opts: { refetchMs?: number } = 
     rows: [], visible: [], search: '', query: '', queryError: undefined, error: undefined, loaded: false, loading: false
   }))
 
+  // Only the latest load may set state: an older answer arriving late must not undo a newer one.
+  let latest = 0
+
   async function load (query: string): Promise<boolean> {
+    const mine = ++latest
     store.setState({ loading: true })
     const r = await api.call('devices.list', query.trim() === '' ? { limit: LIMIT } : { limit: LIMIT, query })
+    if (mine !== latest) return false
     if (!r.ok) {
       if (r.error.query !== undefined || r.error.name === 'ArgumentInvalid') store.setState({ queryError: { ...r.error, text: query }, loading: false })
       else store.setState({ error: r.error, loading: false })
