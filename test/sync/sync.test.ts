@@ -124,7 +124,7 @@ describe('upstream sync: cloud role + edge, official SDKs', () => {
     for (let n = 1; n <= 10; n++) {
       await new Promise<void>((resolve, reject) => { twin.properties.reported.update({ n }, (err?: Error) => { if (err) reject(err); else resolve() }) })
     }
-    await edge.running.hub.registry.create({ deviceId: 'late1' })
+    for (const id of ['late1', 'late2', 'late3']) await edge.running.hub.registry.create({ deviceId: id }) // go up in one bulk request
     // Meanwhile the cloud changes desired; and a technician edits tags at the edge.
     await cloudReg.updateTwin('dev1', { properties: { desired: { interval: 9, mode: 'turbo' } } } as never, '*')
     await edge.running.hub.twins.patchTags({ deviceId: 'dev1' }, { line: 'L7' })
@@ -149,7 +149,11 @@ describe('upstream sync: cloud role + edge, official SDKs', () => {
     expect(edge.running.hub.twins.get({ deviceId: 'dev1' }).properties.desired['mode']).toBe('eco')
     const conflict = edge.running.hub.sync.conflicts().find((c) => c.deviceId === 'dev1')
     expect(conflict).toMatchObject({ kind: 'desired', fields: ['mode'], base: {}, local: { mode: 'eco' }, cloud: { mode: 'turbo' } })
-    expect((await cloudReg.get('late1')).responseBody.deviceId).toBe('late1')
+    for (const id of ['late1', 'late2', 'late3']) {
+      const up = (await cloudReg.get(id)).responseBody
+      expect(up.authentication?.symmetricKey?.primaryKey).toBe(edge.running.hub.registry.mustGet({ deviceId: id }).authentication.symmetricKey.primaryKey)
+      expect((up as unknown as { parentScopes: string[] }).parentScopes).toHaveLength(1)
+    }
     expect(edge.running.hub.sync.status().telemetry.sent).toBe(70)
   })
 

@@ -283,6 +283,21 @@ export function createSyncService (deps: SyncDeps): SyncService & { start(): voi
     const local = new Map(registry.list().filter((d) => d.moduleId === undefined).map((d) => [d.deviceId, d]))
     const ids = new Set<string>([...local.keys()])
     for (const [id, d] of cloudAll) if (d.deviceScope === scope && id !== edgeId) ids.add(id)
+    // New local devices go up in bulk (100 per request); everything else one by one below.
+    const fresh = [...ids].filter((id) => cloudAll.get(id) === undefined && local.has(id) && devState(id).regBase === undefined)
+    if (fresh.length > 1) {
+      const bodies = fresh.map((id) => { const L = local.get(id) as DeviceDocument; return { deviceId: id, status: L.status, authentication: L.authentication as unknown as JsonObject, deviceScope: scope as string, parentScopes: [scope as string] } })
+      const failed = await c.createDevices(bodies)
+      for (const id of fresh) {
+        ids.delete(id)
+        if (failed.has(id)) { logger.warn('sync: bulk create failed', { deviceId: id, error: failed.get(id) }); registryDirty = true; continue }
+        const st = devState(id)
+        st.regBase = fp(local.get(id) as DeviceDocument)
+        await putDevState(id, st)
+        counters.createdUpstream++
+        allTwinsDirty = true
+      }
+    }
     for (const id of ids) {
       const L = local.get(id)
       const Cd = cloudAll.get(id)

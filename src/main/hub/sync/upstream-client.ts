@@ -42,6 +42,8 @@ export interface UpstreamClient {
   createDevice(device: JsonObject): Promise<DeviceDocument>
   updateDevice(device: JsonObject, etag?: string): Promise<DeviceDocument>
   getTwin(deviceId: string): Promise<TwinDocument | null>
+  /** Bulk create (POST /devices, up to 100 per request, C.2). Resolves with the ids that failed and why. */
+  createDevices(devices: JsonObject[]): Promise<Map<string, string>>
   patchTwin(deviceId: string, patch: JsonObject, etag?: string): Promise<TwinDocument>
   /** Current SAS token (renewed when less than a fifth of its life remains). */
   token(): string
@@ -144,6 +146,29 @@ export function createUpstreamClient (opts: UpstreamClientOptions): UpstreamClie
     createDevice: (device) => send<DeviceDocument>('PUT', `/devices/${enc(String(device['deviceId']))}`, device),
     updateDevice: (device, etag) => send<DeviceDocument>('PUT', `/devices/${enc(String(device['deviceId']))}`, device, { 'If-Match': `"${etag ?? '*'}"` }),
     getTwin: (id) => orNull(send<TwinDocument>('GET', `/twins/${enc(id)}`)),
+    async createDevices (devices) {
+      const failed = new Map<string, string>()
+      for (let i = 0; i < devices.length; i += 100) {
+        const chunk = devices.slice(i, i + 100).map((d) => { const { deviceId, ...rest } = d; return { id: deviceId as JsonValue, importMode: 'create', ...rest } })
+        type BulkResult = { isSuccessful?: boolean; errors?: Array<{ deviceId?: string; errorCode?: string; errorStatus?: string }> }
+        let res: BulkResult
+        try {
+          res = await send<BulkResult>('POST', '/devices', chunk)
+        } catch (err) {
+          if (!(err instanceof UpstreamError) || err.status !== 400) throw err
+          // 400 carries the per-device errors; fall back to single creates to learn which
+          for (const d of devices.slice(i, i + 100)) {
+            try { await send('PUT', `/devices/${enc(String(d['deviceId']))}`, d) } catch (e) {
+              if (e instanceof LinkError) throw e
+              failed.set(String(d['deviceId']), (e as Error).message)
+            }
+          }
+          continue
+        }
+        for (const e of res?.errors ?? []) if (e.deviceId !== undefined) failed.set(e.deviceId, `${e.errorCode ?? ''} ${e.errorStatus ?? ''}`.trim())
+      }
+      return failed
+    },
     patchTwin: (id, patch, etag) => send<TwinDocument>('PATCH', `/twins/${enc(id)}`, patch, { 'If-Match': `"${etag ?? '*'}"` }),
     token,
     tokenRenewals: () => renewals,
