@@ -7,6 +7,7 @@ import { dirname, join } from 'node:path'
 import { pathToFileURL } from 'node:url'
 import { freePort, log, repoRoot } from './common.js'
 import { procCpuMicros, procRss } from './proc.js'
+import type { Endpoints } from '../../src/main/hub/server.js'
 
 export interface ProbeReply {
   pid: number
@@ -15,18 +16,8 @@ export interface ProbeReply {
   mem: { rss: number; heapTotal: number; heapUsed: number; external: number; arrayBuffers: number }
 }
 
-export interface ReadyInfo {
-  hostName: string
-  bind: string
-  mqtts: string
-  mqtt: string | null
-  https: string
-  websocket: string
-  dataDir: string
-  caFile: string
-  pid: number
-  role: string
-}
+/** The JSON of the hub's `sitehub ready` line. */
+export type ReadyInfo = Endpoints
 
 export interface BenchChild {
   proc: ChildProcess
