@@ -1,33 +1,13 @@
 // kill -9 of the edge (the real CLI, `sitehub serve --upstream ... --upstream-ca ...`) while it
 // drains a telemetry backlog to the cloud: after a restart every message is upstream exactly once.
-import { spawn, type ChildProcess } from 'node:child_process'
 import { copyFileSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { createInterface } from 'node:readline'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { CleanupStack, CLI, REPO_ROOT, connectionStringIn, runCli } from '../helpers/hub.js'
+import { CleanupStack, connectionStringIn, runCli } from '../helpers/hub.js'
 import { message, openClient } from '../helpers/sdk.js'
 import { randomLoopbackIp } from '../support/service-hub.js'
-import { startProxy, startTestHub, testCa, waitFor, type Proxy, type TestHub } from './harness.js'
-
-function serve (args: string[]): Promise<ChildProcess> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [CLI, 'serve', ...args], { cwd: REPO_ROOT, stdio: ['ignore', 'pipe', 'pipe'] })
-    let err = ''
-    child.stderr?.on('data', (d: Buffer) => { err += d.toString() })
-    const t = setTimeout(() => { child.kill('SIGKILL'); reject(new Error(`edge did not start: ${err}`)) }, 45_000)
-    createInterface({ input: child.stdout as NodeJS.ReadableStream }).on('line', (line) => {
-      if (line.startsWith('sitehub ready ')) { clearTimeout(t); resolve(child) }
-    })
-    child.once('exit', (code) => { clearTimeout(t); reject(new Error(`edge exited ${String(code)}: ${err}`)) })
-  })
-}
-const killed = (c: ChildProcess): Promise<void> => new Promise((resolve) => {
-  if (c.exitCode !== null || c.signalCode !== null) { resolve(); return }
-  c.once('exit', () => resolve())
-  c.kill('SIGKILL')
-})
+import { killed, serve, startProxy, startTestHub, testCa, waitFor, type Proxy, type TestHub } from './harness.js'
 
 describe('edge killed with SIGKILL mid-sync', () => {
   const stack = new CleanupStack()

@@ -1,9 +1,12 @@
 // Two-hub sync harness: a cloud-role hub and an edge hub on their own loopback IPs, a
 // test-controlled TCP proxy between them (the cloud's public address), and helpers.
+import { spawn, type ChildProcess } from 'node:child_process'
 import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs'
 import { createServer, connect, type Server, type Socket } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
+import { createInterface } from 'node:readline'
+import { CLI, REPO_ROOT } from '../helpers/hub.js'
 import { startServer, type RunningHub } from '../../src/main/hub/server.js'
 import type { SyncOptions } from '../../src/main/hub/sync/service.js'
 import { randomLoopbackIp } from '../support/service-hub.js'
@@ -110,3 +113,23 @@ export async function waitFor<T> (what: string, fn: () => T | Promise<T>, timeou
     await new Promise((r) => setTimeout(r, everyMs))
   }
 }
+
+/** `sitehub serve ...args` as a child process; resolves once it printed its ready line. */
+export function serve (args: string[]): Promise<ChildProcess> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [CLI, 'serve', ...args], { cwd: REPO_ROOT, stdio: ['ignore', 'pipe', 'pipe'] })
+    let err = ''
+    child.stderr?.on('data', (d: Buffer) => { err += d.toString() })
+    const t = setTimeout(() => { child.kill('SIGKILL'); reject(new Error(`edge did not start: ${err}`)) }, 45_000)
+    createInterface({ input: child.stdout as NodeJS.ReadableStream }).on('line', (line) => {
+      if (line.startsWith('sitehub ready ')) { clearTimeout(t); resolve(child) }
+    })
+    child.once('exit', (code) => { clearTimeout(t); reject(new Error(`edge exited ${String(code)}: ${err}`)) })
+  })
+}
+/** SIGKILL (if still running) and wait for the exit. */
+export const killed = (c: ChildProcess): Promise<void> => new Promise((resolve) => {
+  if (c.exitCode !== null || c.signalCode !== null) { resolve(); return }
+  c.once('exit', () => resolve())
+  c.kill('SIGKILL')
+})

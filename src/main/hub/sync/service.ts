@@ -6,7 +6,7 @@ import { createHash } from 'node:crypto'
 import type { HubEventBus } from '../events.js'
 import { isHubError } from '../errors.js'
 import type { ConnectionManager, MethodService, Registry, TelemetryService, TwinService } from '../services.js'
-import type { HubStore } from '../store/types.js'
+import type { HubStore, StoreOp } from '../store/types.js'
 import { diffPatch, isEmpty } from '../twins/merge-patch.js'
 import { cloneJson, jsonEqual } from '../twins/json.js'
 import type { Clock, DeviceDocument, JsonObject, JsonValue, Logger, StoredTelemetry, TwinDocument } from '../types.js'
@@ -288,15 +288,19 @@ export function createSyncService (deps: SyncDeps): SyncService & { start(): voi
     if (fresh.length > 1) {
       const bodies = fresh.map((id) => { const L = local.get(id) as DeviceDocument; return { deviceId: id, status: L.status, authentication: L.authentication as unknown as JsonObject, deviceScope: scope as string, parentScopes: [scope as string] } })
       const failed = await c.createDevices(bodies)
+      const ops: StoreOp[] = []
       for (const id of fresh) {
         ids.delete(id)
         if (failed.has(id)) { logger.warn('sync: bulk create failed', { deviceId: id, error: failed.get(id) }); registryDirty = true; continue }
         const st = devState(id)
         st.regBase = fp(local.get(id) as DeviceDocument)
-        await putDevState(id, st)
+        ops.push({ op: 'put', c: C, id: `dev:${id}`, doc: st as unknown as JsonObject })
+        dirtyReported.add(id)
+        dirtyDesired.add(id)
         counters.createdUpstream++
         allTwinsDirty = true
       }
+      await store.batch(ops) // one durable write for the whole bulk
     }
     for (const id of ids) {
       const L = local.get(id)
