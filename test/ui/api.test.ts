@@ -83,6 +83,23 @@ describe('UI API over the WebSocket', () => {
     expect(tags).toMatchObject({ ok: true, value: { tags: { site: 'hall-2' }, desired: { interval: 10 } } })
   })
 
+  it('creates a twin-update job on a query, lists it, and reports per-device results', async () => {
+    const { client, hub } = await startUiHub(defer)
+    const api = client()
+    await api.call('devices.create', { deviceId: 'j1', tags: { line: 4 } })
+    expect(await api.call('jobs.create', { queryCondition: 'tags.line = 4', methodName: 'reboot', desired: { a: 1 } }))
+      .toMatchObject({ ok: false, error: { code: 400004, message: expect.stringContaining('either a method') } })
+    const created = await api.call('jobs.create', { jobId: 'job-1', queryCondition: 'tags.line = 4', desired: { mode: 'eco' } })
+    expect(created).toMatchObject({ ok: true, value: { jobId: 'job-1', type: 'scheduleUpdateTwin', methodName: null } })
+    await hub.hub.jobs.wait('job-1')
+    const list = await api.call('jobs.list', undefined)
+    expect(list.ok && list.value.map(j => [j.jobId, j.status, j.stats.succeededCount])).toEqual([['job-1', 'completed', 1]])
+    const devices = await api.call('jobs.devices', { jobId: 'job-1' })
+    expect(devices).toMatchObject({ ok: true, value: [{ deviceId: 'j1', status: 'completed', methodStatus: null }] })
+    expect(await api.call('twins.get', { deviceId: 'j1' })).toMatchObject({ ok: true, value: { desired: { mode: 'eco' } } })
+    expect(await api.call('jobs.devices', { jobId: 'nope' })).toMatchObject({ ok: false, error: { code: 404002, name: 'JobNotFound' } })
+  })
+
   it('coalesces a burst of 1,000 reported patches into a few twin.changed events per device', async () => {
     const { client, hub } = await startUiHub(defer, { intervalMs: 100 })
     const api = client()

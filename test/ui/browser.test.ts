@@ -146,6 +146,19 @@ describe('technician UI in Chromium', () => {
     await page.locator('[data-testid="query-error"]').waitFor({ state: 'detached' })
   })
 
+  it('runs a reboot job on a query and watches it finish, with per-device results', async () => {
+    await page.goto(`${env.ui.url}#/jobs`)
+    await page.getByTestId('jobs-empty').waitFor()
+    await page.getByTestId('job-query').fill("deviceId = 'press-1'")
+    await page.locator('[data-testid="job-target-count"]', { hasText: 'Matches 1 device now.' }).waitFor()
+    await page.getByTestId('job-create').click()
+    await page.locator('[data-testid="job"][data-status="completed"]').waitFor()
+    expect(await page.getByTestId('job-counts').innerText()).toContain('1 succeeded · 0 failed')
+    await page.locator('[data-testid="job-devices"] td', { hasText: 'completed' }).waitFor()
+    expect(await page.getByTestId('job-devices').innerText()).toMatch(/press-1\s+completed\s+200/)
+    await shot('jobs')
+  }, 60_000)
+
   it('keeps a 2,000-device table windowed, scrolls by keyboard, and opens a row with Enter', async () => {
     const writes: Array<Promise<unknown>> = []
     for (let i = 0; i < 2000; i++) writes.push(env.hub.hub.registry.create({ deviceId: `line-${String(i).padStart(4, '0')}` }))

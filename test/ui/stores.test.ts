@@ -6,6 +6,7 @@ import {
 import { createDeviceDetailStore, parsePatch } from '../../src/renderer/src/state/device-detail.js'
 import { createDevicesStore } from '../../src/renderer/src/state/devices.js'
 import { createFleetStore } from '../../src/renderer/src/state/fleet.js'
+import { createJobsStore } from '../../src/renderer/src/state/jobs.js'
 
 // React must not be needed by any store (zustand's own boundary test).
 vi.mock('react', () => { throw new Error('stores must not import react') })
@@ -174,5 +175,26 @@ describe('device detail store', () => {
     expect(parsePatch('[1]')).toMatchObject({ ok: false, message: expect.stringContaining('JSON object') })
     expect(parsePatch('{a:1}')).toMatchObject({ ok: false, message: expect.stringContaining('Not valid JSON') })
     expect(parsePatch('{"$version": 1}')).toMatchObject({ ok: false, message: expect.stringContaining('$') })
+  })
+})
+
+describe('jobs store', () => {
+  it('counts targets (latest answer wins), creates a job and selects it', async () => {
+    const job = { jobId: 'j', type: 'scheduleDeviceMethod' as const, status: 'running', queryCondition: 'x', createdTime: '', startTime: '', endTime: null, methodName: 'reboot', failureReason: null, stats: { deviceCount: 2, failedCount: 0, succeededCount: 1, runningCount: 1, pendingCount: 0 } }
+    const f = fakeHub({
+      'devices.list': (i) => i.query === 'bad' ? fail(400004, 'ArgumentInvalid', 'bad query') : ok({ items: [], total: 7, offset: 0 }),
+      'jobs.create': () => ok(job),
+      'jobs.list': () => ok([job]),
+      'jobs.devices': () => ok([{ deviceId: 'a', status: 'completed', methodStatus: 200, error: null, endTime: null }])
+    })
+    const s = createJobsStore(f.api)
+    await s.countTargets('tags.a = 1')
+    expect(s.store.getState()).toMatchObject({ targetCount: 7, targetError: undefined })
+    await s.countTargets('bad')
+    expect(s.store.getState()).toMatchObject({ targetCount: undefined, targetError: { code: 400004 } })
+    expect(await s.create({ kind: 'method', queryCondition: 'x', methodName: 'reboot' })).toMatchObject({ ok: true })
+    expect(f.calls.find(c => c.method === 'jobs.create')?.input).toEqual({ queryCondition: 'x', methodName: 'reboot' })
+    await flush()
+    expect(s.store.getState()).toMatchObject({ selected: 'j', jobs: [job], devices: [{ deviceId: 'a' }] })
   })
 })

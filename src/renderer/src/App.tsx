@@ -5,9 +5,11 @@ import { ErrorNote } from './components/ErrorNote'
 import { DeviceDetail } from './screens/DeviceDetail'
 import { Devices } from './screens/Devices'
 import { Fleet } from './screens/Fleet'
+import { Jobs } from './screens/Jobs'
 import { Provision } from './screens/Provision'
 import { createDevicesStore } from './state/devices'
 import { createFleetStore } from './state/fleet'
+import { createJobsStore } from './state/jobs'
 import type { HubStatusStore } from './state/hub-status'
 
 export type Route =
@@ -15,6 +17,7 @@ export type Route =
   | { screen: 'devices'; query: string }
   | { screen: 'device'; deviceId: string }
   | { screen: 'provision' }
+  | { screen: 'jobs' }
 
 export function parseRoute (hash: string): Route {
   const [path = '', search = ''] = hash.replace(/^#/, '').split('?')
@@ -22,6 +25,7 @@ export function parseRoute (hash: string): Route {
   if (parts[0] === 'devices' && parts[1] !== undefined) return { screen: 'device', deviceId: decodeURIComponent(parts[1]) }
   if (parts[0] === 'devices') return { screen: 'devices', query: new URLSearchParams(search).get('q') ?? '' }
   if (parts[0] === 'provision') return { screen: 'provision' }
+  if (parts[0] === 'jobs') return { screen: 'jobs' }
   return { screen: 'fleet' }
 }
 
@@ -53,10 +57,10 @@ export function App ({ api, hubStatus }: { api: HubApi | undefined; hubStatus: H
   }, [theme])
   // Tests and the shell wait on this instead of sleeping.
   useEffect(() => { document.body.dataset['ready'] = status?.state === 'running' ? 'true' : 'false' }, [status?.state])
-  const stores = useMemo(() => (api === undefined ? undefined : { fleet: createFleetStore(api), devices: createDevicesStore(api) }), [api])
+  const stores = useMemo(() => (api === undefined ? undefined : { fleet: createFleetStore(api), devices: createDevicesStore(api), jobs: createJobsStore(api) }), [api])
   const navigate = (hash: string): void => { window.location.hash = hash }
 
-  const nav: Array<[Route['screen'], string, string]> = [['fleet', '#/', 'Fleet'], ['devices', '#/devices', 'Devices'], ['provision', '#/provision', 'Add a device']]
+  const nav: Array<[Route['screen'], string, string]> = [['fleet', '#/', 'Fleet'], ['devices', '#/devices', 'Devices'], ['jobs', '#/jobs', 'Jobs'], ['provision', '#/provision', 'Add a device']]
   return (
     <div className="app">
       <header className="top">
@@ -85,13 +89,14 @@ export function App ({ api, hubStatus }: { api: HubApi | undefined; hubStatus: H
 }
 
 function Screen ({ route, api, stores, navigate, endpoints }: {
-  route: Route; api: HubApi; stores: { fleet: ReturnType<typeof createFleetStore>; devices: ReturnType<typeof createDevicesStore> }; navigate: (h: string) => void; endpoints: HubEndpoint[]
+  route: Route; api: HubApi; stores: { fleet: ReturnType<typeof createFleetStore>; devices: ReturnType<typeof createDevicesStore>; jobs: ReturnType<typeof createJobsStore> }; navigate: (h: string) => void; endpoints: HubEndpoint[]
 }) {
   switch (route.screen) {
     case 'fleet': return <Fleet fleet={stores.fleet} endpoints={endpoints} />
     case 'devices': return <Devices devices={stores.devices} initialQuery={route.query} navigate={navigate} />
     case 'device': return <DeviceDetail key={route.deviceId} api={api} deviceId={route.deviceId} navigate={navigate} />
     case 'provision': return <Provision api={api} />
+    case 'jobs': return <Jobs jobs={stores.jobs} />
   }
 }
 

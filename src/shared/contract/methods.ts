@@ -1,7 +1,7 @@
 // The call half of the contract: every method's input validator, and its output type.
 // Main (IPC) and the UI server (WebSocket) both validate with these before the hub sees a call.
 import type {
-  DeviceRow, DevicesPage, DeviceView, FleetSummary, HubStatus, JobView, MethodResult, QueryResult, TelemetryItem, TwinView
+  DeviceRow, DevicesPage, DeviceView, FleetSummary, HubStatus, JobDeviceResult, JobView, MethodResult, QueryResult, TelemetryItem, TwinView
 } from './model.js'
 import { bool, int, json, jsonObject, none, object, oneOf, optional, str, type Infer, type Validator } from './validate.js'
 
@@ -53,7 +53,8 @@ export const methodInputs = {
     startTime: optional(str({ max: 64 })),
     dryRun: optional(bool)
   }),
-  'jobs.cancel': object({ jobId: str({ min: 1, max: 128 }) })
+  'jobs.cancel': object({ jobId: str({ min: 1, max: 128 }) }),
+  'jobs.devices': object({ jobId: str({ min: 1, max: 128 }) })
 } as const satisfies Record<string, Validator<unknown>>
 
 export interface MethodOutputs {
@@ -76,6 +77,7 @@ export interface MethodOutputs {
   'jobs.get': JobView
   'jobs.create': JobView
   'jobs.cancel': JobView
+  'jobs.devices': JobDeviceResult[]
 }
 
 export type MethodName = keyof typeof methodInputs

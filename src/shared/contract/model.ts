@@ -107,6 +107,17 @@ export interface JobView {
   stats: { deviceCount: number; failedCount: number; succeededCount: number; runningCount: number; pendingCount: number }
 }
 
+/** One device's part in a job (the `devices.jobs` record, E.3). */
+export interface JobDeviceResult {
+  deviceId: string
+  /** pending, scheduled, running, completed, failed, canceled */
+  status: string
+  /** The device's method response status, for method jobs that reached it. */
+  methodStatus: number | null
+  error: string | null
+  endTime: string | null
+}
+
 export interface Alert {
   kind: 'offline' | 'methodFailed' | 'jobFailed' | 'store'
   severity: 'warning' | 'error'

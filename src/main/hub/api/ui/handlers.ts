@@ -169,7 +169,17 @@ export function createUiApi (deps: UiApiDeps): UiApi {
       await hub.jobs.create(jobId, body)
       return jobView(hub.jobs.get(jobId))
     },
-    'jobs.cancel': async (input) => jobView(await hub.jobs.cancel(input.jobId))
+    'jobs.cancel': async (input) => jobView(await hub.jobs.cancel(input.jobId)),
+    'jobs.devices': (input) => {
+      hub.jobs.get(input.jobId) // JobNotFound for an unknown id, not an empty list
+      return hub.jobs.deviceJobs(input.jobId).filter(d => d.moduleId === undefined).map(d => ({
+        deviceId: d.deviceId,
+        status: d.status,
+        methodStatus: d.outcome?.deviceMethodResponse?.status ?? null,
+        error: d.error === undefined ? null : `${d.error.code}: ${d.error.description}`,
+        endTime: d.endTimeUtc ?? null
+      }))
+    }
   }
 
   return {
