@@ -1,0 +1,40 @@
+// `sitehub serve --ui-port`: the real CLI starts the UI on a loopback port, lists it in the
+// ready line and in hub.status, and refuses a LAN address for it.
+import { spawn } from 'node:child_process'
+import { createInterface } from 'node:readline'
+import { describe, expect, it, onTestFinished } from 'vitest'
+import WebSocket from 'ws'
+import { createWsHub } from '../../src/renderer/src/lib/ws-hub.js'
+import { CLI, randomLoopback, REPO_ROOT, runCli, tempDataDir } from '../helpers/hub.js'
+
+describe('sitehub serve --ui-port', () => {
+  it('serves the UI on the loopback port it reports, and stops cleanly', async () => {
+    const ip = randomLoopback()
+    const dataDir = await tempDataDir()
+    const child = spawn(process.execPath, [CLI, 'serve', '--data-dir', dataDir, '--host-name', ip, '--bind', ip,
+      '--mqtts-port', '8883', '--https-port', '443', '--ui-port', '0', '--ui-bind', ip], { cwd: REPO_ROOT, stdio: ['ignore', 'pipe', 'pipe'] })
+    const exited = new Promise<number | null>(resolve => { child.on('exit', code => { resolve(code) }) })
+    onTestFinished(async () => { if (child.exitCode === null) { child.kill('SIGKILL'); await exited } })
+    const ready = await new Promise<{ ui?: string }>((resolve, reject) => {
+      const rl = createInterface({ input: child.stdout })
+      rl.on('line', line => { if (line.startsWith('sitehub ready ')) resolve(JSON.parse(line.slice('sitehub ready '.length)) as { ui?: string }) })
+      child.on('exit', code => { reject(new Error(`serve exited ${String(code)} before ready`)) })
+    })
+    expect(ready.ui).toMatch(new RegExp(`^http://${ip.replaceAll('.', '\\.')}:\\d+/$`))
+    const res = await fetch(ready.ui as string)
+    expect([200, 503]).toContain(res.status) // 503 + "run npm run build" when out/renderer is missing
+    expect(res.headers.get('content-security-policy')).toContain("default-src 'none'")
+    const api = createWsHub(`${(ready.ui as string).replace('http', 'ws')}ui/ws`, WebSocket as unknown as typeof globalThis.WebSocket)
+    const status = await api.call('hub.status', undefined)
+    api.close()
+    expect(status.ok && status.value.endpoints.find(e => e.name === 'Technician UI')?.url).toBe(ready.ui)
+    child.kill('SIGTERM')
+    expect(await exited).toBe(0)
+  }, 60_000)
+
+  it('refuses a non-loopback UI address in plain words', async () => {
+    const r = await runCli(['serve', '--data-dir', await tempDataDir(), '--ui-port', '8090', '--ui-bind', '0.0.0.0'])
+    expect(r.code).not.toBe(0)
+    expect(r.stderr).toMatch(/--ui-bind must be a loopback address .*no TLS or login yet/)
+  })
+})
