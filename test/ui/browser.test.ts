@@ -3,7 +3,6 @@
 // connect with the connection string the UI shows, watch it come online, edit desired and
 // watch reported catch up, reboot, see telemetry, query with an error, and a 2,000-row table
 // that keeps only a window of rows in the DOM. Waits on readiness flags and DOM state only.
-import { spawnSync } from 'node:child_process'
 import { mkdirSync, mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -11,10 +10,9 @@ import { chromium, type BrowserContext, type Page } from 'playwright-core'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { CleanupStack, REPO_ROOT } from '../helpers/hub.js'
 import { message, openClient } from '../helpers/sdk.js'
-import { startUiHub, type UiHub } from './support.js'
+import { buildRenderer, CHROMIUM_ARGS, startUiHub, type UiHub } from './support.js'
 
 const shots = join(REPO_ROOT, 'test-results', 'ui')
-const out = mkdtempSync(join(tmpdir(), 'sitehub-ui-build-'))
 const suite = new CleanupStack()
 let ctx: BrowserContext
 let page: Page
@@ -22,18 +20,14 @@ let env: UiHub
 const problems: string[] = []
 
 beforeAll(async () => {
-  suite.defer(() => { rmSync(out, { recursive: true, force: true }) })
-  const r = spawnSync(process.execPath, [join(REPO_ROOT, 'node_modules/electron-vite/bin/electron-vite.js'), 'build', '--outDir', out], {
-    cwd: REPO_ROOT, encoding: 'utf8', env: { ...process.env, NO_COLOR: '1' }
-  })
-  if (r.status !== 0) throw new Error(`electron-vite build failed:\n${r.stdout}\n${r.stderr}`)
+  const staticDir = buildRenderer(suite.defer)
   mkdirSync(shots, { recursive: true })
-  env = await startUiHub(suite.defer, { staticDir: join(out, 'renderer') })
+  env = await startUiHub(suite.defer, { staticDir })
   const userDataDir = mkdtempSync(join(tmpdir(), 'sitehub-chromium-'))
   suite.defer(() => { rmSync(userDataDir, { recursive: true, force: true }) })
   ctx = await chromium.launchPersistentContext(userDataDir, {
     executablePath: '/usr/bin/chromium',
-    args: ['--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--disable-quic'],
+    args: CHROMIUM_ARGS,
     viewport: { width: 1366, height: 768 }
   })
   suite.defer(() => ctx.close())
