@@ -130,10 +130,10 @@ export function createSyncService (deps: SyncDeps): SyncService & { start(): voi
   let registryDirty = true
   let allTwinsDirty = true
   let controlBusy = false
-  let pumpBusy = false
-  let wake: (() => void) | null = null
   let liveHigh = 0
   let backlogScan = 0
+  /** Seqs one of the two pumps is sending right now (the other must not pick them up). */
+  const inflight = new Set<number>()
   let backlogOldest: string | null = null
 
   const devState = (id: string): DeviceState => cloneJson((store.get(C, `dev:${id}`) as DeviceState | undefined) ?? {})
@@ -181,7 +181,8 @@ export function createSyncService (deps: SyncDeps): SyncService & { start(): voi
     }
   }
 
-  const kick = (): void => { const w = wake; wake = null; w?.() }
+  const waiters = new Set<() => void>()
+  const kick = (): void => { for (const w of [...waiters]) w() }
   const online = (): boolean => state === 'online' || state === 'degraded'
   const onLinkFailure = (err: unknown): void => {
     lastError = (err as Error).message
@@ -485,17 +486,20 @@ export function createSyncService (deps: SyncDeps): SyncService & { start(): voi
 
   // ---- telemetry pump ----
   const persistTel = async (): Promise<void> => { await store.put(C, 'telemetry', tel as unknown as JsonObject) }
-  const pumpOnce = async (): Promise<boolean> => {
+  // Two pumps share the done-set: `live` sends what arrived since the link came up (seqs at or
+  // above liveHigh) as soon as it arrives; `backlog` drains the older gaps behind it in batches.
+  // They never touch the same seq (liveHigh only grows), so live data never waits for a backlog batch.
+  const pumpOnce = async (kind: 'live' | 'backlog'): Promise<boolean> => {
     const st = telemetry.stats()
     const newest = st.newestSeq ?? 0
     let batch: StoredTelemetry[]
     let handledGap: [number, number] | null = null
-    // Live data first: anything that arrived since the link came up goes before the backlog.
-    const liveRaw = newest >= liveHigh ? await telemetry.read(liveHigh, batchSize) : []
-    const lastLive = liveRaw[liveRaw.length - 1]
-    if (lastLive !== undefined) {
-      liveHigh = lastLive.seq + 1
-      batch = liveRaw.filter((m) => !has(tel.done, m.seq))
+    if (kind === 'live') {
+      const liveRaw = newest >= liveHigh ? await telemetry.read(liveHigh, Math.min(batchSize, 100)) : []
+      const lastLive = liveRaw[liveRaw.length - 1]
+      if (lastLive === undefined) return false
+      liveHigh = Math.max(liveHigh, lastLive.seq + 1)
+      batch = liveRaw.filter((m) => !has(tel.done, m.seq) && !inflight.has(m.seq))
     } else {
       const g = firstGap(tel.done, backlogScan)
       if (g >= liveHigh) {
@@ -504,7 +508,7 @@ export function createSyncService (deps: SyncDeps): SyncService & { start(): voi
         return false
       }
       const raw = await telemetry.read(g, batchSize)
-      batch = raw.filter((m) => m.seq < liveHigh && !has(tel.done, m.seq))
+      batch = raw.filter((m) => m.seq < liveHigh && !has(tel.done, m.seq) && !inflight.has(m.seq))
       if (backlogScan === 0 || backlogOldest === null) backlogOldest = batch[0]?.enqueuedTime ?? backlogOldest
       // Only seqs below the log's oldest retained one can be gone (retention cuts at the front).
       const oldest = telemetry.stats().oldestSeq ?? liveHigh
@@ -515,6 +519,14 @@ export function createSyncService (deps: SyncDeps): SyncService & { start(): voi
       backlogScan = last === undefined ? until : last.seq >= liveHigh ? liveHigh : last.seq + 1
       if (batch.length === 0 && handledGap === null) return true
     }
+    for (const m of batch) inflight.add(m.seq)
+    try {
+      return await sendBatch(batch, handledGap)
+    } finally {
+      for (const m of batch) inflight.delete(m.seq)
+    }
+  }
+  const sendBatch = async (batch: StoredTelemetry[], handledGap: [number, number] | null): Promise<boolean> => {
     const done: number[] = []
     const now = clock.now()
     const sends: Array<Promise<void>> = []
@@ -549,28 +561,29 @@ export function createSyncService (deps: SyncDeps): SyncService & { start(): voi
     }
     return true
   }
-  const runPump = async (): Promise<void> => {
-    if (pumpBusy || client === null || !online()) return
-    pumpBusy = true
+  const pumpBusy = { live: false, backlog: false }
+  const runPump = (): void => { void runPumpLoop('live'); void runPumpLoop('backlog') }
+  const runPumpLoop = async (kind: 'live' | 'backlog'): Promise<void> => {
+    if (pumpBusy[kind] || client === null || !online()) return
+    pumpBusy[kind] = true
     const gen = generation
     try {
       while (online() && gen === generation && !closed) {
         if (edgeId === null) { await sleepOrKick(200); continue }
-        const progressed = await pumpOnce()
-        if (!progressed) { lastSuccessfulSync = iso(); await sleepOrKick(1000) }
+        const progressed = await pumpOnce(kind)
+        if (!progressed) { if (kind === 'backlog') lastSuccessfulSync = iso(); await sleepOrKick(kind === 'live' ? 250 : 1000) }
       }
     } catch (err) {
       onLinkFailure(err)
     } finally {
-      pumpBusy = false
-      if (gen !== generation && online()) void runPump()
+      pumpBusy[kind] = false
+      if (gen !== generation && online()) void runPumpLoop(kind)
     }
   }
   const sleepOrKick = (ms: number): Promise<void> => new Promise((resolve) => {
-    const t = setTimeout(() => { if (wake === done) wake = null; resolve() }, ms)
-    const done = (): void => { clearTimeout(t); resolve() }
-    const prev = wake
-    wake = () => { prev?.(); done() }
+    const done = (): void => { clearTimeout(t); waiters.delete(done); resolve() }
+    const t = setTimeout(done, ms)
+    waiters.add(done)
   })
 
   // ---- lifecycle ----
@@ -593,7 +606,7 @@ export function createSyncService (deps: SyncDeps): SyncService & { start(): voi
       scope = null
     }
     if (next === 'offline') { generation++; void closeLinks(); kick() }
-    if (online()) { void runControl(); void runPump() }
+    if (online()) { void runControl(); runPump() }
   }
 
   const stopLink = async (): Promise<void> => {
@@ -758,7 +771,7 @@ export function createSyncService (deps: SyncDeps): SyncService & { start(): voi
   // Watchdog: a loop that stopped on an error (not a link failure) resumes within a second.
   watchdog = setInterval(() => {
     if (!online()) return
-    void runPump()
+    runPump()
     void reconcileMethods()
     if (registryDirty || allTwinsDirty || dirtyDesired.size > 0 || dirtyReported.size > 0) void runControl()
   }, 1000)
