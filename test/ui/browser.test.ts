@@ -10,6 +10,7 @@ import { chromium, type BrowserContext, type Page } from 'playwright-core'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { CleanupStack, REPO_ROOT } from '../helpers/hub.js'
 import { message, openClient } from '../helpers/sdk.js'
+import { createSimulatedDevice } from '../../src/main/sim/index.js'
 import { buildRenderer, CHROMIUM_ARGS, startUiHub, type UiHub } from './support.js'
 
 const shots = join(REPO_ROOT, 'test-results', 'ui')
@@ -153,6 +154,37 @@ describe('technician UI in Chromium', () => {
     await shot('jobs')
   }, 60_000)
 
+  it('updates firmware from the library on a simulated device, with the progress bar reaching the end', async () => {
+    await env.hub.hub.firmware.add({ name: 'pump-fw', version: '2.0.0', data: Buffer.alloc(256 * 1024, 7), description: 'test image' })
+    await env.hub.hub.registry.create({ deviceId: 'sim-1' })
+    const sim = createSimulatedDevice({
+      connectionString: env.hub.hub.registry.deviceConnectionString({ deviceId: 'sim-1' }),
+      ca: await env.hub.ca(), telemetryRateSeconds: 0, stepDelayMs: 150, rebootDelayMs: 300
+    })
+    suite.defer(() => sim.stop())
+    await sim.start()
+    await page.goto(`${env.ui.url}#/devices/sim-1`)
+    await page.locator('[data-testid="detail-conn"]', { hasText: 'Online' }).waitFor()
+    await page.locator('[data-testid="fw-current"]', { hasText: '1.0.0' }).waitFor()
+    // record every step the bar shows
+    await page.evaluate(`(() => {
+      const el = document.querySelector('[data-testid="fw-progress"]')
+      window.__fwSteps = []
+      new MutationObserver(() => { window.__fwSteps.push(el.dataset.status + ':' + el.dataset.percent) }).observe(el, { attributes: true })
+    })()`)
+    await page.getByTestId('fw-image').selectOption('pump-fw@2.0.0')
+    await page.getByTestId('fw-update').click()
+    await page.getByTestId('fw-confirm').click()
+    await page.locator('[data-testid="fw-current"]', { hasText: '2.0.0' }).waitFor({ timeout: 60_000 })
+    await page.locator('[data-testid="fw-progress"][data-status="current"][data-percent="100"]').waitFor()
+    const steps = await page.evaluate('window.__fwSteps') as string[]
+    expect(steps.some(s => s.startsWith('downloading') || s.startsWith('applying') || s.startsWith('rebooting'))).toBe(true)
+    await page.locator('[data-testid="method-call"][data-state="done"]', { hasText: 'firmwareUpdate pump-fw 2.0.0' }).waitFor()
+    await shot('device-firmware')
+    await sim.stop()
+    await page.locator('[data-testid="detail-conn"]', { hasText: 'Offline' }).waitFor()
+  }, 90_000)
+
   it('keeps a 2,000-device table windowed, scrolls by keyboard, and opens a row with Enter', async () => {
     const writes: Array<Promise<unknown>> = []
     for (let i = 0; i < 2000; i++) writes.push(env.hub.hub.registry.create({ deviceId: `line-${String(i).padStart(4, '0')}` }))
@@ -161,14 +193,14 @@ describe('technician UI in Chromium', () => {
     // the query of the previous test is still applied (the store keeps it): run an empty one
     await page.getByTestId('query-input').fill('')
     await page.getByTestId('query-input').press('Enter')
-    await page.locator('[data-testid="device-total"]', { hasText: '2001' }).waitFor()
+    await page.locator('[data-testid="device-total"]', { hasText: '2002' }).waitFor()
     expect(await page.getByTestId('device-row').count()).toBeLessThan(60)
     await page.getByTestId('device-table').focus()
     await page.keyboard.press('End')
     await page.locator('[data-testid="device-row"][data-id="press-1"]').waitFor()
     expect(await page.getByTestId('device-row').count()).toBeLessThan(60)
     await page.getByTestId('device-search').fill('line-1999')
-    await page.locator('[data-testid="device-total"]', { hasText: '1 of 2001' }).waitFor()
+    await page.locator('[data-testid="device-total"]', { hasText: '1 of 2002' }).waitFor()
     await shot('devices', false)
     await page.getByTestId('device-table').focus()
     await page.keyboard.press('Enter')
@@ -178,7 +210,7 @@ describe('technician UI in Chromium', () => {
   it('shows the fleet overview live, with the firmware chart, in light and dark themes', async () => {
     await page.goto(`${env.ui.url}#/`)
     await page.locator('[data-testid="count-connected"]', { hasText: '1' }).waitFor()
-    expect(await page.getByTestId('count-disconnected').innerText()).toBe('2000')
+    expect(await page.getByTestId('count-disconnected').innerText()).toBe('2001')
     expect(await page.locator('svg.chart').textContent()).toContain('1.4.2')
     await shot('fleet')
     await page.getByTestId('theme-toggle').click()

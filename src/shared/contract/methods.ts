@@ -1,7 +1,7 @@
 // The call half of the contract: every method's input validator, and its output type.
 // Main (IPC) and the UI server (WebSocket) both validate with these before the hub sees a call.
 import type {
-  DeviceRow, DevicesPage, DeviceView, FleetSummary, HubStatus, JobDeviceResult, JobView, MethodResult, QueryResult, TelemetryItem, TwinView
+  DeviceRow, DevicesPage, DeviceView, FirmwareImageView, FleetSummary, HubStatus, JobDeviceResult, JobView, MethodResult, QueryResult, TelemetryItem, TwinView
 } from './model.js'
 import { bool, int, json, jsonObject, none, object, oneOf, optional, str, type Infer, type Validator } from './validate.js'
 
@@ -54,7 +54,10 @@ export const methodInputs = {
     dryRun: optional(bool)
   }),
   'jobs.cancel': object({ jobId: str({ min: 1, max: 128 }) }),
-  'jobs.devices': object({ jobId: str({ min: 1, max: 128 }) })
+  'jobs.devices': object({ jobId: str({ min: 1, max: 128 }) }),
+  'firmware.list': none,
+  /** Invokes `firmwareUpdate` on the device with the library's payload for this image (docs/firmware.md). */
+  'devices.firmwareUpdate': object({ deviceId, name: str({ min: 1, max: 128 }), version: str({ min: 1, max: 64 }) })
 } as const satisfies Record<string, Validator<unknown>>
 
 export interface MethodOutputs {
@@ -78,6 +81,8 @@ export interface MethodOutputs {
   'jobs.create': JobView
   'jobs.cancel': JobView
   'jobs.devices': JobDeviceResult[]
+  'firmware.list': FirmwareImageView[]
+  'devices.firmwareUpdate': MethodResult
 }
 
 export type MethodName = keyof typeof methodInputs

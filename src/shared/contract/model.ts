@@ -118,6 +118,18 @@ export interface JobDeviceResult {
   endTime: string | null
 }
 
+/** An image in the hub's firmware library. */
+export interface FirmwareImageView {
+  name: string
+  version: string
+  size: number
+  sha256: string
+  uploadedAt: string
+  description: string | null
+  /** Devices reporting this version as firmware.current. */
+  runningOn: number
+}
+
 export interface Alert {
   kind: 'offline' | 'methodFailed' | 'jobFailed' | 'store'
   severity: 'warning' | 'error'

@@ -30,6 +30,7 @@ export function DeviceDetail ({ api, deviceId, navigate }: { api: HubApi; device
         <Identity detail={detail} navigate={navigate} />
         <Methods detail={detail} online={d?.connectionState === 'Connected'} />
       </div>
+      <FirmwarePanel detail={detail} online={d?.connectionState === 'Connected'} />
       <h2>Twin</h2>
       {s.twin === undefined
         ? <p className="muted">Loading the twin…</p>
@@ -221,6 +222,80 @@ function Telemetry ({ detail }: { detail: DeviceDetailStore }) {
             ))}
           </ul>
           )}
+    </section>
+  )
+}
+
+const STEPS: Record<string, [number, number, string]> = {
+  // status: [start %, end %, plain words]
+  downloading: [0, 60, 'Downloading'],
+  verifying: [60, 70, 'Checking the image'],
+  applying: [70, 90, 'Installing'],
+  rebooting: [90, 99, 'Restarting'],
+  rollingBack: [0, 0, 'Rolling back'],
+  failed: [0, 0, 'Failed'],
+  current: [100, 100, 'Up to date']
+}
+
+/** Overall update progress from reported.firmware {status, progress}. */
+export function firmwareProgress (fw: JsonValue | undefined): { percent: number; label: string; status: string; current: string | null; pending: string | null; error: string | null } | undefined {
+  if (fw === null || typeof fw !== 'object' || Array.isArray(fw)) return undefined
+  const status = typeof fw['status'] === 'string' ? fw['status'] : 'unknown'
+  const progress = typeof fw['progress'] === 'number' ? fw['progress'] : 0
+  const [from, to, label] = STEPS[status] ?? [0, 0, status]
+  const err = fw['error']
+  return {
+    percent: Math.round(from + ((to - from) * Math.max(0, Math.min(100, progress))) / 100),
+    label,
+    status,
+    current: typeof fw['current'] === 'string' ? fw['current'] : null,
+    pending: typeof fw['pending'] === 'string' ? fw['pending'] : null,
+    error: err !== null && typeof err === 'object' && !Array.isArray(err) && typeof err['message'] === 'string' ? err['message'] : null
+  }
+}
+
+function FirmwarePanel ({ detail, online }: { detail: DeviceDetailStore; online: boolean }) {
+  const { images, twin } = useStore(detail.store)
+  const [choice, setChoice] = useState('')
+  const [confirm, setConfirm] = useState(false)
+  const fw = firmwareProgress(twin?.reported['firmware'])
+  const chosen = images.find(i => `${i.name}@${i.version}` === choice)
+  return (
+    <section className="panel" aria-labelledby="fw-h2">
+      <h2 id="fw-h2">Firmware</h2>
+      {fw === undefined
+        ? <p className="muted">This device does not report its firmware (properties.reported.firmware).</p>
+        : (
+          <>
+            <p>Running <strong data-testid="fw-current">{fw.current ?? '?'}</strong>{fw.pending !== null ? <> · installing <strong>{fw.pending}</strong></> : null}</p>
+            <div className="progress" role="progressbar" aria-valuemin={0} aria-valuemax={100} aria-valuenow={fw.percent} aria-label="Firmware update progress" data-testid="fw-progress" data-status={fw.status} data-percent={fw.percent}>
+              <div className={fw.status === 'failed' ? 'progress-bad' : 'progress-ok'} style={{ width: `${fw.status === 'failed' ? 100 : fw.percent}%` }} />
+            </div>
+            <small data-testid="fw-step">{fw.label} · {fw.percent}%{fw.error !== null ? ` · ${fw.error}` : ''}</small>
+          </>
+          )}
+      {images.length === 0
+        ? <p className="muted">The firmware library is empty. Upload an image with <code className="mono">sitehub firmware add FILE --name N --version V</code>.</p>
+        : (
+          <div className="row wrap">
+            <label className="field grow"><span>Image from the library</span>
+              <select value={choice} data-testid="fw-image" onChange={e => { setChoice(e.target.value) }}>
+                <option value="">Pick an image…</option>
+                {images.map(i => <option key={`${i.name}@${i.version}`} value={`${i.name}@${i.version}`}>{i.name} {i.version} ({Math.round(i.size / 1024)} KB)</option>)}
+              </select>
+            </label>
+            <button className="button primary" data-testid="fw-update" disabled={chosen === undefined || !online} onClick={() => { setConfirm(true) }}>Update firmware…</button>
+          </div>
+          )}
+      {confirm && chosen !== undefined && (
+        <div className="note warn" role="alertdialog" aria-label="Confirm firmware update">
+          <p>Install {chosen.name} {chosen.version}? The device downloads it, installs it and restarts; it is busy until it reports the new version.</p>
+          <div className="row">
+            <button className="button danger" autoFocus data-testid="fw-confirm" onClick={() => { setConfirm(false); void detail.updateFirmware(chosen.name, chosen.version) }}>Install</button>
+            <button className="button" onClick={() => { setConfirm(false) }}>Cancel</button>
+          </div>
+        </div>
+      )}
     </section>
   )
 }

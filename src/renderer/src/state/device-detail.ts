@@ -2,7 +2,7 @@
 // etag-conflict state), direct method calls and live telemetry. Follows the device's events.
 import { createStore } from 'zustand/vanilla'
 import type {
-  DeviceView, HubApi, HubErrorInfo, JsonObject, JsonValue, MethodResult, TelemetryItem, TwinView, UiEvent
+  DeviceView, FirmwareImageView, HubApi, HubErrorInfo, JsonObject, JsonValue, MethodResult, TelemetryItem, TwinView, UiEvent
 } from '../../../shared/contract/index'
 import { throttle } from './throttle'
 
@@ -22,6 +22,8 @@ export interface DeviceDetailState {
   connectionString: string | undefined
   telemetry: TelemetryItem[]
   calls: MethodCall[]
+  /** The hub's firmware library, for the update panel. */
+  images: FirmwareImageView[]
   /** Not found, or another load failure. */
   error: HubErrorInfo | undefined
   /** The last failed action (save, regenerate, status change). */
@@ -46,7 +48,7 @@ const TELEMETRY_KEEP = 100
 
 export function createDeviceDetailStore (api: HubApi, deviceId: string, opts: { refetchMs?: number } = {}) {
   const store = createStore<DeviceDetailState>()(() => ({
-    deviceId, device: undefined, twin: undefined, connectionString: undefined, telemetry: [], calls: [],
+    deviceId, device: undefined, twin: undefined, connectionString: undefined, telemetry: [], calls: [], images: [],
     error: undefined, actionError: undefined, conflict: false, saving: false
   }))
   let callId = 0
@@ -67,7 +69,11 @@ export function createDeviceDetailStore (api: HubApi, deviceId: string, opts: { 
     const r = await api.call('devices.connectionString', { deviceId })
     if (r.ok) store.setState({ connectionString: r.value.connectionString })
   }
-  const load = (): Promise<unknown> => Promise.all([loadDevice(), loadTwin(), loadTelemetry(), loadConnectionString()])
+  async function loadImages (): Promise<void> {
+    const r = await api.call('firmware.list', undefined)
+    if (r.ok) store.setState({ images: r.value })
+  }
+  const load = (): Promise<unknown> => Promise.all([loadDevice(), loadTwin(), loadTelemetry(), loadConnectionString(), loadImages()])
 
   const twinLater = throttle(() => { void loadTwin() }, opts.refetchMs ?? 500)
   const telemetryLater = throttle(() => { void loadTelemetry() }, opts.refetchMs ?? 1000)
@@ -116,6 +122,19 @@ export function createDeviceDetailStore (api: HubApi, deviceId: string, opts: { 
     return done
   }
 
+  /** Starts a firmware update with a library image; progress then comes from reported.firmware. */
+  async function updateFirmware (name: string, version: string): Promise<MethodCall> {
+    const id = ++callId
+    const call: MethodCall = { id, methodName: `firmwareUpdate ${name} ${version}`, at: new Date().toISOString(), state: 'running' }
+    store.setState(s => ({ calls: [call, ...s.calls].slice(0, 20) }))
+    const r = await api.call('devices.firmwareUpdate', { deviceId, name, version })
+    const done: MethodCall = r.ok
+      ? { ...call, state: r.value.status >= 400 ? 'failed' : 'done', result: r.value }
+      : { ...call, state: 'failed', error: r.error }
+    store.setState(s => ({ calls: s.calls.map(c => (c.id === id ? done : c)) }))
+    return done
+  }
+
   async function regenerateKey (which: 'primary' | 'secondary'): Promise<void> {
     const r = await api.call('devices.regenerateKey', { deviceId, which })
     if (!r.ok) { store.setState({ actionError: r.error }); return }
@@ -134,7 +153,7 @@ export function createDeviceDetailStore (api: HubApi, deviceId: string, opts: { 
     return r.ok
   }
 
-  return { store, load, loadTwin, start, onEvents, savePatch, invoke, regenerateKey, setStatus, remove }
+  return { store, load, loadTwin, start, onEvents, savePatch, invoke, updateFirmware, regenerateKey, setStatus, remove }
 }
 
 export type DeviceDetailStore = ReturnType<typeof createDeviceDetailStore>

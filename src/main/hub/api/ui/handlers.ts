@@ -170,6 +170,25 @@ export function createUiApi (deps: UiApiDeps): UiApi {
       return jobView(hub.jobs.get(jobId))
     },
     'jobs.cancel': async (input) => jobView(await hub.jobs.cancel(input.jobId)),
+    'firmware.list': () => {
+      const running = new Map<string, number>()
+      for (const f of hub.query.run(FIRMWARE_QUERY)) {
+        const rec = f as Record<string, JsonValue>
+        if (typeof rec['version'] === 'string') running.set(rec['version'], Number(rec['devices'] ?? 0))
+      }
+      return hub.firmware.list().map(i => ({
+        name: i.name, version: i.version, size: i.size, sha256: i.sha256, uploadedAt: i.uploadedAt,
+        description: i.description ?? null, runningOn: running.get(i.version) ?? 0
+      }))
+    },
+    'devices.firmwareUpdate': (input) => {
+      hub.registry.mustGet(id(input.deviceId))
+      if (hub.firmware.get(input.name, input.version) === undefined) {
+        throw new HubError('ArgumentInvalid', `The firmware library has no image ${input.name} ${input.version}`)
+      }
+      const payload = hub.firmware.updatePayload(input.name, input.version)
+      return hub.methods.invoke(id(input.deviceId), { methodName: 'firmwareUpdate', payload: { ...payload }, responseTimeoutInSeconds: 60 })
+    },
     'jobs.devices': (input) => {
       hub.jobs.get(input.jobId) // JobNotFound for an unknown id, not an empty list
       return hub.jobs.deviceJobs(input.jobId).filter(d => d.moduleId === undefined).map(d => ({
