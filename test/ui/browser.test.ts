@@ -185,6 +185,19 @@ describe('technician UI in Chromium', () => {
     await page.locator('[data-testid="detail-conn"]', { hasText: 'Offline' }).waitFor()
   }, 90_000)
 
+  it('imports devices in bulk with a preview that shows the bad row, and reports each outcome', async () => {
+    await page.goto(`${env.ui.url}#/provision`)
+    await page.getByTestId('import-text').fill('deviceId,status,tags.site\nbulk-1,,hall-2\nbad id,,hall-2\nbulk-2,disabled,hall-3\npress-1,,hall-1\n')
+    await page.locator('[data-testid="import-summary"]', { hasText: '3 of 4 rows can be added' }).waitFor()
+    expect(await page.locator('[data-testid="import-row"][data-ok="false"]').innerText()).toContain('not a valid device id')
+    await page.getByTestId('import-run').click()
+    await page.locator('[data-testid="import-results"] li').nth(2).waitFor()
+    expect(await page.locator('[data-testid="import-results"] li[data-ok="true"]').count()).toBe(2)
+    expect(await page.locator('[data-testid="import-results"] li[data-ok="false"]').innerText()).toMatch(/press-1: A device with this id already exists.*409001/)
+    await shot('provision-bulk')
+    expect(await env.hub.hub.twins.get({ deviceId: 'bulk-2' })).toMatchObject({ status: 'disabled', tags: { site: 'hall-3' } })
+  })
+
   it('keeps a 2,000-device table windowed, scrolls by keyboard, and opens a row with Enter', async () => {
     const writes: Array<Promise<unknown>> = []
     for (let i = 0; i < 2000; i++) writes.push(env.hub.hub.registry.create({ deviceId: `line-${String(i).padStart(4, '0')}` }))
@@ -193,14 +206,14 @@ describe('technician UI in Chromium', () => {
     // the query of the previous test is still applied (the store keeps it): run an empty one
     await page.getByTestId('query-input').fill('')
     await page.getByTestId('query-input').press('Enter')
-    await page.locator('[data-testid="device-total"]', { hasText: '2002' }).waitFor()
+    await page.locator('[data-testid="device-total"]', { hasText: '2004' }).waitFor()
     expect(await page.getByTestId('device-row').count()).toBeLessThan(60)
     await page.getByTestId('device-table').focus()
     await page.keyboard.press('End')
     await page.locator('[data-testid="device-row"][data-id="press-1"]').waitFor()
     expect(await page.getByTestId('device-row').count()).toBeLessThan(60)
     await page.getByTestId('device-search').fill('line-1999')
-    await page.locator('[data-testid="device-total"]', { hasText: '1 of 2002' }).waitFor()
+    await page.locator('[data-testid="device-total"]', { hasText: '1 of 2004' }).waitFor()
     await shot('devices', false)
     await page.getByTestId('device-table').focus()
     await page.keyboard.press('Enter')
@@ -210,7 +223,8 @@ describe('technician UI in Chromium', () => {
   it('shows the fleet overview live, with the firmware chart, in light and dark themes', async () => {
     await page.goto(`${env.ui.url}#/`)
     await page.locator('[data-testid="count-connected"]', { hasText: '1' }).waitFor()
-    expect(await page.getByTestId('count-disconnected').innerText()).toBe('2001')
+    expect(await page.getByTestId('count-disconnected').innerText()).toBe('2003')
+    expect(await page.getByTestId('count-disabled').innerText()).toBe('1')
     expect(await page.locator('svg.chart').textContent()).toContain('1.4.2')
     await shot('fleet')
     await page.getByTestId('theme-toggle').click()

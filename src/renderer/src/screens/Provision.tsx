@@ -1,5 +1,6 @@
 import { useState } from 'react'
 import { DEVICE_ID, type HubApi, type HubErrorInfo, type JsonObject } from '../../../shared/contract/index'
+import { BulkImport } from '../components/BulkImport'
 import { ErrorNote } from '../components/ErrorNote'
 import { parsePatch } from '../state/device-detail'
 
@@ -62,6 +63,7 @@ export function Provision ({ api }: { api: HubApi }) {
           </div>
         </div>
       )}
+      <BulkImport api={api} />
     </section>
   )
 }
