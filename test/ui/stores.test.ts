@@ -58,6 +58,19 @@ describe('devices store', () => {
     expect(f.listeners.size).toBe(0)
   })
 
+  it('keeps a selection for bulk actions and turns it into a job condition', async () => {
+    const f = fakeHub({ 'devices.list': () => ok({ items: [row('a'), row("o'b"), row('c')], total: 3, offset: 0 }) })
+    const s = createDevicesStore(f.api)
+    await s.load('')
+    s.toggle('c'); s.toggle("o'b"); s.toggle('c')
+    expect([...s.store.getState().selected]).toEqual(["o'b"])
+    expect(s.selectionCondition()).toBe("deviceId IN ['o''b']")
+    s.toggleAllVisible()
+    expect(s.store.getState().selected.size).toBe(3)
+    s.toggleAllVisible()
+    expect(s.store.getState().selected.size).toBe(0)
+  })
+
   it('keeps the last good rows and records a query error with its position', async () => {
     const f = fakeHub({
       'devices.list': (i) => i.query === undefined

@@ -17,7 +17,7 @@ export type Route =
   | { screen: 'devices'; query: string }
   | { screen: 'device'; deviceId: string }
   | { screen: 'provision' }
-  | { screen: 'jobs' }
+  | { screen: 'jobs'; query: string }
 
 export function parseRoute (hash: string): Route {
   const [path = '', search = ''] = hash.replace(/^#/, '').split('?')
@@ -25,7 +25,7 @@ export function parseRoute (hash: string): Route {
   if (parts[0] === 'devices' && parts[1] !== undefined) return { screen: 'device', deviceId: decodeURIComponent(parts[1]) }
   if (parts[0] === 'devices') return { screen: 'devices', query: new URLSearchParams(search).get('q') ?? '' }
   if (parts[0] === 'provision') return { screen: 'provision' }
-  if (parts[0] === 'jobs') return { screen: 'jobs' }
+  if (parts[0] === 'jobs') return { screen: 'jobs', query: new URLSearchParams(search).get('q') ?? '' }
   return { screen: 'fleet' }
 }
 
@@ -96,7 +96,7 @@ function Screen ({ route, api, stores, navigate, endpoints }: {
     case 'devices': return <Devices devices={stores.devices} initialQuery={route.query} navigate={navigate} />
     case 'device': return <DeviceDetail key={route.deviceId} api={api} deviceId={route.deviceId} navigate={navigate} />
     case 'provision': return <Provision api={api} />
-    case 'jobs': return <Jobs jobs={stores.jobs} />
+    case 'jobs': return <Jobs jobs={stores.jobs} initialQuery={route.query} />
   }
 }
 

@@ -6,8 +6,11 @@ export interface Column<T> { key: string; title: string; width: string; render: 
 
 const OVERSCAN = 6
 
-export function VirtualTable<T> ({ rows, columns, rowKey, rowHeight = 48, onOpen, label }: {
-  rows: T[]; columns: Array<Column<T>>; rowKey: (r: T) => string; rowHeight?: number; onOpen: (r: T) => void; label: string
+export function VirtualTable<T> ({ rows, columns, rowKey, rowHeight = 48, onOpen, onToggle, label }: {
+  rows: T[]; columns: Array<Column<T>>; rowKey: (r: T) => string; rowHeight?: number; onOpen: (r: T) => void
+  /** Space on the active row (selection). */
+  onToggle?: (r: T) => void
+  label: string
 }) {
   const scroller = useRef<HTMLDivElement>(null)
   const [scrollTop, setScrollTop] = useState(0)
@@ -45,6 +48,7 @@ export function VirtualTable<T> ({ rows, columns, rowKey, rowHeight = 48, onOpen
     const to = moves[e.key]
     if (to !== undefined) { e.preventDefault(); moveTo(to); return }
     if (e.key === 'Enter') { const r = rows[active]; if (r !== undefined) onOpen(r) }
+    if (e.key === ' ' && onToggle !== undefined) { e.preventDefault(); const r = rows[active]; if (r !== undefined) onToggle(r) }
   }
 
   const visible: ReactNode[] = []

@@ -1,12 +1,12 @@
 import { useEffect, useState } from 'react'
 import { useStore } from 'zustand'
-import type { DeviceRow } from '../../../shared/contract/index'
+import type { DeviceRow, HubErrorInfo } from '../../../shared/contract/index'
 import { ErrorNote } from '../components/ErrorNote'
 import { VirtualTable, type Column } from '../components/VirtualTable'
 import { ago } from '../lib/time'
 import type { DevicesStore } from '../state/devices'
 
-const columns: Array<Column<DeviceRow>> = [
+const baseColumns: Array<Column<DeviceRow>> = [
   { key: 'id', title: 'Device', width: 'minmax(12rem, 2fr)', render: r => <span className="mono">{r.deviceId}</span> },
   {
     key: 'conn', title: 'Connection', width: '11rem',
@@ -20,7 +20,16 @@ const columns: Array<Column<DeviceRow>> = [
 
 export function Devices ({ devices, initialQuery, navigate }: { devices: DevicesStore; initialQuery: string; navigate: (hash: string) => void }) {
   useEffect(() => devices.start(), [devices])
-  const { visible, rows, search, query, queryError, error, loaded } = useStore(devices.store)
+  const { visible, rows, search, query, queryError, error, loaded, selected } = useStore(devices.store)
+  const [bulkError, setBulkError] = useState<HubErrorInfo | undefined>()
+  const columns: Array<Column<DeviceRow>> = [
+    {
+      key: 'sel', title: '', width: '3.2rem',
+      render: r => <input type="checkbox" aria-label={`Select ${r.deviceId}`} checked={selected.has(r.deviceId)} data-testid="row-select"
+        onClick={e => { e.stopPropagation() }} onChange={() => { devices.toggle(r.deviceId) }} />
+    },
+    ...baseColumns
+  ]
   const [draft, setDraft] = useState(initialQuery)
   useEffect(() => {
     setDraft(initialQuery)
@@ -52,6 +61,16 @@ export function Devices ({ devices, initialQuery, navigate }: { devices: Devices
           </div>
         </form>
       </div>
+      {selected.size > 0 && (
+        <div className="note bulk row wrap" role="region" aria-label="Selection" data-testid="bulk-bar">
+          <strong data-testid="bulk-count">{selected.size} selected</strong>
+          <button className="button" data-testid="bulk-disable" onClick={() => { void devices.setStatus([...selected], 'disabled').then(setBulkError) }}>Disable</button>
+          <button className="button" data-testid="bulk-enable" onClick={() => { void devices.setStatus([...selected], 'enabled').then(setBulkError) }}>Enable</button>
+          <a className="button" data-testid="bulk-job" href={`#/jobs?q=${encodeURIComponent(devices.selectionCondition())}`}>Run a method or change settings (job)…</a>
+          <button className="button ghost" onClick={() => { devices.clearSelection() }}>Clear selection</button>
+        </div>
+      )}
+      {bulkError !== undefined && <ErrorNote error={bulkError} />}
       {queryError !== undefined && <QueryErrorView error={queryError} />}
       {error !== undefined && <ErrorNote error={error} />}
       {loaded && rows.length === 0 && query === '' && (
@@ -63,6 +82,7 @@ export function Devices ({ devices, initialQuery, navigate }: { devices: Devices
       {loaded && rows.length === 0 && query !== '' && <p className="note">No device matches this query. Clear it to see every device.</p>}
       {rows.length > 0 && (
         <VirtualTable rows={visible} columns={columns} rowKey={r => r.deviceId} label="Devices"
+          onToggle={r => { devices.toggle(r.deviceId) }}
           onOpen={r => { navigate(`#/devices/${encodeURIComponent(r.deviceId)}`) }} />
       )}
     </section>

@@ -6,14 +6,14 @@ import { ago } from '../lib/time'
 import { parsePatch } from '../state/device-detail'
 import { isActive, type JobsStore } from '../state/jobs'
 
-export function Jobs ({ jobs }: { jobs: JobsStore }) {
+export function Jobs ({ jobs, initialQuery }: { jobs: JobsStore; initialQuery: string }) {
   useEffect(() => jobs.start(), [jobs])
   const { jobs: list, loaded, error, selected } = useStore(jobs.store)
   return (
     <section aria-labelledby="jobs-h">
       <h1 id="jobs-h">Jobs</h1>
       <p className="muted">A job runs a direct method or a twin change on every device a query matches, and shows how far it got.</p>
-      <NewJob jobs={jobs} />
+      <NewJob key={initialQuery} jobs={jobs} initialQuery={initialQuery} />
       {error !== undefined && <ErrorNote error={error} />}
       <h2>Jobs on this hub</h2>
       {loaded && list.length === 0 && <p className="note teach" data-testid="jobs-empty">No jobs yet. Create one above: pick the devices with a query, then a method or a desired-property change.</p>}
@@ -71,10 +71,10 @@ function JobItem ({ job: j, jobs, open }: { job: JobView; jobs: JobsStore; open:
   )
 }
 
-function NewJob ({ jobs }: { jobs: JobsStore }) {
+function NewJob ({ jobs, initialQuery }: { jobs: JobsStore; initialQuery: string }) {
   const { targetCount, targetError } = useStore(jobs.store)
   const [kind, setKind] = useState<'method' | 'twin'>('method')
-  const [query, setQuery] = useState('')
+  const [query, setQuery] = useState(initialQuery)
   const [methodName, setMethodName] = useState('reboot')
   const [payload, setPayload] = useState('')
   const [desired, setDesired] = useState('')

@@ -17,6 +17,8 @@ export interface DevicesState {
   error: HubErrorInfo | undefined
   loaded: boolean
   loading: boolean
+  /** Device ids picked for a bulk action. */
+  selected: ReadonlySet<string>
 }
 
 const LIMIT = 20_000
@@ -28,8 +30,30 @@ function filter (rows: DeviceRow[], search: string): DeviceRow[] {
 
 export function createDevicesStore (api: HubApi, opts: { refetchMs?: number } = {}) {
   const store = createStore<DevicesState>()(() => ({
-    rows: [], visible: [], search: '', query: '', queryError: undefined, error: undefined, loaded: false, loading: false
+    rows: [], visible: [], search: '', query: '', queryError: undefined, error: undefined, loaded: false, loading: false, selected: new Set<string>()
   }))
+
+  function toggle (deviceId: string): void {
+    store.setState(s => {
+      const next = new Set(s.selected)
+      if (next.has(deviceId)) next.delete(deviceId)
+      else next.add(deviceId)
+      return { selected: next }
+    })
+  }
+  /** Selects every visible row (or clears the selection when they all are). */
+  function toggleAllVisible (): void {
+    store.setState(s => {
+      const all = s.visible.length > 0 && s.visible.every(r => s.selected.has(r.deviceId))
+      return { selected: all ? new Set<string>() : new Set(s.visible.map(r => r.deviceId)) }
+    })
+  }
+  const clearSelection = (): void => { store.setState({ selected: new Set<string>() }) }
+  /** A job query condition for the selection: deviceId IN ['a', 'b']. */
+  function selectionCondition (): string {
+    const ids = [...store.getState().selected].sort().map(id => `'${id.replaceAll("'", "''")}'`)
+    return `deviceId IN [${ids.join(', ')}]`
+  }
 
   // Only the latest load may set state: an older answer arriving late must not undo a newer one.
   let latest = 0
@@ -102,7 +126,7 @@ export function createDevicesStore (api: HubApi, opts: { refetchMs?: number } = 
     return undefined
   }
 
-  return { store, load, setSearch, applyConnection, onEvents, start, setStatus }
+  return { store, load, setSearch, applyConnection, onEvents, start, setStatus, toggle, toggleAllVisible, clearSelection, selectionCondition }
 }
 
 export type DevicesStore = ReturnType<typeof createDevicesStore>
