@@ -151,7 +151,7 @@ describe('renderer page in Chromium', () => {
     }, {
       devices: { total: 12, enabled: 11, disabled: 1, connected: 7, disconnected: 5 },
       firmware: [{ version: '1.2.0', devices: 9 }, { version: null, devices: 3 }],
-      telemetry: { messages: 0, bytes: 0, dropped: 0 }, alerts: [], offlineMinutes: 15
+      telemetry: { messages: 0, bytes: 0, dropped: 0 }, alerts: [], devicesWithAlerts: 0, configurations: [], offlineMinutes: 15
     })
     await page.getByTestId('count-connected').waitFor()
     expect(await page.getByTestId('count-connected').innerText()).toBe('7')

@@ -100,6 +100,27 @@ describe('UI API over the WebSocket', () => {
     expect(await api.call('jobs.devices', { jobId: 'nope' })).toMatchObject({ ok: false, error: { code: 404002, name: 'JobNotFound' } })
   })
 
+  it('summarises the fleet: counts, firmware GROUP BY, configurations, alerts', async () => {
+    const { client, hub } = await startUiHub(defer)
+    const api = client()
+    for (const id of ['f1', 'f2', 'f3']) await hub.hub.registry.create({ deviceId: id })
+    await hub.hub.twins.patchReported({ deviceId: 'f1' }, { firmware: { current: '2.0.0' } })
+    await hub.hub.twins.patchReported({ deviceId: 'f2' }, { firmware: { current: '2.0.0' } })
+    await hub.hub.twins.patchTags({ deviceId: 'f3' }, { ring: 'canary' })
+    await hub.hub.configurations.put('cfg-canary', { content: { deviceContent: { 'properties.desired.mode': 'eco' } }, targetCondition: "tags.ring = 'canary'", priority: 5 })
+    await hub.hub.configurations.evaluate()
+    // a failed direct method becomes an alert naming the device
+    await hub.hub.methods.invoke({ deviceId: 'f3' }, { methodName: 'x' }).catch(() => undefined)
+    const sum = await api.call('fleet.summary', { offlineMinutes: 5 })
+    expect(sum.ok).toBe(true)
+    if (!sum.ok) return
+    expect(sum.value.devices).toEqual({ total: 3, enabled: 3, disabled: 0, connected: 0, disconnected: 3 })
+    expect(sum.value.firmware).toEqual([{ version: '2.0.0', devices: 2 }, { version: null, devices: 1 }])
+    expect(sum.value.configurations).toEqual([{ id: 'cfg-canary', priority: 5, targeted: 1, applied: 1 }])
+    expect(sum.value.alerts).toEqual([expect.objectContaining({ kind: 'methodFailed', deviceId: 'f3' })])
+    expect(sum.value).toMatchObject({ devicesWithAlerts: 1, offlineMinutes: 5 })
+  })
+
   it('coalesces a burst of 1,000 reported patches into a few twin.changed events per device', async () => {
     const { client, hub } = await startUiHub(defer, { intervalMs: 100 })
     const api = client()

@@ -244,6 +244,8 @@ describe('technician UI in Chromium', () => {
     await page.locator('[data-testid="count-connected"]', { hasText: '1' }).waitFor()
     expect(await page.getByTestId('count-disconnected').innerText()).toBe('2003')
     expect(await page.getByTestId('count-disabled').innerText()).toBe('0')
+    expect(await page.getByTestId('count-alerts').innerText()).toBe('1') // press-1's selfTest timed out
+    await page.getByTestId('configs-empty').waitFor()
     expect(await page.locator('svg.chart').textContent()).toContain('1.4.2')
     await shot('fleet')
     await page.getByTestId('theme-toggle').click()

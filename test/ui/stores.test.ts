@@ -98,6 +98,22 @@ describe('devices store', () => {
     expect(s.store.getState()).toMatchObject({ rows: [], queryError: { text: 'a = = 1' } })
   })
 
+  it('a background refetch keeps the query error on screen', async () => {
+    vi.useFakeTimers()
+    const f = fakeHub({
+      'devices.list': (i) => i.query === undefined ? ok({ items: [row('a'), row('b')], total: 2, offset: 0 }) : fail(400004, 'ArgumentInvalid', 'bad', { position: { offset: 3, line: 1, column: 3 } })
+    })
+    const s = createDevicesStore(f.api, { refetchMs: 100 })
+    s.start()
+    await vi.advanceTimersByTimeAsync(0)
+    await s.load('x = = 1')
+    f.emit([{ type: 'device.registry', deviceId: 'b', change: 'created', status: null }])
+    await vi.advanceTimersByTimeAsync(200)
+    expect(f.calls.filter(c => c.method === 'devices.list')).toHaveLength(3)
+    expect(s.store.getState()).toMatchObject({ queryError: { text: 'x = = 1' }, query: '' })
+    expect(s.store.getState().rows).toHaveLength(2)
+  })
+
   it('refetches once (throttled) after a burst of registry and reported changes', async () => {
     vi.useFakeTimers()
     const f = fakeHub({ 'devices.list': () => ok({ items: [], total: 0, offset: 0 }) })
@@ -113,7 +129,7 @@ describe('devices store', () => {
 describe('fleet store', () => {
   it('loads the summary and computes the telemetry rate from rate events', async () => {
     let now = 1_000_000
-    const summary = { devices: { total: 2, enabled: 2, disabled: 0, connected: 1, disconnected: 1 }, firmware: [{ version: '1.0', devices: 2 }], telemetry: { messages: 5, bytes: 50, dropped: 0 }, alerts: [], offlineMinutes: 15 }
+    const summary = { devices: { total: 2, enabled: 2, disabled: 0, connected: 1, disconnected: 1 }, firmware: [{ version: '1.0', devices: 2 }], telemetry: { messages: 5, bytes: 50, dropped: 0 }, alerts: [], devicesWithAlerts: 0, configurations: [], offlineMinutes: 15 }
     const f = fakeHub({ 'fleet.summary': () => ok(summary) })
     const s = createFleetStore(f.api, { now: () => now })
     s.start()

@@ -144,6 +144,10 @@ export interface FleetSummary {
   firmware: Array<{ version: string | null; devices: number }>
   telemetry: { messages: number; bytes: number; dropped: number }
   alerts: Alert[]
+  /** Distinct devices named in `alerts`. */
+  devicesWithAlerts: number
+  /** Automatic configurations with their system metrics (targeted / applied device counts). */
+  configurations: Array<{ id: string; priority: number; targeted: number; applied: number }>
   /** Threshold used for the offline alerts, in minutes. */
   offlineMinutes: number
 }

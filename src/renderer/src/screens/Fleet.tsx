@@ -32,6 +32,7 @@ export function Fleet ({ fleet, endpoints }: { fleet: FleetStore; endpoints: Hub
         <Tile label="Disconnected" value={d.disconnected} tone={d.disconnected > 0 ? 'warn' : 'plain'} testid="count-disconnected" href="#/devices?q=connectionState%20%3D%20'Disconnected'" />
         <Tile label="Disabled" value={d.disabled} tone="plain" testid="count-disabled" href="#/devices?q=status%20%3D%20'disabled'" />
         <Tile label="Messages / s" value={Math.round(ratePerSecond * 10) / 10} tone="plain" testid="telemetry-rate" />
+        <Tile label="Devices with alerts" value={summary.devicesWithAlerts} tone={summary.devicesWithAlerts > 0 ? 'warn' : 'plain'} testid="count-alerts" />
       </div>
       <div className="columns">
         <section className="panel" aria-labelledby="fw-h">
@@ -40,6 +41,24 @@ export function Fleet ({ fleet, endpoints }: { fleet: FleetStore; endpoints: Hub
             ? <p className="muted">No devices report a firmware version yet (properties.reported.firmware.current).</p>
             : <BarChart title="Devices per firmware version" unit="device" bars={summary.firmware.map(f => ({ label: f.version ?? 'not reported', value: f.devices }))} />}
           <p className="small muted">Telemetry store: {summary.telemetry.messages} messages, {bytes(summary.telemetry.bytes)}{summary.telemetry.dropped > 0 ? `, ${summary.telemetry.dropped} dropped` : ''}</p>
+        </section>
+        <section className="panel" aria-labelledby="cfg-h">
+          <h2 id="cfg-h">Configurations</h2>
+          {summary.configurations.length === 0
+            ? <p className="muted" data-testid="configs-empty">No automatic configurations. They apply desired settings to every device a query matches (service API PUT /configurations/&#123;id&#125;).</p>
+            : (
+              <ul className="jobs" data-testid="configs">
+                {summary.configurations.map(c => (
+                  <li key={c.id}>
+                    <strong className="mono">{c.id}</strong> <small className="muted">priority {c.priority}</small>
+                    <div className="progress" role="progressbar" aria-label={`${c.id} applied`} aria-valuemin={0} aria-valuemax={c.targeted} aria-valuenow={c.applied}>
+                      <div className="progress-ok" style={{ width: `${c.targeted === 0 ? 0 : (c.applied / c.targeted) * 100}%` }} />
+                    </div>
+                    <small>{c.applied} applied of {c.targeted} targeted</small>
+                  </li>
+                ))}
+              </ul>
+              )}
         </section>
         <section className="panel" aria-labelledby="alerts-h">
           <h2 id="alerts-h">Alerts</h2>

@@ -73,7 +73,17 @@ export function createDevicesStore (api: HubApi, opts: { refetchMs?: number } = 
     return true
   }
 
-  const refetch = throttle(() => { void load(store.getState().query) }, opts.refetchMs ?? 2000)
+  /** A refresh the technician did not ask for: new rows only, never touching a query error on screen. */
+  async function reload (): Promise<void> {
+    const started = latest
+    const { query } = store.getState()
+    const r = await api.call('devices.list', query.trim() === '' ? { limit: LIMIT } : { limit: LIMIT, query })
+    if (started !== latest || !r.ok || store.getState().query !== query) return
+    const rows = r.value.items
+    store.setState(s => ({ rows, visible: filter(rows, s.search) }))
+  }
+
+  const refetch = throttle(() => { void reload() }, opts.refetchMs ?? 2000)
 
   function setSearch (search: string): void {
     store.setState(s => ({ search, visible: filter(s.rows, search) }))

@@ -104,11 +104,16 @@ export function createUiApi (deps: UiApiDeps): UiApi {
         const rec = r as Record<string, JsonValue>
         return { version: typeof rec['version'] === 'string' ? rec['version'] : null, devices: Number(rec['devices'] ?? 0) }
       }).sort((a, b) => b.devices - a.devices)
+      const alerts = fleetAlerts(offlineMinutes)
       return {
         devices: { ...counts, connected, disconnected: Math.max(0, counts.total - connected) },
         firmware,
         telemetry: { messages: stats.messages, bytes: stats.bytes, dropped: stats.droppedByAge + stats.droppedBySize },
-        alerts: fleetAlerts(offlineMinutes),
+        alerts,
+        devicesWithAlerts: new Set(alerts.flatMap(a => (a.deviceId === null ? [] : [a.deviceId]))).size,
+        configurations: hub.configurations.list(50).map(c => ({
+          id: c.id, priority: c.priority, targeted: c.systemMetrics.results.targetedCount, applied: c.systemMetrics.results.appliedCount
+        })),
         offlineMinutes
       }
     },
