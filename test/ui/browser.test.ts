@@ -105,6 +105,8 @@ describe('technician UI in Chromium', () => {
 
     await client.sendEvent(message(JSON.stringify({ temperature: 21.5 }), { unit: 'C' }))
     await page.locator('[data-testid="telemetry-item"]', { hasText: 'temperature' }).waitFor()
+    await client.sendEvent(message(JSON.stringify({ temperature: 22.5 }), { unit: 'C' }))
+    await page.locator('[data-testid="telemetry-chart"][data-field="temperature"][data-points="2"]').waitFor()
     expect(await page.getByTestId('telemetry').innerText()).toContain('unit=C')
     await shot('device-detail')
   }, 90_000)

@@ -1,6 +1,7 @@
 // Bulk import parsing (renderer lib, no DOM): CSV and JSON lines, every bad row explained.
 import { describe, expect, it } from 'vitest'
 import { csvFields, parseImport } from '../../src/renderer/src/lib/import.js'
+import { numericSeries } from '../../src/renderer/src/lib/series.js'
 
 describe('bulk import parser', () => {
   it('reads CSV with a header, status and tags.<name> columns', () => {
@@ -23,5 +24,23 @@ describe('bulk import parser', () => {
     ])
     expect(jl[0]?.tags).toEqual({ a: 1 })
     expect(parseImport('  \n')).toEqual([])
+  })
+})
+
+describe('telemetry chart series', () => {
+  it('takes numeric top-level fields of JSON bodies in the window, oldest first', () => {
+    const item = (seq: number, at: string, body: string, bodyEncoding: 'utf8' | 'base64' = 'utf8') => ({ seq, enqueuedTime: at, transport: 'mqtt', properties: {}, systemProperties: {}, body, bodyEncoding })
+    const now = Date.parse('2026-01-01T00:10:00Z')
+    const s = numericSeries([
+      item(3, '2026-01-01T00:09:30Z', '{"t": 2, "ok": true, "name": "x"}'),
+      item(2, '2026-01-01T00:09:00Z', '{"t": 1, "h": 40}'),
+      item(1, '2026-01-01T00:01:00Z', '{"t": 0}'), // older than 5 min
+      item(4, '2026-01-01T00:09:40Z', 'not json'),
+      item(5, '2026-01-01T00:09:50Z', 'AAEC', 'base64')
+    ], now)
+    expect(s).toEqual([
+      { field: 't', points: [{ t: Date.parse('2026-01-01T00:09:00Z'), v: 1 }, { t: Date.parse('2026-01-01T00:09:30Z'), v: 2 }] },
+      { field: 'h', points: [{ t: Date.parse('2026-01-01T00:09:00Z'), v: 40 }] }
+    ])
   })
 })

@@ -2,6 +2,8 @@ import { useEffect, useMemo, useState } from 'react'
 import { useStore } from 'zustand'
 import type { HubApi, JsonValue } from '../../../shared/contract/index'
 import { ErrorNote } from '../components/ErrorNote'
+import { Sparkline } from '../components/Sparkline'
+import { numericSeries } from '../lib/series'
 import { TwinSection } from '../components/TwinSection'
 import { plainMessage } from '../lib/plain-errors'
 import { ago } from '../lib/time'
@@ -206,9 +208,12 @@ function Methods ({ detail, online }: { detail: DeviceDetailStore; online: boole
 
 function Telemetry ({ detail }: { detail: DeviceDetailStore }) {
   const { telemetry } = useStore(detail.store)
+  const now = Date.now()
+  const series = numericSeries(telemetry, now).slice(0, 3)
   return (
     <section className="panel" aria-labelledby="t-h">
       <h2 id="t-h">Telemetry <small className="muted">(latest {telemetry.length}, live)</small></h2>
+      {series.map(s => <Sparkline key={s.field} series={s} now={now} />)}
       {telemetry.length === 0
         ? <p className="muted" data-testid="telemetry-empty">No messages yet. They appear here as soon as the device sends any.</p>
         : (
