@@ -9,6 +9,7 @@ import { parseDesktopArgs } from './shell/args.js'
 import { forwardEvents, registerIpc } from './shell/ipc.js'
 import { createFileLogger } from './shell/logger.js'
 import { installMenu } from './shell/menu.js'
+import { installTray } from './shell/tray.js'
 import { hardenSession } from './shell/security.js'
 import { hubStatus, type HubSlot } from './shell/status.js'
 import { createMainWindow } from './shell/window.js'
@@ -61,6 +62,12 @@ async function main (): Promise<void> {
     boundsFile: join(app.getPath('userData'), 'window-state.json'),
     onError: (msg, data) => { logger.warn(msg, data) }
   })
+  const removeTray = installTray({
+    status: () => hubStatus(slot),
+    logsDir,
+    showWindow: () => { if (win !== undefined && !win.isDestroyed()) { if (win.isMinimized()) win.restore(); win.show(); win.focus() } }
+  })
+  app.on('before-quit', removeTray)
 }
 
 if (!app.requestSingleInstanceLock()) {
