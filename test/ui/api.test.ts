@@ -121,6 +121,26 @@ describe('UI API over the WebSocket', () => {
     expect(sum.value).toMatchObject({ devicesWithAlerts: 1, offlineMinutes: 5 })
   })
 
+  it('creates, lists and removes automatic configurations, with events', async () => {
+    const { client, hub } = await startUiHub(defer, { intervalMs: 50 })
+    const api = client()
+    await hub.hub.registry.create({ deviceId: 'c1' })
+    await hub.hub.twins.patchTags({ deviceId: 'c1' }, { site: 'hall-2' })
+    const events: UiEvent[] = []
+    api.subscribe(b => { events.push(...b) })
+    expect(await api.call('configurations.create', { id: 'Bad Id', targetCondition: '*', content: {} })).toMatchObject({ ok: false, error: { code: 400004 } })
+    const created = await api.call('configurations.create', { id: 'hall-2-interval', targetCondition: "tags.site = 'hall-2'", priority: 3, content: { 'properties.desired.interval': 30 } })
+    expect(created).toMatchObject({ ok: true, value: { id: 'hall-2-interval', priority: 3, targeted: 1, content: { 'properties.desired.interval': 30 } } })
+    expect(hub.hub.twins.get({ deviceId: 'c1' }).properties.desired['interval']).toBe(30)
+    const bad = await api.call('configurations.create', { id: 'x', targetCondition: 'tags.site = = 1', content: { 'properties.desired.a': 1 } })
+    expect(bad).toMatchObject({ ok: false, error: { code: 400401 } })
+    const list = await api.call('configurations.list', undefined)
+    expect(list.ok && list.value.map(c => c.id)).toEqual(['hall-2-interval'])
+    await waitFor(() => events.some(e => e.type === 'configuration.changed' && e.id === 'hall-2-interval'), 5000, 'configuration.changed')
+    expect(await api.call('configurations.remove', { id: 'hall-2-interval' })).toEqual({ ok: true, value: { id: 'hall-2-interval' } })
+    expect(await api.call('configurations.remove', { id: 'hall-2-interval' })).toMatchObject({ ok: false, error: { code: 404301 } })
+  })
+
   it('coalesces a burst of 1,000 reported patches into a few twin.changed events per device', async () => {
     const { client, hub } = await startUiHub(defer, { intervalMs: 100 })
     const api = client()

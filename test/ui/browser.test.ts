@@ -241,13 +241,25 @@ describe('technician UI in Chromium', () => {
     await page.locator('h1', { hasText: 'line-1999' }).waitFor()
   }, 90_000)
 
+  it('creates an automatic configuration and shows how many devices it reached', async () => {
+    await page.goto(`${env.ui.url}#/configurations`)
+    await page.getByTestId('configs-page-empty').waitFor()
+    await page.getByTestId('cfg-id').fill('press-night')
+    await page.getByTestId('cfg-target').fill("deviceId = 'press-1'")
+    await page.getByTestId('cfg-desired').fill('{"shift": "night"}')
+    await page.getByTestId('cfg-create').click()
+    await page.locator('[data-testid="config"][data-id="press-night"][data-targeted="1"]').waitFor()
+    expect((await env.hub.hub.twins.get({ deviceId: 'press-1' })).properties.desired['shift']).toBe('night')
+    await shot('configurations')
+  })
+
   it('shows the fleet overview live, with the firmware chart, in light and dark themes', async () => {
     await page.goto(`${env.ui.url}#/`)
     await page.locator('[data-testid="count-connected"]', { hasText: '1' }).waitFor()
     expect(await page.getByTestId('count-disconnected').innerText()).toBe('2003')
     expect(await page.getByTestId('count-disabled').innerText()).toBe('0')
     expect(await page.getByTestId('count-alerts').innerText()).toBe('1') // press-1's selfTest timed out
-    await page.getByTestId('configs-empty').waitFor()
+    expect(await page.getByTestId('configs').innerText()).toContain('press-night')
     expect(await page.locator('svg.chart').textContent()).toContain('1.4.2')
     await shot('fleet')
     await page.getByTestId('theme-toggle').click()

@@ -7,6 +7,7 @@ import { createDeviceDetailStore, parsePatch } from '../../src/renderer/src/stat
 import { createDevicesStore } from '../../src/renderer/src/state/devices.js'
 import { createFleetStore } from '../../src/renderer/src/state/fleet.js'
 import { createJobsStore } from '../../src/renderer/src/state/jobs.js'
+import { createConfigurationsStore } from '../../src/renderer/src/state/configurations.js'
 
 // React must not be needed by any store (zustand's own boundary test).
 vi.mock('react', () => { throw new Error('stores must not import react') })
@@ -225,5 +226,24 @@ describe('jobs store', () => {
     expect(f.calls.find(c => c.method === 'jobs.create')?.input).toEqual({ queryCondition: 'x', methodName: 'reboot' })
     await flush()
     expect(s.store.getState()).toMatchObject({ selected: 'j', jobs: [job], devices: [{ deviceId: 'a' }] })
+  })
+})
+
+describe('configurations store', () => {
+  it('refetches once per burst of configuration events, and reports create errors', async () => {
+    vi.useFakeTimers()
+    const f = fakeHub({
+      'configurations.list': () => ok([]),
+      'configurations.create': (i) => i.id === 'dup' ? fail(409, 'Conflict', 'exists') : ok({ id: i.id, priority: 0, targetCondition: '*', content: {}, targeted: 0, applied: 0, metrics: {}, createdTime: '', etag: 'e' })
+    })
+    const s = createConfigurationsStore(f.api, { refetchMs: 100 })
+    s.start()
+    await vi.advanceTimersByTimeAsync(0)
+    for (let i = 0; i < 20; i++) f.emit([{ type: 'configuration.changed', id: 'a', change: 'updated' }, { type: 'twin.changed', deviceId: 'd', parts: ['configurations'] }])
+    f.emit([{ type: 'twin.changed', deviceId: 'd', parts: ['reported'] }])
+    await vi.advanceTimersByTimeAsync(300)
+    expect(f.calls.filter(c => c.method === 'configurations.list')).toHaveLength(2)
+    expect(await s.create({ id: 'dup', targetCondition: '*', priority: 0, content: {} })).toMatchObject({ code: 409 })
+    expect(await s.create({ id: 'ok', targetCondition: '*', priority: 0, content: {} })).toBeUndefined()
   })
 })

@@ -4,9 +4,11 @@ import type { HubApi, HubEndpoint } from '../../shared/contract/index'
 import { ErrorNote } from './components/ErrorNote'
 import { DeviceDetail } from './screens/DeviceDetail'
 import { Devices } from './screens/Devices'
+import { Configurations } from './screens/Configurations'
 import { Fleet } from './screens/Fleet'
 import { Jobs } from './screens/Jobs'
 import { Provision } from './screens/Provision'
+import { createConfigurationsStore } from './state/configurations'
 import { createDevicesStore } from './state/devices'
 import { createFleetStore } from './state/fleet'
 import { createJobsStore } from './state/jobs'
@@ -18,6 +20,7 @@ export type Route =
   | { screen: 'device'; deviceId: string }
   | { screen: 'provision' }
   | { screen: 'jobs'; query: string }
+  | { screen: 'configurations' }
 
 export function parseRoute (hash: string): Route {
   const [path = '', search = ''] = hash.replace(/^#/, '').split('?')
@@ -25,6 +28,7 @@ export function parseRoute (hash: string): Route {
   if (parts[0] === 'devices' && parts[1] !== undefined) return { screen: 'device', deviceId: decodeURIComponent(parts[1]) }
   if (parts[0] === 'devices') return { screen: 'devices', query: new URLSearchParams(search).get('q') ?? '' }
   if (parts[0] === 'provision') return { screen: 'provision' }
+  if (parts[0] === 'configurations') return { screen: 'configurations' }
   if (parts[0] === 'jobs') return { screen: 'jobs', query: new URLSearchParams(search).get('q') ?? '' }
   return { screen: 'fleet' }
 }
@@ -57,10 +61,10 @@ export function App ({ api, hubStatus }: { api: HubApi | undefined; hubStatus: H
   }, [theme])
   // Tests and the shell wait on this instead of sleeping.
   useEffect(() => { document.body.dataset['ready'] = status?.state === 'running' ? 'true' : 'false' }, [status?.state])
-  const stores = useMemo(() => (api === undefined ? undefined : { fleet: createFleetStore(api), devices: createDevicesStore(api), jobs: createJobsStore(api) }), [api])
+  const stores = useMemo(() => (api === undefined ? undefined : { fleet: createFleetStore(api), devices: createDevicesStore(api), jobs: createJobsStore(api), configs: createConfigurationsStore(api) }), [api])
   const navigate = (hash: string): void => { window.location.hash = hash }
 
-  const nav: Array<[Route['screen'], string, string]> = [['fleet', '#/', 'Fleet'], ['devices', '#/devices', 'Devices'], ['jobs', '#/jobs', 'Jobs'], ['provision', '#/provision', 'Add a device']]
+  const nav: Array<[Route['screen'], string, string]> = [['fleet', '#/', 'Fleet'], ['devices', '#/devices', 'Devices'], ['jobs', '#/jobs', 'Jobs'], ['configurations', '#/configurations', 'Configurations'], ['provision', '#/provision', 'Add a device']]
   return (
     <div className="app">
       <header className="top">
@@ -89,13 +93,14 @@ export function App ({ api, hubStatus }: { api: HubApi | undefined; hubStatus: H
 }
 
 function Screen ({ route, api, stores, navigate, endpoints }: {
-  route: Route; api: HubApi; stores: { fleet: ReturnType<typeof createFleetStore>; devices: ReturnType<typeof createDevicesStore>; jobs: ReturnType<typeof createJobsStore> }; navigate: (h: string) => void; endpoints: HubEndpoint[]
+  route: Route; api: HubApi; stores: { fleet: ReturnType<typeof createFleetStore>; devices: ReturnType<typeof createDevicesStore>; jobs: ReturnType<typeof createJobsStore>; configs: ReturnType<typeof createConfigurationsStore> }; navigate: (h: string) => void; endpoints: HubEndpoint[]
 }) {
   switch (route.screen) {
     case 'fleet': return <Fleet fleet={stores.fleet} endpoints={endpoints} />
     case 'devices': return <Devices devices={stores.devices} initialQuery={route.query} navigate={navigate} />
     case 'device': return <DeviceDetail key={route.deviceId} api={api} deviceId={route.deviceId} navigate={navigate} />
     case 'provision': return <Provision api={api} />
+    case 'configurations': return <Configurations configs={stores.configs} />
     case 'jobs': return <Jobs jobs={stores.jobs} initialQuery={route.query} />
   }
 }

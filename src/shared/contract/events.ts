@@ -12,6 +12,7 @@ export type UiEvent =
   /** Hub-wide telemetry in the last batch window. */
   | { type: 'telemetry.rate'; messages: number; windowMs: number }
   | { type: 'method.invoked'; deviceId: string; methodName: string; status: number | null; error: string | null; durationMs: number; at: string }
+  | { type: 'configuration.changed'; id: string; change: 'created' | 'updated' | 'deleted' }
   /** Batches were dropped (a slow client): reload what you show. */
   | { type: 'resync'; reason: string }
 

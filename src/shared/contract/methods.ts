@@ -1,7 +1,7 @@
 // The call half of the contract: every method's input validator, and its output type.
 // Main (IPC) and the UI server (WebSocket) both validate with these before the hub sees a call.
 import type {
-  DeviceRow, DevicesPage, DeviceView, FirmwareImageView, FleetSummary, HubStatus, JobDeviceResult, JobView, MethodResult, QueryResult, TelemetryItem, TwinView
+  ConfigurationView, DeviceRow, DevicesPage, DeviceView, FirmwareImageView, FleetSummary, HubStatus, JobDeviceResult, JobView, MethodResult, QueryResult, TelemetryItem, TwinView
 } from './model.js'
 import { bool, int, json, jsonObject, none, object, oneOf, optional, str, type Infer, type Validator } from './validate.js'
 
@@ -57,7 +57,17 @@ export const methodInputs = {
   'jobs.devices': object({ jobId: str({ min: 1, max: 128 }) }),
   'firmware.list': none,
   /** Invokes `firmwareUpdate` on the device with the library's payload for this image (docs/firmware.md). */
-  'devices.firmwareUpdate': object({ deviceId, name: str({ min: 1, max: 128 }), version: str({ min: 1, max: 64 }) })
+  'devices.firmwareUpdate': object({ deviceId, name: str({ min: 1, max: 128 }), version: str({ min: 1, max: 64 }) }),
+  'configurations.list': none,
+  /** An automatic device configuration (C.7, F): `content` maps 'properties.desired.<path>' to values. */
+  'configurations.create': object({
+    id: str({ min: 1, max: 128, pattern: /^[a-z0-9\-:.+%_#*?!(),=@;$']+$/, patternHint: "must be lower-case letters, digits or - : . + % _ # * ? ! ( ) , = @ ; $ '" }),
+    targetCondition: str({ max: 8192 }),
+    priority: optional(int({ min: 0, max: 1_000_000 })),
+    content: jsonObject,
+    metrics: optional(jsonObject)
+  }),
+  'configurations.remove': object({ id: str({ min: 1, max: 128 }) })
 } as const satisfies Record<string, Validator<unknown>>
 
 export interface MethodOutputs {
@@ -83,6 +93,9 @@ export interface MethodOutputs {
   'jobs.devices': JobDeviceResult[]
   'firmware.list': FirmwareImageView[]
   'devices.firmwareUpdate': MethodResult
+  'configurations.list': ConfigurationView[]
+  'configurations.create': ConfigurationView
+  'configurations.remove': { id: string }
 }
 
 export type MethodName = keyof typeof methodInputs

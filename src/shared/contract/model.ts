@@ -130,6 +130,21 @@ export interface FirmwareImageView {
   runningOn: number
 }
 
+/** An automatic device configuration and its metrics. */
+export interface ConfigurationView {
+  id: string
+  priority: number
+  targetCondition: string
+  /** deviceContent: 'properties.desired.<path>' -> value. */
+  content: JsonObject
+  targeted: number
+  applied: number
+  /** Custom metric name -> device count. */
+  metrics: Record<string, number>
+  createdTime: string
+  etag: string
+}
+
 export interface Alert {
   kind: 'offline' | 'methodFailed' | 'jobFailed' | 'store'
   severity: 'warning' | 'error'

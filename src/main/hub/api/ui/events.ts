@@ -83,6 +83,7 @@ export function createEventCoalescer (opts: EventCoalescerOptions): { flush(): v
       const count = prev?.type === 'telemetry.received' ? prev.count + 1 : 1
       put(key, { type: 'telemetry.received', deviceId: e.deviceId, count, lastSeq: e.seq, at: e.at })
     }),
+    opts.events.on('configuration.changed', (e) => { put(`cfg:${e.id}`, { type: 'configuration.changed', id: e.id, change: e.change }) }),
     opts.events.on('method.invoked', (e) => {
       if (e.moduleId !== undefined) return
       // not coalesced per device: each call is something the technician did

@@ -8,7 +8,7 @@ import {
 import { HubError } from '../../errors.js'
 import type { Hub } from '../../services.js'
 import { toErrorResult } from './errors.js'
-import { deviceView, jobView, rowFrom, rowOfTwin, telemetryItem, twinView } from './views.js'
+import { configurationView, deviceView, jobView, rowFrom, rowOfTwin, telemetryItem, twinView } from './views.js'
 
 type Handlers = { [M in MethodName]: (input: MethodInput<M>) => Promise<MethodOutput<M>> | MethodOutput<M> }
 
@@ -194,6 +194,22 @@ export function createUiApi (deps: UiApiDeps): UiApi {
       const payload = hub.firmware.updatePayload(input.name, input.version)
       return hub.methods.invoke(id(input.deviceId), { methodName: 'firmwareUpdate', payload: { ...payload }, responseTimeoutInSeconds: 60 })
     },
+    'configurations.list': () => hub.configurations.list().map(configurationView),
+    'configurations.create': async (input) => {
+      const metrics: Record<string, string> = {}
+      for (const [k, v] of Object.entries(input.metrics ?? {})) {
+        if (typeof v !== 'string') throw new HubError('ArgumentInvalid', `metric ${k} must be a query (text)`)
+        metrics[k] = v
+      }
+      const body = {
+        id: input.id, targetCondition: input.targetCondition, priority: input.priority ?? 0,
+        content: { deviceContent: input.content }, metrics: { queries: metrics }
+      }
+      const { configuration } = await hub.configurations.put(input.id, body)
+      await hub.configurations.idle()
+      return configurationView(hub.configurations.get(configuration.id) ?? configuration)
+    },
+    'configurations.remove': async (input) => { await hub.configurations.remove(input.id); return { id: input.id } },
     'jobs.devices': (input) => {
       hub.jobs.get(input.jobId) // JobNotFound for an unknown id, not an empty list
       return hub.jobs.deviceJobs(input.jobId).filter(d => d.moduleId === undefined).map(d => ({

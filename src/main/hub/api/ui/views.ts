@@ -1,5 +1,6 @@
 // Hub documents -> the contract's view shapes.
-import type { DeviceRow, DeviceView, JobView, JsonObject, TelemetryItem, TwinView } from '../../../../shared/contract/index.js'
+import type { ConfigurationView, DeviceRow, DeviceView, JobView, JsonObject, TelemetryItem, TwinView } from '../../../../shared/contract/index.js'
+import type { Configuration } from '../../configurations/types.js'
 import type { JobResponse } from '../../jobs/types.js'
 import type { ConnectionInfo, DeviceDocument, JsonValue, StoredTelemetry, TwinDocument } from '../../types.js'
 
@@ -86,5 +87,19 @@ export function jobView (j: JobResponse): JobView {
     methodName: j.cloudToDeviceMethod?.methodName ?? null,
     failureReason: j.failureReason ?? null,
     stats: { ...j.deviceJobStatistics }
+  }
+}
+
+export function configurationView (c: Configuration): ConfigurationView {
+  return {
+    id: c.id,
+    priority: c.priority,
+    targetCondition: c.targetCondition,
+    content: (c.content.deviceContent ?? {}) as JsonObject,
+    targeted: c.systemMetrics.results.targetedCount,
+    applied: c.systemMetrics.results.appliedCount,
+    metrics: { ...c.metrics.results },
+    createdTime: c.createdTimeUtc,
+    etag: c.etag
   }
 }
