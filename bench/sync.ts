@@ -72,7 +72,12 @@ export async function runSync (args: BenchArgs): Promise<Record<string, unknown>
         await new Promise((r) => setTimeout(r, 200))
       }
     })()
-    const idle = await hub.sync.waitIdle(60 * 60_000)
+    const progress = setInterval(() => {
+      const s = hub.sync.status()
+      log(`  ${s.state} sent=${s.telemetry.sent} pending=${s.telemetry.pending} mirrored=${s.registry.mirrored} reportedPending=${s.reported.pendingDevices} lastError=${s.lastError ?? ''}`)
+    }, 5000)
+    const idle = await hub.sync.waitIdle(num(args, 'timeout-s', 3600, 300) * 1000)
+    clearInterval(progress)
     const convergedMs = performance.now() - start
     probing = false
     await probe

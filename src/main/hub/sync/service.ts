@@ -192,14 +192,24 @@ export function createSyncService (deps: SyncDeps): SyncService & { start(): voi
 
   // ---- device links (identity translation) ----
   const mirrored = (id: string): boolean => (store.get(C, `dev:${id}`) as DeviceState | undefined)?.regBase !== undefined && !registryBlocked(id) && registry.get({ deviceId: id }) !== undefined
+  // At most 16 TLS+MQTT handshakes at a time: a backlog touching a thousand devices must not
+  // open a thousand connections at once (the cloud would time out CONNACKs and the link flap).
+  let opening = 0
+  const openQueue: Array<() => void> = []
+  const limitOpen = async <T>(fn: () => Promise<T>): Promise<T> => {
+    if (opening >= 16) await new Promise<void>((r) => openQueue.push(r))
+    opening++
+    try { return await fn() } finally { opening--; openQueue.shift()?.() }
+  }
   const getLink = async (deviceId: string): Promise<DeviceLink> => {
     let p = deviceLinks.get(deviceId)
     if (p === undefined) {
       const dev = registry.mustGet({ deviceId })
       const key = dev.authentication.symmetricKey.primaryKey
-      if (cs === null || key === null) throw new Error(`no upstream credentials for ${deviceId}`)
-      p = openDeviceLink({
-        host: cs.host, hostName: cs.hostName, mqttsPort: o.mqttsPort ?? 8883, deviceId, key,
+      const up = cs
+      if (up === null || key === null) throw new Error(`no upstream credentials for ${deviceId}`)
+      p = limitOpen(() => openDeviceLink({
+        host: up.host, hostName: up.hostName, mqttsPort: o.mqttsPort ?? 8883, deviceId, key,
         ...(settings?.ca === undefined ? {} : { ca: settings.ca }),
         keepaliveSeconds: o.deviceKeepaliveSeconds ?? 5,
         tokenTtlSeconds: o.tokenTtlSeconds ?? 3600,
@@ -210,7 +220,7 @@ export function createSyncService (deps: SyncDeps): SyncService & { start(): voi
           methodForwarding.delete(id)
           logger.debug('sync device link closed', { deviceId: id, reason })
         }
-      })
+      }))
       deviceLinks.set(deviceId, p)
       p.catch((err: Error) => { deviceLinks.delete(deviceId); onLinkFailure(new LinkError(`device link ${deviceId}: ${err.message}`)) })
     }
