@@ -11,7 +11,7 @@ import { startServer, type RunningHub } from '../../src/main/hub/server.js'
 import type { SyncOptions } from '../../src/main/hub/sync/service.js'
 import { randomLoopbackIp } from '../support/service-hub.js'
 
-export const FAST_SYNC: SyncOptions = { heartbeatMs: 500, failuresToOffline: 2, minBackoffMs: 200, maxBackoffMs: 1500, requestTimeoutMs: 1500, resyncMs: 1500, deviceKeepaliveSeconds: 2 }
+export const FAST_SYNC: SyncOptions = { heartbeatMs: 500, failuresToOffline: 2, minBackoffMs: 200, maxBackoffMs: 1500, requestTimeoutMs: 2000, resyncMs: 1500, deviceKeepaliveSeconds: 2 }
 
 export function testCa (): string {
   const caDir = process.env['SITEHUB_TEST_CA_DIR']

@@ -117,7 +117,7 @@ describe('upstream sync: cloud role + edge, official SDKs', () => {
     const cut = Date.now()
     proxy.pause()
     await waitFor('link offline', () => edge.running.hub.sync.status().state === 'offline', 10_000)
-    expect(Date.now() - cut).toBeLessThan(6000)
+    expect(Date.now() - cut).toBeLessThan(8000)
 
     // The site keeps working: telemetry, reported changes (coalesced), a device provisioned offline.
     await send(50, 'offline')
@@ -163,7 +163,9 @@ describe('upstream sync: cloud role + edge, official SDKs', () => {
     await edge.running.hub.sync.resolveConflict('clash|registry', 'cloud')
     const cloudKey = (await cloudReg.get('clash')).responseBody.authentication?.symmetricKey?.primaryKey
     expect(edge.running.hub.registry.mustGet({ deviceId: 'clash' }).authentication.symmetricKey.primaryKey).toBe(cloudKey)
-    expect(await edge.running.hub.sync.waitIdle(10_000)).toBe(true)
+    const idle = await edge.running.hub.sync.waitIdle(10_000)
+    if (!idle) console.error('NOT IDLE', JSON.stringify(edge.running.hub.sync.status()), JSON.stringify(edge.running.hub.sync.devices()))
+    expect(idle).toBe(true)
     expect(edge.running.hub.sync.conflicts()).toEqual([])
     expect(edge.running.hub.sync.devices().find((d) => d.deviceId === 'clash')?.state).toBe('inSync')
   })

@@ -124,7 +124,10 @@ export function openDeviceLink (opts: DeviceLinkOptions): Promise<DeviceLink> {
           }),
           patchReported: (patch) => new Promise<number>((res, rej) => {
             const id = String(++rid)
-            pending.set(id, { resolve: res, reject: rej })
+            // No answer in 10 s: fail (the caller keeps the device dirty and retries).
+            const timer = setTimeout(() => { if (pending.delete(id)) rej(new Error('no answer to the reported patch within 10 s')) }, 10_000)
+            timer.unref?.()
+            pending.set(id, { resolve: (v) => { clearTimeout(timer); res(v) }, reject: (e) => { clearTimeout(timer); rej(e) } })
             client.publish(`$iothub/twin/PATCH/properties/reported/?$rid=${id}`, JSON.stringify(patch), { qos: 0 }, (e) => {
               if (e) { pending.delete(id); rej(e) }
             })

@@ -692,7 +692,7 @@ export function createSyncService (deps: SyncDeps): SyncService & { start(): voi
         reconnectAttempts: link?.attempts() ?? 0,
         sasRenewals: client?.tokenRenewals() ?? 0,
         registry: { mirrored: ids.filter(mirrored).length, createdUpstream: counters.createdUpstream, createdLocally: counters.createdLocally, conflicts: conflicts.filter((c) => c.kind === 'registry' || c.kind === 'localDeleted').length },
-        reported: { pendingDevices: ids.filter((id) => mirrored(id) && pendingReported(id)).length, patchesSent: counters.patchesSent, cursor: 0 },
+        reported: { pendingDevices: ids.filter((id) => mirrored(id) && pendingReported(id)).length, patchesSent: counters.patchesSent, cursor: reportedCursor() },
         desired: { applied: counters.desiredApplied, localEditsSent: counters.localEditsSent },
         telemetry: { ...cloneJson({ sent: tel.sent, expired: tel.expired, dropped: tel.dropped, sentPerDevice: tel.sentPerDevice, expiredPerDevice: tel.expiredPerDevice }), pending: telemetryPending(), backlogOldest: oldest, cursor: firstGap(tel.done, 0) },
         conflicts: conflicts.length
