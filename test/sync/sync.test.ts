@@ -163,7 +163,7 @@ describe('upstream sync: cloud role + edge, official SDKs', () => {
     await edge.running.hub.sync.resolveConflict('clash|registry', 'cloud')
     const cloudKey = (await cloudReg.get('clash')).responseBody.authentication?.symmetricKey?.primaryKey
     expect(edge.running.hub.registry.mustGet({ deviceId: 'clash' }).authentication.symmetricKey.primaryKey).toBe(cloudKey)
-    const idle = await edge.running.hub.sync.waitIdle(10_000)
+    const idle = await edge.running.hub.sync.waitIdle(30_000)
     if (!idle) console.error('NOT IDLE', JSON.stringify(edge.running.hub.sync.status()), JSON.stringify(edge.running.hub.sync.devices()))
     expect(idle).toBe(true)
     expect(edge.running.hub.sync.conflicts()).toEqual([])

@@ -77,6 +77,9 @@ export function openDeviceLink (opts: DeviceLinkOptions): Promise<DeviceLink> {
   }
   return new Promise<DeviceLink>((resolve, reject) => {
     let opened = false
+    // Whatever stalls (TCP, TLS, CONNACK, SUBACK), an open settles within 10 s.
+    const openTimer = setTimeout(() => { if (!opened) { client.end(true); onClose('device link open timed out') } }, 10_000)
+    openTimer.unref?.()
     const onClose = (reason: string): void => {
       if (renewTimer !== null) clearTimeout(renewTimer)
       failAll(reason)
@@ -108,6 +111,7 @@ export function openDeviceLink (opts: DeviceLinkOptions): Promise<DeviceLink> {
       client.subscribe(['$iothub/twin/res/#', '$iothub/twin/PATCH/properties/desired/#'], { qos: 0 }, (err) => {
         if (err) { client.end(true); reject(err); return }
         opened = true
+        clearTimeout(openTimer)
         // SAS renewal: reconnect with a fresh token before this one expires (the hub drops the session then).
         renewTimer = setTimeout(() => { client.end(true) }, ttl * 800)
         renewTimer.unref?.()

@@ -599,6 +599,7 @@ export function createSyncService (deps: SyncDeps): SyncService & { start(): voi
   // ---- lifecycle ----
   let resyncTimer: NodeJS.Timeout | null = null
   let watchdog: NodeJS.Timeout | null = null
+  let sweep = 0
   const onState = (next: LinkState, prev: LinkState, reason: string): void => {
     state = next
     since = iso()
@@ -752,7 +753,14 @@ export function createSyncService (deps: SyncDeps): SyncService & { start(): voi
         const open = deviceLinks.get(devId)
         if (open !== undefined) { deviceLinks.delete(devId); void open.then((l) => l.close(), () => {}) }
       }
-      await putDevState(devId, st)
+      // Write only what this resolution decided: the control loop may have moved the reported
+      // shadow meanwhile, and a stale copy would undo that.
+      const fresh = devState(devId)
+      if (conflict.kind === 'desired') fresh.baseDesired = st.baseDesired ?? {}
+      else if (conflict.kind === 'tags') fresh.baseTags = st.baseTags ?? {}
+      else if (st.regBase === undefined) delete fresh.regBase
+      else fresh.regBase = st.regBase
+      await putDevState(devId, fresh)
       await clearConflict(devId, conflict.kind)
       registryDirty = true
       dirtyDesired.add(devId)
@@ -783,6 +791,11 @@ export function createSyncService (deps: SyncDeps): SyncService & { start(): voi
     if (!online()) return
     runPump()
     void reconcileMethods()
+    // Safety net: a mirrored device whose reported $version is not the synced one is dirty,
+    // whatever event or cursor may have been missed (e.g. a base rewritten concurrently).
+    if (!controlBusy && ++sweep % 5 === 0) {
+      for (const d of registry.list()) if (d.moduleId === undefined && mirrored(d.deviceId) && pendingReported(d.deviceId)) dirtyReported.add(d.deviceId)
+    }
     if (registryDirty || allTwinsDirty || dirtyDesired.size > 0 || dirtyReported.size > 0) void runControl()
   }, 1000)
   watchdog.unref()
