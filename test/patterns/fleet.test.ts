@@ -37,7 +37,8 @@ describe('createFleet', () => {
     await waitFor(() => h.hub.twins.get({ deviceId: 'fleet-3' }).properties.reported['rebootStatus'] === 'completed', 15_000, 'reboot after the restart')
 
     await fleet.stop()
-    await waitFor(() => h.hub.connections.count() === 0, 10_000, 'all clients closed')
+    // Generous: under a loaded CI machine the SDK's close() can take several seconds per client.
+    await waitFor(() => h.hub.connections.count() === 0, 30_000, 'all clients closed')
     expect(fleet.stats().connected).toBe(0)
-  })
+  }, 150_000)
 })
