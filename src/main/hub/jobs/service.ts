@@ -375,6 +375,13 @@ export function createJobService (deps: JobServiceDeps): JobService & { resume()
         afterDevice(run)
         return
       }
+      if (isHubError(err) && err.errorName === 'DeviceNotOnline' && run.closed) {
+        // Cancelled while this device was being tried, and nothing reached it: canceled, not failed.
+        setStatus(rec, 'canceled')
+        run.running--
+        background(saveRec(rec), 'device job record')
+        return
+      }
       const code = isHubError(err) ? err.errorName : 'ServerError'
       if (!isHubError(err)) logger.error('jobs: device job failed unexpectedly', { jobId: job.jobId, deviceId: rec.deviceId, error: String((err as Error)?.stack ?? err) })
       setStatus(rec, 'failed', { error: { code, description: (err as Error).message } })
@@ -420,12 +427,12 @@ export function createJobService (deps: JobServiceDeps): JobService & { resume()
     sched.clearTimeout(run.wake)
     sched.clearTimeout(run.startTimer)
     sched.clearTimeout(run.endTimer)
-    const left = [...run.queue, ...run.offline, ...run.deferred.keys()]
     run.queue.clear(); run.offline.clear(); run.deferred.clear()
     const changed: DeviceJob[] = []
-    for (const key of left) {
-      const rec = records.get(run.job.jobId)?.get(key)
-      if (rec === undefined || TERMINAL_DEVICE.includes(rec.status)) continue
+    // Every device not yet started is canceled, including one whose record exists but that the
+    // run has not sorted into its queue/offline/deferred sets yet; a call in flight finishes.
+    for (const rec of records.get(run.job.jobId)?.values() ?? []) {
+      if (TERMINAL_DEVICE.includes(rec.status) || rec.status === 'running') continue
       setStatus(rec, 'canceled')
       changed.push(rec)
     }
