@@ -26,8 +26,6 @@ export function createConnectionManager (deps: { store: HubStore; events: HubEve
     p?.catch((err: Error) => deps.logger.error('could not persist session', { key, error: err.message }))
   }
 
-  const identityOf = (conn: DeviceConnection): Identity => conn.identity
-
   return {
     attach (conn, { cleanSession }) {
       const key = conn.key
@@ -36,13 +34,13 @@ export function createConnectionManager (deps: { store: HubStore; events: HubEve
       // [A.1] one live connection per identity: the newer one wins (400027).
       if (prev && prev !== conn) prev.close('ConnectionForcefullyClosedOnNewConnection (400027)')
       if (cleanSession) persist(key, null)
-      events.emit('device.connected', { ...identityOf(conn), transport: conn.transport, remote: conn.remote, at: conn.connectedAt })
+      events.emit('device.connected', { ...conn.identity, transport: conn.transport, remote: conn.remote, at: conn.connectedAt })
       wake(key)
     },
     detach (conn, reason) {
       if (live.get(conn.key) !== conn) return
       live.delete(conn.key)
-      events.emit('device.disconnected', { ...identityOf(conn), reason, at: new Date(deps.clock.now()).toISOString() })
+      events.emit('device.disconnected', { ...conn.identity, reason, at: new Date(deps.clock.now()).toISOString() })
     },
     subscribe (conn, feature, on) {
       const cur = subsOf(conn.key)

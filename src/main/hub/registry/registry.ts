@@ -6,7 +6,7 @@ import type { ConnectionManager, DeviceCreateInput, DeviceUpdateInput, Registry 
 import type { HubStore, StoreOp } from '../store/types.js'
 import type { Authentication, Clock, DeviceDocument, DeviceRecord, Identity, TwinRecord } from '../types.js'
 import { authenticateDevice, authenticateService, type AuthDeps } from './auth.js'
-import { identityKey, validateId } from './ids.js'
+import { identityKey, parseIdentityKey, validateId } from './ids.js'
 import { NEVER, deviceEtag, generateKey, isoNow, validateKey } from './keys.js'
 import { createPolicyService } from './policies.js'
 
@@ -224,8 +224,7 @@ export function createRegistry (deps: RegistryDeps): Registry & { ensureDefaults
       for (const key of keys) {
         activity.delete(key)
         dirtyActivity.delete(key)
-        const slash = key.indexOf('/')
-        const id: Identity = slash < 0 ? { deviceId: key } : { deviceId: key.slice(0, slash), moduleId: key.slice(slash + 1) }
+        const id = parseIdentityKey(key)
         dropConnection(id, 'device deleted')
         events.emit('device.deleted', id)
       }

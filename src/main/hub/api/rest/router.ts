@@ -1,6 +1,6 @@
 // A tiny router: METHOD + path pattern with {params}; each segment decoded once (C.1).
 import type { IncomingMessage, ServerResponse } from 'node:http'
-import type { Permission } from '../../types.js'
+import type { Identity, Permission } from '../../types.js'
 
 export interface RouteContext {
   req: IncomingMessage
@@ -47,4 +47,10 @@ export function createRouter (routes: Route[]) {
       return { error: pathMatched ? 405 : 404 }
     }
   }
+}
+
+/** The identity named by a route's {deviceId} and optional {moduleId} segments. */
+export function identityOf (params: Record<string, string>): Identity {
+  const deviceId = params['deviceId'] as string
+  return params['moduleId'] === undefined ? { deviceId } : { deviceId, moduleId: params['moduleId'] }
 }

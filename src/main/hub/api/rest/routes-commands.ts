@@ -6,12 +6,7 @@ import { argumentInvalid } from '../../errors.js'
 import type { Hub } from '../../services.js'
 import type { Identity } from '../../types.js'
 import { HttpError, readJson, sendJson } from './http.js'
-import type { Route, RouteContext } from './router.js'
-
-function identityOf (params: Record<string, string>): Identity {
-  const deviceId = params['deviceId'] as string
-  return params['moduleId'] === undefined ? { deviceId } : { deviceId, moduleId: params['moduleId'] }
-}
+import { identityOf, type Route, type RouteContext } from './router.js'
 
 /** Domain CommandError -> the REST error envelope (C.1). */
 async function wrap<T> (fn: () => Promise<T> | T): Promise<T> {

@@ -4,12 +4,7 @@ import { deviceInput } from '../../registry/import-item.js'
 import type { Hub } from '../../services.js'
 import type { Identity } from '../../types.js'
 import { ifMatch, readJson, sendJson, sendNoContent } from './http.js'
-import type { Route, RouteContext } from './router.js'
-
-function identityOf (params: Record<string, string>): Identity {
-  const deviceId = params['deviceId'] as string
-  return params['moduleId'] === undefined ? { deviceId } : { deviceId, moduleId: params['moduleId'] }
-}
+import { identityOf, type Route, type RouteContext } from './router.js'
 
 export function registryRoutes (hub: Hub): Route[] {
   const put = async ({ req, res, params }: RouteContext): Promise<void> => {

@@ -3,12 +3,7 @@ import { argumentInvalid } from '../../errors.js'
 import type { Hub } from '../../services.js'
 import type { Identity, JsonValue } from '../../types.js'
 import { ifMatch, readJson, sendJson } from './http.js'
-import type { Route, RouteContext } from './router.js'
-
-function identityOf (params: Record<string, string>): Identity {
-  const deviceId = params['deviceId'] as string
-  return params['moduleId'] === undefined ? { deviceId } : { deviceId, moduleId: params['moduleId'] }
-}
+import { identityOf, type Route, type RouteContext } from './router.js'
 
 export function twinRoutes (hub: Hub): Route[] {
   const get = async ({ res, params }: RouteContext): Promise<void> => sendJson(res, 200, hub.twins.get(identityOf(params)))
