@@ -1,20 +1,36 @@
-// Benchmark: upstream sync convergence after an offline period. A cloud-role hub and an edge
-// hub run in THIS process on two loopback IPs (ports 443/8883, like the tests). The offline
-// period is simulated by writing its traffic straight into the edge core before the upstream
-// is configured: a reported change per device every 10 s and telemetry at `rate` msg/s
-// fleet-wide for `minutes`. Then the link "returns" (hub.sync.configure) and we measure:
-// time to mirror the registry, time to converge (hub.sync.waitIdle), backlog drain rate, and
-// the latency of live messages (one every 200 ms from a probe device) while the backlog drains.
+// Benchmark: upstream sync convergence after an offline period (issue 7's bench). A cloud-role
+// hub and an edge hub run in THIS process on two loopback IPs (ports 443/8883, like the tests),
+// fsync on.
+//
+// The offline period is COMPRESSED: its traffic is written straight into the edge core before
+// the upstream is configured, as fast as the core takes it, with the timestamps it would have
+// had. The volume is exact: `minutes` x 60 simulated seconds, each with `rate` telemetry
+// messages (enqueuedTime spread evenly over that second) and one reported change per device
+// every 10 s (a tenth of the fleet per second). 1,000 devices x 60 min = 360,000 messages and
+// 360,000 reported changes; the messages' enqueuedTime spans the hour ending when the link
+// returns. The offline duration is simulated by volume and timestamps, not by wall time.
+//
+// Then the link "returns" (hub.sync.configure) and, while the backlog drains, the fleet keeps
+// sending live telemetry at `live-rate` msg/s (default: `rate`) through the edge core. We
+// measure: time to mirror the registry, backlog drain time and rate (backlog fully stored in
+// the cloud), time to converge (backlog drained and every device's last reported value
+// acknowledged by the cloud), and the end-to-end latency of every live message (accepted at
+// the edge -> durably stored in the cloud), split into during / after the drain.
 //   node bin/run-ts.mjs bench/sync.ts [--quick] [--devices=1000] [--minutes=60] [--rate=100]
+//        [--live-rate=100] [--timeout-s=3600]
 import { readFileSync } from 'node:fs'
+import { monitorEventLoopDelay } from 'node:perf_hooks'
 import { emit, isMain, latencySummary, log, machine, num, parseArgs, round, tempDir, type BenchArgs } from './lib/common.js'
+import type { TelemetryMessage } from '../src/main/hub/types.js'
 
 const ip = (): string => `127.${20 + Math.floor(Math.random() * 200)}.${1 + Math.floor(Math.random() * 250)}.${1 + Math.floor(Math.random() * 250)}`
+const LIVE = 'bench-live-at'
 
 export async function runSync (args: BenchArgs): Promise<Record<string, unknown>> {
   const devices = num(args, 'devices', 1000, 50)
   const minutes = num(args, 'minutes', 60, 2)
   const rate = num(args, 'rate', 100, 100)
+  const liveRate = num(args, 'live-rate', rate, rate)
   const { startServer } = await import('../src/main/hub/server.js')
   const cloudDir = tempDir('sync-cloud')
   const edgeDir = tempDir('sync-edge')
@@ -25,82 +41,142 @@ export async function runSync (args: BenchArgs): Promise<Record<string, unknown>
   try {
     const hub = edge.hub
     const ids = Array.from({ length: devices }, (_, i) => `d${String(i).padStart(5, '0')}`)
-    log(`sync: ${devices} devices, ${minutes} min offline simulated (reported every 10 s per device, ${rate} msg/s telemetry)`)
+    log(`sync: ${devices} devices, ${minutes} min of offline operation (compressed: volume and timestamps, not wall time); reported every 10 s per device, ${rate} msg/s telemetry; live ${liveRate} msg/s during the drain`)
     for (const id of ids) await hub.registry.create({ deviceId: id })
-    await hub.registry.create({ deviceId: 'live-probe' })
     const seconds = minutes * 60
-    const t0 = Date.now() - seconds * 1000
+    const genStart = performance.now()
+    const linkReturns = Date.now()
+    const t0 = linkReturns - seconds * 1000
     let messages = 0
     let patches = 0
+    let firstAt = ''
+    let lastAt = ''
     for (let s = 0; s < seconds; s++) {
-      const at = new Date(t0 + s * 1000).toISOString()
       const batch: Array<Promise<number>> = []
       for (let k = 0; k < rate; k++) {
         const id = ids[(s * rate + k) % devices] as string
+        const at = new Date(t0 + s * 1000 + Math.floor((k * 1000) / rate)).toISOString()
+        if (messages === 0) firstAt = at
+        lastAt = at
+        messages++
         batch.push(hub.telemetry.accept({ deviceId: id, systemProperties: { messageId: `${s}-${k}` }, properties: {}, body: Buffer.from(JSON.stringify({ t: s, k, v: Math.random() })), enqueuedTime: at, transport: 'api' }))
       }
-      // every 10 s each device reports once: spread over the 10 seconds
-      for (let j = s % 10; j < devices; j += 10) batch.push(hub.twins.patchReported({ deviceId: ids[j] as string }, { temp: Math.round(Math.random() * 1000) / 10, at: s }))
-      patches += Math.ceil((devices - (s % 10)) / 10)
-      messages += rate
+      // every 10 s each device reports once: a tenth of the fleet per simulated second
+      for (let j = s % 10; j < devices; j += 10) {
+        batch.push(hub.twins.patchReported({ deviceId: ids[j] as string }, { temp: Math.round(Math.random() * 1000) / 10, at: s }))
+        patches++
+      }
       await Promise.all(batch)
       if (s % 300 === 0) log(`  simulated ${s}/${seconds} s`)
     }
-    log(`offline backlog: ${messages} messages, ${patches} reported patches`)
+    const generationS = (performance.now() - genStart) / 1000
+    log(`offline backlog: ${messages} messages (enqueuedTime ${firstAt} .. ${lastAt}), ${patches} reported changes, generated in ${round(generationS, 1)} s`)
+
+    // Instrument the cloud's durable accept (the measurement, not the system): a live message
+    // carries its edge accept time; a backlog message counts towards the drain.
+    const liveLat: Array<{ at: number; ms: number }> = []
+    let backlogStored = 0
+    let drainedAt = 0
+    const cloudTel = cloud.hub.telemetry as { accept: (m: TelemetryMessage) => Promise<number> }
+    const accept = cloudTel.accept.bind(cloudTel)
+    const seen = new Set<string>()
+    cloudTel.accept = async (m) => {
+      const seq = await accept(m)
+      const origin = String(m.properties['sitehub-origin'] ?? '')
+      if (seen.has(origin)) return seq // a resend the dedupe absorbed
+      seen.add(origin)
+      const liveAt = m.properties[LIVE]
+      const now = performance.now()
+      if (typeof liveAt === 'string') liveLat.push({ at: now, ms: now - Number(liveAt) })
+      else if (++backlogStored === messages) drainedAt = now
+      return seq
+    }
+    const eld = monitorEventLoopDelay({ resolution: 10 })
 
     // The link returns.
     const start = performance.now()
+    eld.enable()
     const ca = readFileSync(cloud.endpoints.caFile, 'utf8')
     const cloudCs = cloud.hub.registry.policies.connectionString('iothubowner')
     await hub.sync.configure({ connectionString: cloudCs, ca })
-    const probeLat: number[] = []
-    const outstanding: number[] = []
-    const off = cloud.hub.events.on('telemetry.received', (e) => {
-      if (e.deviceId !== 'live-probe') return
-      const sentAt = outstanding.shift()
-      if (sentAt !== undefined) probeLat.push(performance.now() - sentAt)
-    })
-    let probing = true
+    let live = true
+    let liveSent = 0
     let mirroredAt = 0
-    const probe = (async () => {
-      while (probing) {
-        if (mirroredAt === 0 && hub.sync.status().registry.mirrored >= devices + 1) mirroredAt = performance.now()
-        if (hub.sync.devices().find((d) => d.deviceId === 'live-probe')?.state !== 'notMirrored') {
-          outstanding.push(performance.now())
-          await hub.telemetry.accept({ deviceId: 'live-probe', systemProperties: {}, properties: {}, body: Buffer.from('live'), enqueuedTime: new Date().toISOString(), transport: 'api' })
+    let reportedAt = 0
+    const liveLoad = (async () => {
+      // `liveRate` msg/s across the fleet, in ticks of 100 ms
+      const perTick = liveRate / 10
+      let owed = 0
+      let k = 0
+      let next = performance.now()
+      while (live) {
+        owed += perTick
+        const sends: Array<Promise<number>> = []
+        for (; owed >= 1; owed--) {
+          const id = ids[k++ % devices] as string
+          sends.push(hub.telemetry.accept({ deviceId: id, systemProperties: {}, properties: { [LIVE]: String(performance.now()) }, body: Buffer.from(JSON.stringify({ live: k })), enqueuedTime: new Date().toISOString(), transport: 'api' }))
         }
-        await new Promise((r) => setTimeout(r, 200))
+        liveSent += sends.length
+        await Promise.all(sends)
+        next += 100
+        await new Promise((r) => setTimeout(r, Math.max(0, next - performance.now())))
       }
     })()
-    const progress = setInterval(() => {
+    const timeoutMs = num(args, 'timeout-s', 3600, 300) * 1000
+    let lastProgress = 0
+    let lastLogged = 0
+    while (performance.now() - start < timeoutMs) {
       const s = hub.sync.status()
-      log(`  ${s.state} sent=${s.telemetry.sent} pending=${s.telemetry.pending} mirrored=${s.registry.mirrored} reportedPending=${s.reported.pendingDevices} lastError=${s.lastError ?? ''}`)
-    }, 5000)
-    const idle = await hub.sync.waitIdle(num(args, 'timeout-s', 3600, 300) * 1000)
-    clearInterval(progress)
-    const convergedMs = performance.now() - start
-    probing = false
-    await probe
-    await hub.sync.waitIdle(30_000)
-    off()
+      if (mirroredAt === 0 && s.registry.mirrored >= devices) mirroredAt = performance.now()
+      if (reportedAt === 0 && mirroredAt !== 0 && s.reported.pendingDevices === 0 && s.reported.patchesSent >= devices) reportedAt = performance.now()
+      if (performance.now() - lastProgress >= 5000) {
+        lastProgress = performance.now()
+        const recent = liveLat.slice(lastLogged).map((x) => x.ms)
+        lastLogged = liveLat.length
+        const r = latencySummary(recent)
+        log(`  ${round((lastProgress - start) / 1000, 0)} s ${s.state} backlog stored=${backlogStored}/${messages} sent=${s.telemetry.sent} pending=${s.telemetry.pending} mirrored=${s.registry.mirrored} reportedPending=${s.reported.pendingDevices} live n=${r.n} p50=${round(r.p50Ms, 0)} p90=${round(r.p90Ms, 0)} max=${round(r.maxMs, 0)} ms ${s.lastError ?? ''}`)
+      }
+      if (drainedAt !== 0 && reportedAt !== 0) break
+      await new Promise((r) => setTimeout(r, 500))
+    }
+    const converged = drainedAt !== 0 && reportedAt !== 0
+    const convergedAt = Math.max(drainedAt, reportedAt)
+    live = false
+    await liveLoad
+    eld.disable()
+    const idle = await hub.sync.waitIdle(120_000)
+    cloudTel.accept = accept
     const st = hub.sync.status()
     const cloudMessages = cloud.hub.telemetry.stats().messages
+    const during = liveLat.filter((x) => drainedAt === 0 || x.at <= drainedAt).map((x) => x.ms)
+    const after = liveLat.filter((x) => drainedAt !== 0 && x.at > drainedAt).map((x) => x.ms)
+    const drainS = (drainedAt - start) / 1000
     const result = {
       bench: 'sync',
+      simulation: 'compressed: the offline period is generated by volume and timestamps, not waited in wall time',
       devices,
       offlineMinutes: minutes,
+      generationS: round(generationS, 1),
       backlogMessages: messages,
-      reportedPatches: patches,
-      converged: idle,
+      backlogSpan: [firstAt, lastAt],
+      reportedChanges: patches,
+      liveRate,
+      converged,
       registryMirroredS: round((mirroredAt - start) / 1000, 2),
-      convergeS: round(convergedMs / 1000, 2),
-      drainMsgPerS: round(messages / (convergedMs / 1000), 0),
-      liveLatency: latencySummary(probeLat),
+      drainS: round(drainS, 2),
+      drainMsgPerS: round(messages / drainS, 0),
+      reportedConvergedS: round((reportedAt - start) / 1000, 2),
+      convergeS: round((convergedAt - start) / 1000, 2),
+      liveLatencyDuringDrain: latencySummary(during),
+      liveLatencyAfterDrain: latencySummary(after),
+      eventLoopDelay: { p50Ms: round(eld.percentile(50) / 1e6, 1), p99Ms: round(eld.percentile(99) / 1e6, 1), maxMs: round(eld.max / 1e6, 1) },
+      liveSent,
       sent: st.telemetry.sent,
       expired: st.telemetry.expired,
       dropped: st.telemetry.dropped,
       cloudStored: cloudMessages,
-      exact: cloudMessages === st.telemetry.sent && st.telemetry.sent === messages + probeLat.length + outstanding.length,
+      idleAtEnd: idle,
+      exact: cloudMessages === st.telemetry.sent && st.telemetry.sent === messages + liveSent && backlogStored === messages && liveLat.length === liveSent,
       reportedPatchesSent: st.reported.patchesSent,
       machine: machine()
     }
