@@ -15,6 +15,7 @@ import { ORIGIN_PROPERTY } from './dedupe.js'
 import { encodeTelemetryBag, openDeviceLink, type DeviceLink } from './device-link.js'
 import { addAll, addRange, countMissing, firstGap, has, type Ranges } from './intervals.js'
 import { createLink, type Link } from './link.js'
+import { createBacklogGate, createOpenLimiter, type OpenPriority } from './pacing.js'
 import type { DeviceSyncStatus, LinkState, SyncConflict, SyncService, SyncStatus, TelemetrySyncCounters, UpstreamSettings } from './types.js'
 import { LinkError, createUpstreamClient, type UpstreamClient } from './upstream-client.js'
 
@@ -29,6 +30,10 @@ export interface SyncOptions {
   /** Telemetry older than this when its turn comes is counted as expired, not sent. */
   telemetryTtlMs?: number
   telemetryBatch?: number
+  /** Backlog messages in flight per batch (smaller: lower live latency during a drain). */
+  telemetryBacklogBatch?: number
+  /** How long the backlog pump yields at most, per batch, while live messages wait. */
+  backlogYieldMs?: number
   /** Upstream MQTT port (IoT Hub: 8883). */
   mqttsPort?: number
   deviceKeepaliveSeconds?: number
@@ -108,6 +113,7 @@ export function createSyncService (deps: SyncDeps): SyncService & { start(): voi
   const resyncMs = o.resyncMs ?? 30_000
   const ttlMs = o.telemetryTtlMs ?? 7 * 24 * 3600_000
   const batchSize = o.telemetryBatch ?? 500
+  const backlogBatch = o.telemetryBacklogBatch ?? Math.min(batchSize, 100)
   const iso = (): string => new Date(clock.now()).toISOString()
 
   let settings: UpstreamSettings | null = (store.get(C, 'settings') as UpstreamSettings | undefined) ?? null
@@ -134,6 +140,8 @@ export function createSyncService (deps: SyncDeps): SyncService & { start(): voi
   let backlogScan = 0
   /** Seqs one of the two pumps is sending right now (the other must not pick them up). */
   const inflight = new Set<number>()
+  /** Live seqs whose send failed (link drop): the live pump resends them first, not behind the backlog. */
+  const liveRetry = new Set<number>()
   let backlogOldest: string | null = null
 
   const devState = (id: string): DeviceState => cloneJson((store.get(C, `dev:${id}`) as DeviceState | undefined) ?? {})
@@ -194,21 +202,18 @@ export function createSyncService (deps: SyncDeps): SyncService & { start(): voi
   const mirrored = (id: string): boolean => (store.get(C, `dev:${id}`) as DeviceState | undefined)?.regBase !== undefined && !registryBlocked(id) && registry.get({ deviceId: id }) !== undefined
   // At most 16 TLS+MQTT handshakes at a time: a backlog touching a thousand devices must not
   // open a thousand connections at once (the cloud would time out CONNACKs and the link flap).
-  let opening = 0
-  const openQueue: Array<() => void> = []
-  const limitOpen = async <T>(fn: () => Promise<T>): Promise<T> => {
-    if (opening >= 16) await new Promise<void>((r) => openQueue.push(r))
-    opening++
-    try { return await fn() } finally { opening--; openQueue.shift()?.() }
-  }
-  const getLink = async (deviceId: string): Promise<DeviceLink> => {
+  // Opens the live pump needs go first (pacing.ts).
+  const opens = createOpenLimiter(16)
+  const gate = createBacklogGate({ maxYieldMs: o.backlogYieldMs ?? 100 })
+  const getLink = async (deviceId: string, priority: OpenPriority = 'bulk'): Promise<DeviceLink> => {
     let p = deviceLinks.get(deviceId)
+    if (p !== undefined && priority === 'live') opens.promote(deviceId)
     if (p === undefined) {
       const dev = registry.mustGet({ deviceId })
       const key = dev.authentication.symmetricKey.primaryKey
       const up = cs
       if (up === null || key === null) throw new Error(`no upstream credentials for ${deviceId}`)
-      p = limitOpen(() => openDeviceLink({
+      p = opens.run(deviceId, priority, () => openDeviceLink({
         host: up.host, hostName: up.hostName, mqttsPort: o.mqttsPort ?? 8883, deviceId, key,
         ...(settings?.ca === undefined ? {} : { ca: settings.ca }),
         keepaliveSeconds: o.deviceKeepaliveSeconds ?? 5,
@@ -504,7 +509,13 @@ export function createSyncService (deps: SyncDeps): SyncService & { start(): voi
     const newest = st.newestSeq ?? 0
     let batch: StoredTelemetry[]
     let handledGap: [number, number] | null = null
-    if (kind === 'live') {
+    if (kind === 'live' && liveRetry.size > 0) {
+      const seqs = [...liveRetry].sort((a, b) => a - b).slice(0, 100)
+      for (const q of seqs) liveRetry.delete(q)
+      const got = await Promise.all(seqs.filter((q) => !has(tel.done, q) && !inflight.has(q)).map(async (q) => { const m = (await telemetry.read(q, 1))[0]; return m?.seq === q ? m : undefined }))
+      batch = got.filter((m): m is StoredTelemetry => m !== undefined && !has(tel.done, m.seq) && !inflight.has(m.seq))
+      if (batch.length === 0) return true
+    } else if (kind === 'live') {
       const liveRaw = newest >= liveHigh ? await telemetry.read(liveHigh, Math.min(batchSize, 100)) : []
       const lastLive = liveRaw[liveRaw.length - 1]
       if (lastLive === undefined) return false
@@ -517,7 +528,7 @@ export function createSyncService (deps: SyncDeps): SyncService & { start(): voi
         backlogScan = 0
         return false
       }
-      const raw = await telemetry.read(g, batchSize)
+      const raw = await telemetry.read(g, backlogBatch)
       batch = raw.filter((m) => m.seq < liveHigh && !has(tel.done, m.seq) && !inflight.has(m.seq))
       if (backlogScan === 0 || backlogOldest === null) backlogOldest = batch[0]?.enqueuedTime ?? backlogOldest
       // Only seqs below the log's oldest retained one can be gone (retention cuts at the front).
@@ -530,13 +541,15 @@ export function createSyncService (deps: SyncDeps): SyncService & { start(): voi
       if (batch.length === 0 && handledGap === null) return true
     }
     for (const m of batch) inflight.add(m.seq)
+    if (kind === 'live') gate.liveStart()
     try {
-      return await sendBatch(batch, handledGap)
+      return await sendBatch(batch, handledGap, kind)
     } finally {
+      if (kind === 'live') gate.liveEnd()
       for (const m of batch) inflight.delete(m.seq)
     }
   }
-  const sendBatch = async (batch: StoredTelemetry[], handledGap: [number, number] | null): Promise<boolean> => {
+  const sendBatch = async (batch: StoredTelemetry[], handledGap: [number, number] | null, kind: 'live' | 'backlog'): Promise<boolean> => {
     const done: number[] = []
     const now = clock.now()
     const sends: Array<Promise<void>> = []
@@ -551,11 +564,11 @@ export function createSyncService (deps: SyncDeps): SyncService & { start(): voi
       if (m.moduleId !== undefined || !mirrored(m.deviceId)) continue // waits for its identity upstream
       const props = { ...m.properties, [ORIGIN_PROPERTY]: `${edgeId ?? ''}:${m.seq}` }
       const bag = encodeTelemetryBag(m.systemProperties, props)
-      sends.push(getLink(m.deviceId).then((l) => l.publish(bag, m.body)).then(() => {
+      sends.push(getLink(m.deviceId, kind === 'live' ? 'live' : 'bulk').then((l) => l.publish(bag, m.body)).then(() => {
         tel.sent++
         tel.sentPerDevice[m.deviceId] = (tel.sentPerDevice[m.deviceId] ?? 0) + 1
         done.push(m.seq)
-      }, (err: unknown) => { failure = err }))
+      }, (err: unknown) => { failure = err; if (kind === 'live' && liveRetry.size < 10_000) liveRetry.add(m.seq) }))
     }
     await Promise.all(sends)
     if (handledGap !== null) {
@@ -565,7 +578,8 @@ export function createSyncService (deps: SyncDeps): SyncService & { start(): voi
     tel.done = addAll(tel.done, done)
     await persistTel()
     if (failure !== null) {
-      // Unacknowledged messages stay out of `done`: the backlog scan resends them (the cloud dedupes).
+      // Unacknowledged messages stay out of `done`: the backlog scan resends them (the cloud
+      // dedupes); failed live ones are also in liveRetry, so the live pump resends them first.
       backlogScan = 0
       throw failure instanceof LinkError ? failure : new LinkError((failure as Error).message)
     }
@@ -580,6 +594,8 @@ export function createSyncService (deps: SyncDeps): SyncService & { start(): voi
     try {
       while (online() && gen === generation && !closed) {
         if (edgeId === null) { await sleepOrKick(200); continue }
+        // Live first: the backlog yields (briefly) while live messages wait or are in flight.
+        if (kind === 'backlog') await gate.backlogTurn(() => (telemetry.stats().newestSeq ?? 0) >= liveHigh)
         const progressed = await pumpOnce(kind)
         if (!progressed) { if (kind === 'backlog') lastSuccessfulSync = iso(); await sleepOrKick(kind === 'live' ? 250 : 1000) }
       }
