@@ -12,7 +12,10 @@ export type UiEvent =
   /** Hub-wide telemetry in the last batch window. */
   | { type: 'telemetry.rate'; messages: number; windowMs: number }
   | { type: 'method.invoked'; deviceId: string; methodName: string; status: number | null; error: string | null; durationMs: number; at: string }
-  | { type: 'configuration.changed'; id: string; change: 'created' | 'updated' | 'deleted' }
+  /** `metrics`: targeted/applied counts or custom metric results moved after an evaluation run. */
+  | { type: 'configuration.changed'; id: string; change: 'created' | 'updated' | 'deleted' | 'metrics' }
+  /** A job changed since the last batch: its status (latest) and how many device records moved. Fetch the job if you show it. */
+  | { type: 'job.changed'; jobId: string; status: string | null; devices: number }
   /** Batches were dropped (a slow client): reload what you show. */
   | { type: 'resync'; reason: string }
 

@@ -3,7 +3,8 @@
 import type {
   ConfigurationView, DeviceRow, DevicesPage, DeviceView, FirmwareImageView, FleetSummary, HubStatus, JobDeviceResult, JobView, MethodResult, QueryResult, TelemetryItem, TwinView
 } from './model.js'
-import { bool, int, json, jsonObject, none, object, oneOf, optional, str, type Infer, type Validator } from './validate.js'
+import { opsInputs, type OpsOutputs } from './ops.js'
+import { int, json, jsonObject, none, object, oneOf, optional, str, type Infer, type Validator } from './validate.js'
 
 /** IoT Hub device ids: up to 128 of these characters (C.2). */
 export const DEVICE_ID = /^[A-Za-z0-9\-.+%_#*?!(),:=@$']{1,128}$/
@@ -12,6 +13,7 @@ const etag = optional(str({ min: 1, max: 128 }))
 const dev = object({ deviceId })
 
 export const methodInputs = {
+  ...opsInputs,
   'hub.status': none,
   'fleet.summary': optional(object({ offlineMinutes: optional(int({ min: 1, max: 10_080 })) })),
   'devices.list': object({
@@ -42,35 +44,16 @@ export const methodInputs = {
   'query.run': object({ query: str({ min: 1, max: 8192 }), limit: optional(int({ min: 1, max: 1000 })) }),
   'jobs.list': optional(object({ status: optional(str({ max: 32 })) })),
   'jobs.get': object({ jobId: str({ min: 1, max: 128 }) }),
-  'jobs.create': object({
-    jobId: optional(str({ min: 1, max: 128, pattern: /^[A-Za-z0-9\-._]+$/, patternHint: 'must be letters, digits, - . _' })),
-    queryCondition: str({ min: 1, max: 8192 }),
-    methodName: optional(str({ min: 1, max: 128 })),
-    payload: optional(json),
-    desired: optional(jsonObject),
-    tags: optional(jsonObject),
-    /** Default: now. */
-    startTime: optional(str({ max: 64 })),
-    dryRun: optional(bool)
-  }),
   'jobs.cancel': object({ jobId: str({ min: 1, max: 128 }) }),
   'jobs.devices': object({ jobId: str({ min: 1, max: 128 }) }),
   'firmware.list': none,
   /** Invokes `firmwareUpdate` on the device with the library's payload for this image (docs/firmware.md). */
   'devices.firmwareUpdate': object({ deviceId, name: str({ min: 1, max: 128 }), version: str({ min: 1, max: 64 }) }),
   'configurations.list': none,
-  /** An automatic device configuration (C.7, F): `content` maps 'properties.desired.<path>' to values. */
-  'configurations.create': object({
-    id: str({ min: 1, max: 128, pattern: /^[a-z0-9\-:.+%_#*?!(),=@;$']+$/, patternHint: "must be lower-case letters, digits or - : . + % _ # * ? ! ( ) , = @ ; $ '" }),
-    targetCondition: str({ max: 8192 }),
-    priority: optional(int({ min: 0, max: 1_000_000 })),
-    content: jsonObject,
-    metrics: optional(jsonObject)
-  }),
   'configurations.remove': object({ id: str({ min: 1, max: 128 }) })
 } as const satisfies Record<string, Validator<unknown>>
 
-export interface MethodOutputs {
+export interface MethodOutputs extends OpsOutputs {
   'hub.status': HubStatus
   'fleet.summary': FleetSummary
   'devices.list': DevicesPage
@@ -88,13 +71,11 @@ export interface MethodOutputs {
   'query.run': QueryResult
   'jobs.list': JobView[]
   'jobs.get': JobView
-  'jobs.create': JobView
   'jobs.cancel': JobView
   'jobs.devices': JobDeviceResult[]
   'firmware.list': FirmwareImageView[]
   'devices.firmwareUpdate': MethodResult
   'configurations.list': ConfigurationView[]
-  'configurations.create': ConfigurationView
   'configurations.remove': { id: string }
 }
 
