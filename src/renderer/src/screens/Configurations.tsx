@@ -141,14 +141,18 @@ function EditConfiguration ({ c, configs, onDone, onDuplicate }: { c: Configurat
       {!l.ok && <p className="field-error">{l.message}</p>}
       <MetricsEditor rows={metrics} onChange={setMetrics} />
       {!m.ok && <p className="field-error">{m.message}</p>}
-      <p className="note small" data-testid="content-immutable">
-        The settings it writes (<code className="mono">{JSON.stringify(contentToDesired(c.content))}</code>) cannot change: IoT Hub keeps a configuration's content fixed (error 400403), so every device can be traced to one version.
-        To change them, <button type="button" className="button ghost" data-testid="edit-duplicate" onClick={onDuplicate}>duplicate with new content</button>, give the copy a higher priority, then delete this one.
-      </p>
-      {error !== undefined && (
-        <ErrorNote error={error.e}>
-          {error.conflict && <p>Someone changed this configuration after you opened it. <button type="button" className="button" data-testid="edit-reload" onClick={() => { void configs.refresh().then(onDone) }}>Reload it</button> and make your change again.</p>}
-        </ErrorNote>
+      <div className="note small" data-testid="content-immutable">
+        <p>The settings it writes (<code className="mono">{JSON.stringify(contentToDesired(c.content))}</code>) cannot change: IoT Hub keeps a configuration's content fixed (error 400403), so every device can be traced to one version.
+          To change them, duplicate it with new content, give the copy a higher priority, then delete this one.</p>
+        <button type="button" className="button" data-testid="edit-duplicate" onClick={onDuplicate}>Duplicate with new content</button>
+      </div>
+      {error !== undefined && !error.conflict && <ErrorNote error={error.e} />}
+      {error !== undefined && error.conflict && (
+        <div className="note error" role="alert" data-testid="error-note" data-code={error.e.code}>
+          <p>Someone changed this configuration after you opened it. Reload it and make your change again.</p>
+          <button type="button" className="button" data-testid="edit-reload" onClick={() => { void configs.refresh().then(onDone) }}>Reload it</button>
+          <small>{error.e.message} · {error.e.name} {error.e.code}</small>
+        </div>
       )}
       <div className="row">
         <button className="button primary" type="submit" disabled={!ready} data-testid="edit-save">{busy ? 'Saving…' : 'Save changes'}</button>

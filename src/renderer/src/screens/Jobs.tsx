@@ -239,7 +239,11 @@ function NewJob ({ jobs, initialQuery }: { jobs: JobsStore; initialQuery: string
     const r = await jobs.create(review.draft)
     setBusy(false)
     if (!r.ok) { setError(r.error); return }
+    // the next job starts from the defaults: a plan is never carried over unseen
     setReview(undefined)
+    setForm(initialPlan())
+    setPayload('')
+    setDesired('')
   }
 
   const edit = <T,>(fn: (v: T) => void) => (v: T): void => { fn(v); setReview(undefined) }
@@ -282,7 +286,7 @@ function NewJob ({ jobs, initialQuery }: { jobs: JobsStore; initialQuery: string
           <label className="radio"><input type="radio" checked={form.when === 'at'} data-testid="job-when-at" onChange={() => { set('when', 'at') }} /> At</label>
           {form.when === 'at' && (
             <>
-              <input type="datetime-local" value={form.startLocal} data-testid="job-start" aria-label="Start (your local time)" onChange={e => { set('startLocal', e.target.value) }} />
+              <input type="datetime-local" step={1} value={form.startLocal} data-testid="job-start" aria-label="Start (your local time)" onChange={e => { set('startLocal', e.target.value) }} />
               <p className="small muted" data-testid="job-start-utc">{startIso === undefined ? 'Pick a date and time.' : `Your time (${browserZone()}); the hub keeps UTC: ${utcText(startIso)}.`}</p>
             </>
           )}
