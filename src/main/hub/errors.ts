@@ -29,7 +29,9 @@ export const ErrorCodes = {
   CannotModifyImmutableConfigurationContent: 400403,
   InvalidConfigurationCustomMetricsQuery: 400404,
   ConfigurationNotFound: 404301,
-  ConfigurationCountLimitExceeded: 413101
+  ConfigurationCountLimitExceeded: 413101,
+  /** Sitehub extension (docs/sync.md): no open sync conflict with that id. */
+  SyncConflictNotFound: 404901
 } as const
 
 export type ErrorName = keyof typeof ErrorCodes
