@@ -37,7 +37,9 @@ export const ErrorCodes = {
   Forbidden: 403201,
   AccountNotFound: 404201,
   AccountAlreadyExists: 409201,
-  TooManySignInAttempts: 429201
+  TooManySignInAttempts: 429201,
+  /** Sitehub extension (docs/sync.md): no open sync conflict with that id. */
+  SyncConflictNotFound: 404901
 } as const
 
 export type ErrorName = keyof typeof ErrorCodes

@@ -141,7 +141,7 @@ export function createUiApi (deps: UiApiDeps): UiApi {
     'devices.get': (input) => deviceView(hub.registry.mustGet(id(input.deviceId)), hub.connections.list().find(c => c.key === input.deviceId)),
     'devices.create': async (input) => {
       await hub.registry.create({ deviceId: input.deviceId, ...(input.status === undefined ? {} : { status: input.status }) })
-      if (input.tags !== undefined && Object.keys(input.tags).length > 0) await hub.twins.patchTags(id(input.deviceId), input.tags)
+      if (input.tags !== undefined && Object.keys(input.tags).length > 0) await hub.twins.patchTags(id(input.deviceId), input.tags, undefined, { by: 'ui' })
       return row(input.deviceId)
     },
     'devices.remove': async (input) => { await hub.registry.remove(id(input.deviceId)); return { deviceId: input.deviceId } },
@@ -155,8 +155,9 @@ export function createUiApi (deps: UiApiDeps): UiApi {
       return { connectionString: hub.registry.deviceConnectionString(id(input.deviceId), input.which === 'secondary' ? 'secondary' : 'primary') }
     },
     'twins.get': (input) => twinView(hub.twins.get(id(input.deviceId))),
-    'twins.patchDesired': async (input) => twinView(await hub.twins.patchDesired(id(input.deviceId), input.patch, input.etag)),
-    'twins.patchTags': async (input) => twinView(await hub.twins.patchTags(id(input.deviceId), input.patch, input.etag)),
+    // `by` names the UI as the source of the change for sync conflict records (docs/sync.md).
+    'twins.patchDesired': async (input) => twinView(await hub.twins.patchDesired(id(input.deviceId), input.patch, input.etag, { by: 'ui' })),
+    'twins.patchTags': async (input) => twinView(await hub.twins.patchTags(id(input.deviceId), input.patch, input.etag, { by: 'ui' })),
     'methods.invoke': (input) => hub.methods.invoke(id(input.deviceId), {
       methodName: input.methodName,
       ...(input.payload === undefined ? {} : { payload: input.payload }),

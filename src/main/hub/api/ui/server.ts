@@ -122,10 +122,19 @@ export async function startUiServer (opts: UiServerOptions): Promise<UiServer> {
     })
   })
 
-  await new Promise<void>((resolve, reject) => {
-    http.once('error', reject)
-    http.listen(opts.port, bind, () => { http.off('error', reject); resolve() })
-  })
+  // The WebSocketServer re-emits the HTTP server's errors; the listen error is handled below.
+  wss.on('error', () => {})
+  try {
+    await new Promise<void>((resolve, reject) => {
+      http.once('error', reject)
+      http.listen(opts.port, bind, () => { http.off('error', reject); resolve() })
+    })
+  } catch (err) {
+    coalescer.close()
+    api.close()
+    wss.close()
+    throw err
+  }
   const port = (http.address() as AddressInfo).port
   const host = bind.includes(':') ? `[${bind}]` : bind
   return {
