@@ -26,7 +26,12 @@ describe('sitehub serve --ui-port', () => {
     expect([200, 503]).toContain(res.status) // 503 + "run npm run build" when out/renderer is missing
     expect(res.headers.get('content-security-policy')).toContain("default-src 'none'")
     const api = createWsHub(`${(ready.ui as string).replace('http', 'ws')}ui/ws`, WebSocket as unknown as typeof globalThis.WebSocket)
-    const status = await api.call('hub.status', undefined)
+    // A new data dir has no account: the UI offers the first-run setup (this is loopback) and nothing else.
+    expect(await api.call('auth.status', undefined)).toEqual({ ok: true, value: { setupNeeded: true, setupAllowed: true, session: null } })
+    expect(await api.call('hub.status', undefined)).toMatchObject({ ok: false, error: { code: 401203, name: 'SetupRequired' } })
+    const setup = await api.call('auth.setup', { name: 'admin', password: 'first admin password' })
+    expect(setup).toMatchObject({ ok: true, value: { name: 'admin', role: 'admin' } })
+    const status = await api.call('hub.status', undefined, setup.ok ? setup.value.token : undefined)
     api.close()
     expect(status.ok && status.value.endpoints.find(e => e.name === 'Technician UI')?.url).toBe(ready.ui)
     child.kill('SIGTERM')
