@@ -78,7 +78,7 @@ const STATE: Partial<Record<MethodName, State>> = {
   'devices.regenerateKey': (hub, input) => {
     const d = hub.registry.get(devId(input))
     const k = d?.authentication.symmetricKey
-    return k === undefined ? null : { primaryKey: fingerprint(k.primaryKey), secondaryKey: fingerprint(k.secondaryKey) }
+    return k === undefined ? null : { keyFingerprints: { primary: fingerprint(k.primaryKey), secondary: fingerprint(k.secondaryKey) } }
   },
   'twins.patchDesired': (hub, input) => {
     if (hub.registry.get(devId(input)) === undefined) return null
