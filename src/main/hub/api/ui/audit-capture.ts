@@ -119,7 +119,6 @@ function summarize (method: MethodName, result: unknown): JsonValue {
     const j = result as Record<string, unknown> | null
     return redact({ jobId: j?.['jobId'] ?? null, type: j?.['type'] ?? null, status: j?.['status'] ?? null, queryCondition: j?.['queryCondition'] ?? null })
   }
-  if (method === 'devices.connectionString') return { shown: true }
   if (method === 'auth.setup' || method === 'auth.signIn') {
     const s = result as { name?: string; role?: string } | null
     return { name: s?.name ?? null, role: s?.role ?? null }
