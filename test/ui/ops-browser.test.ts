@@ -13,7 +13,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { parseImport } from '../../src/renderer/src/lib/import.js'
 import { CleanupStack, REPO_ROOT } from '../helpers/hub.js'
 import { openClient } from '../helpers/sdk.js'
-import { buildRenderer, CHROMIUM_ARGS, startUiHub, type UiHub } from './support.js'
+import { buildRenderer, CHROMIUM_ARGS, signIn, startUiHub, type UiHub } from './support.js'
 
 const shots = join(REPO_ROOT, 'test-results', 'ui')
 const suite = new CleanupStack()
@@ -54,7 +54,7 @@ beforeAll(async () => {
   page.on('console', m => { if (m.type() === 'error') problems.push(m.text()) })
   page.on('pageerror', e => { problems.push(e.message) })
   await page.goto(env.ui.url)
-  await page.locator('body[data-ready="true"]').waitFor()
+  await signIn(page, env)
 }, 180_000)
 
 afterAll(() => suite.run(), 60_000)

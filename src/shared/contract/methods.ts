@@ -3,6 +3,7 @@
 import type {
   ConfigurationView, DeviceRow, DevicesPage, DeviceView, FirmwareImageView, FleetSummary, HubStatus, JobDeviceResult, JobView, MethodResult, QueryResult, TelemetryItem, TwinView
 } from './model.js'
+import { authMethodInputs, type AuthMethodOutputs } from './auth-methods.js'
 import { opsInputs, type OpsOutputs } from './ops.js'
 import { int, json, jsonObject, none, object, oneOf, optional, str, type Infer, type Validator } from './validate.js'
 
@@ -50,10 +51,11 @@ export const methodInputs = {
   /** Invokes `firmwareUpdate` on the device with the library's payload for this image (docs/firmware.md). */
   'devices.firmwareUpdate': object({ deviceId, name: str({ min: 1, max: 128 }), version: str({ min: 1, max: 64 }) }),
   'configurations.list': none,
-  'configurations.remove': object({ id: str({ min: 1, max: 128 }) })
+  'configurations.remove': object({ id: str({ min: 1, max: 128 }) }),
+  ...authMethodInputs
 } as const satisfies Record<string, Validator<unknown>>
 
-export interface MethodOutputs extends OpsOutputs {
+export interface MethodOutputs extends AuthMethodOutputs, OpsOutputs {
   'hub.status': HubStatus
   'fleet.summary': FleetSummary
   'devices.list': DevicesPage

@@ -1,6 +1,7 @@
 import { useEffect, useState } from 'react'
 import { useStore } from 'zustand'
 import type { ConfigurationView, HubErrorInfo } from '../../../shared/contract/index'
+import { IfCan, NotAllowed, useCan } from '../components/Access'
 import { ErrorNote } from '../components/ErrorNote'
 import { ago } from '../lib/time'
 import { parsePatch } from '../state/device-detail'
@@ -34,7 +35,9 @@ export function Configurations ({ configs }: { configs: ConfigurationsStore }) {
     <section aria-labelledby="cfg-page-h">
       <h1 id="cfg-page-h">Configurations</h1>
       <p className="muted">A configuration keeps desired properties set on every device its condition matches, now and as devices join. The highest priority wins where two overlap. Custom metrics count devices with a query of your own (e.g. those that report the new setting).</p>
-      <NewConfiguration key={prefill.n} configs={configs} prefill={prefill.p} duplicate={prefill.n > 0} />
+      <IfCan method="configurations.create" fallback={<NotAllowed method="configurations.create" what="Creating configurations" />}>
+        <NewConfiguration key={prefill.n} configs={configs} prefill={prefill.p} duplicate={prefill.n > 0} />
+      </IfCan>
       {error !== undefined && <ErrorNote error={error} />}
       {actionError !== undefined && <ErrorNote error={actionError} />}
       {loaded && items.length === 0 && <p className="note teach" data-testid="configs-page-empty">No configurations yet. Create one above, e.g. target <code className="mono">tags.site = 'hall-2'</code> with <code className="mono">{'{"telemetryInterval": 30}'}</code>.</p>}
@@ -47,6 +50,9 @@ export function Configurations ({ configs }: { configs: ConfigurationsStore }) {
 
 function ConfigItem ({ c, configs, onDuplicate, onError }: { c: ConfigurationView; configs: ConfigurationsStore; onDuplicate: (c: ConfigurationView) => void; onError: (e: HubErrorInfo | undefined) => void }) {
   const [editing, setEditing] = useState(false)
+  const canEdit = useCan('configurations.update')
+  const canCreate = useCan('configurations.create')
+  const canRemove = useCan('configurations.remove')
   const labels = Object.entries(c.labels)
   return (
     <li className="panel" data-testid="config" data-id={c.id} data-applied={c.applied} data-targeted={c.targeted} data-priority={c.priority}>
@@ -55,9 +61,9 @@ function ConfigItem ({ c, configs, onDuplicate, onError }: { c: ConfigurationVie
         <small className="muted">priority {c.priority} · created {ago(c.createdTime)}{c.lastUpdatedTime !== c.createdTime ? ` · changed ${ago(c.lastUpdatedTime)}` : ''}</small>
         {labels.length > 0 && <span className="labels" data-testid="config-labels">{labels.map(([k, v]) => <span key={k} className="label-chip">{k}={v}</span>)}</span>}
         <span className="grow" />
-        <button className="button" data-testid="config-edit" aria-expanded={editing} onClick={() => { setEditing(!editing) }}>{editing ? 'Close' : 'Edit'}</button>
-        <button className="button" data-testid="config-duplicate" onClick={() => { onDuplicate(c) }}>Duplicate</button>
-        <button className="button danger" onClick={() => { void configs.remove(c.id).then(onError) }}>Delete</button>
+        <button className="button" data-testid="config-edit" aria-expanded={editing} disabled={!canEdit.ok} title={canEdit.reason} onClick={() => { setEditing(!editing) }}>{editing ? 'Close' : 'Edit'}</button>
+        <button className="button" data-testid="config-duplicate" disabled={!canCreate.ok} title={canCreate.reason} onClick={() => { onDuplicate(c) }}>Duplicate</button>
+        <button className="button danger" disabled={!canRemove.ok} title={canRemove.reason} onClick={() => { void configs.remove(c.id).then(onError) }}>Delete</button>
       </div>
       <p className="small">Targets <code className="mono">{c.targetCondition === '' ? '(nothing)' : c.targetCondition}</code> · sets <code className="mono">{JSON.stringify(contentToDesired(c.content))}</code></p>
       <div className="progress" role="progressbar" aria-label={`${c.id} applied`} aria-valuemin={0} aria-valuemax={c.targeted} aria-valuenow={c.applied}>

@@ -1,6 +1,7 @@
 import { useEffect, useMemo, useState } from 'react'
 import { useStore } from 'zustand'
 import { WEEKDAYS, type HubErrorInfo, type JobView, type JsonValue, type Weekday } from '../../../shared/contract/index'
+import { IfCan, NotAllowed, useCan } from '../components/Access'
 import { ErrorNote } from '../components/ErrorNote'
 import { isoToLocalInput, jobSummary, localInputToIso, PHASE_LABEL, utcText, windowText } from '../lib/job-summary'
 import { ago } from '../lib/time'
@@ -15,7 +16,7 @@ export function Jobs ({ jobs, initialQuery }: { jobs: JobsStore; initialQuery: s
     <section aria-labelledby="jobs-h">
       <h1 id="jobs-h">Jobs</h1>
       <p className="muted">A job runs a direct method or a twin change on every device a query matches, at the pace and in the hours you allow, and shows how far it got.</p>
-      <NewJob key={initialQuery} jobs={jobs} initialQuery={initialQuery} />
+      <IfCan method="jobs.create" fallback={<NotAllowed method="jobs.create" what="Starting jobs" />}><NewJob key={initialQuery} jobs={jobs} initialQuery={initialQuery} /></IfCan>
       {error !== undefined && <ErrorNote error={error} />}
       <h2>Jobs on this hub</h2>
       {loaded && list.length === 0 && <p className="note teach" data-testid="jobs-empty">No jobs yet. Create one above: pick the devices with a query, then a method or a desired-property change.</p>}
@@ -44,6 +45,7 @@ function planLine (j: JobView): string {
 }
 
 function JobItem ({ job: j, jobs, open }: { job: JobView; jobs: JobsStore; open: boolean }) {
+  const canCancel = useCan('jobs.cancel')
   const { devices } = useStore(jobs.store)
   const [err, setErr] = useState<HubErrorInfo | undefined>()
   const done = j.stats.succeededCount + j.stats.failedCount
@@ -59,7 +61,7 @@ function JobItem ({ job: j, jobs, open }: { job: JobView; jobs: JobsStore; open:
         <span>{j.type === 'scheduleDeviceMethod' ? `method ${j.methodName ?? ''}` : 'twin update'} on <code className="mono">{j.queryCondition}</code></span>
         <small className="muted">created {ago(j.createdTime)}</small>
         <span className="grow" />
-        {isActive(j) && <button className="button danger" data-testid="job-cancel" onClick={() => { void jobs.cancel(j.jobId).then(setErr) }}>Cancel</button>}
+        {isActive(j) && <button className="button danger" data-testid="job-cancel" disabled={!canCancel.ok} title={canCancel.reason} onClick={() => { void jobs.cancel(j.jobId).then(setErr) }}>Cancel</button>}
       </div>
       {j.phase === 'scheduled' && <p className="small job-when" data-testid="job-when">Starts {new Date(j.startTime).toLocaleString()} (your time) = {utcText(j.startTime)}.</p>}
       {j.phase === 'waiting' && j.waiting !== null && (
