@@ -240,6 +240,8 @@ export interface HubEvents {
   /** Sync found a clash it will not resolve on its own (registry, desired, tags). */
   'sync.conflict': { id: string; kind: string; deviceId: string; fields: string[] }
   'sync.conflictCleared': { id: string; deviceId: string }
+  /** A saved view of the devices table was saved, renamed or removed (hub/views). */
+  'view.changed': { name: string; change: 'saved' | 'renamed' | 'removed' }
 }
 
 export type HubEventName = keyof HubEvents

@@ -8,6 +8,7 @@ import type { Result } from './result.js'
 export * from './events.js'
 export * from './methods.js'
 export * from './model.js'
+export * from './model-devices.js'
 export * from './result.js'
 export type { Check, Validator } from './validate.js'
 

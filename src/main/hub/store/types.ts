@@ -4,6 +4,7 @@ import type { ConfigurationTwinState, StoredConfiguration } from '../configurati
 import type { FirmwareImage } from '../firmware/types.js'
 import type { C2dMessage, DeviceRecord, JsonObject, SessionSubscriptions, SharedAccessPolicy, TwinRecord } from '../types.js'
 import type { SerialPortConfig } from '../serial/types.js'
+import type { SavedViewRecord } from '../views/service.js'
 
 /** Collections and their document types. Keys are identity keys (`d` or `d/m`) or names. */
 export interface Collections extends CommandAndConfigurationCollections {
@@ -27,6 +28,8 @@ export interface Collections extends CommandAndConfigurationCollections {
   serialPorts: SerialPortConfig
   /** Upstream sync (docs/sync.md): settings, edge, telemetry cursor, `dev:{id}` bases, `conflict:{id}`. */
   sync: JsonObject
+  /** Saved views of the UI's devices table (hub/views), keyed by the lower-case name. */
+  uiViews: SavedViewRecord
 }
 
 /** The offline command queue and automatic configurations' collections (part of Collections). */

@@ -17,6 +17,11 @@ export function toErrorResult (err: unknown, shift = 0): { ok: false; error: Hub
     return fail(err.code, err.errorName, err.message, q)
   }
   if (isHubError(err)) return fail(err.code, err.errorName, err.message)
+  // Sitehub's own errors with no IoT Hub number (CommandNotFound, ViewAlreadyExists, ...): the HTTP status stands in.
+  if (err instanceof Error && typeof (err as { httpStatus?: unknown }).httpStatus === 'number' && typeof (err as { errorName?: unknown }).errorName === 'string') {
+    const named = err as Error & { httpStatus: number; errorName: string }
+    return fail(named.httpStatus, named.errorName, named.message)
+  }
   const message = err instanceof Error ? err.message : String(err)
   return fail(500001, 'ServerError', `The hub could not do this: ${message}`)
 }
