@@ -75,8 +75,9 @@ export function createViewsStore (api: HubApi, opts: { refetchMs?: number } = {}
   }
 
   async function rename (name: string, newName: string): Promise<SavedView | undefined> {
+    const wasOpen = store.getState().active === name
     const v = await act(() => api.call('views.rename', { name, newName }))
-    if (v !== undefined && store.getState().active === name) store.setState({ active: v.name })
+    if (v !== undefined && wasOpen) store.setState({ active: v.name })
     return v
   }
 
