@@ -92,7 +92,7 @@ describe('bulk tag over the UI API', () => {
     expect(await api.call('devices.tag', { deviceIds: ['t1', 't2'], tag: 'location.hall', remove: true })).toMatchObject({ ok: true, value: { succeeded: 2, failed: 0 } })
     expect(hub.hub.twins.get({ deviceId: 't2' }).tags).toEqual({ location: { row: 4 } })
     expect(await api.call('devices.tag', { deviceIds: ['t3'], tag: 'shift', value: { night: true, crew: 3 } })).toMatchObject({ ok: true, value: { succeeded: 1 } })
-    expect(hub.hub.twins.get({ deviceId: 't3' }).tags['shift']).toEqual({ night: true, crew: 3 })
+    expect(hub.hub.twins.get({ deviceId: 't3' }).tags?.['shift']).toEqual({ night: true, crew: 3 })
 
     const refused = async (input: unknown, message: RegExp): Promise<void> => {
       expect(await api.call('devices.tag', input as never)).toMatchObject({ ok: false, error: { code: 400004, name: 'ArgumentInvalid', message: expect.stringMatching(message) } })
