@@ -17,7 +17,7 @@ describe('saved views over the UI API', () => {
     const other = client() // a second technician's page
     const events: UiEvent[] = []
     other.subscribe(b => { events.push(...b) })
-    expect(await api.call('views.list', undefined)).toEqual({ ok: true, value: [] })
+    expect(await other.call('views.list', undefined)).toEqual({ ok: true, value: [] }) // signed-in sockets get events
 
     const saved = await api.call('views.save', { name: '  Presses   offline ', search: 'press', query: "connectionState = 'Disconnected'", sort: { column: 'lastActivityTime', direction: 'desc' } })
     expect(saved).toMatchObject({ ok: true, value: { name: 'Presses offline', search: 'press', query: "connectionState = 'Disconnected'", sort: { column: 'lastActivityTime', direction: 'desc' } } })
@@ -57,6 +57,18 @@ describe('saved views over the UI API', () => {
     expect(await api.call('views.remove', { name: 'line 2' })).toMatchObject({ ok: false, error: { code: 404, name: 'ViewNotFound' } })
     await waitFor(() => events.find(e => e.type === 'views.changed' && e.change === 'removed'), 5000, 'removed event')
 
+    // a supervisor (read + approvals) opens views but does not change the site's list; a technician does
+    const sup = client('supervisor')
+    expect(await sup.call('views.list', undefined)).toMatchObject({ ok: true, value: [{ name: 'presses OFFLINE' }] })
+    expect(await sup.call('views.save', { name: 'Mine' })).toMatchObject({ ok: false, error: { code: 403201, name: 'Forbidden' } })
+    expect(await sup.call('devices.tag', { deviceIds: ['x'], tag: 'a', value: 1 })).toMatchObject({ ok: false, error: { code: 403201 } })
+    expect(await sup.call('commands.enqueue', { deviceId: 'x', methodName: 'reboot' })).toMatchObject({ ok: false, error: { code: 403201 } })
+    expect(await client('technician').call('views.save', { name: 'Technician view', search: 'x' })).toMatchObject({ ok: true })
+    expect(await api.call('views.remove', { name: 'technician view' })).toMatchObject({ ok: true })
+    // every change is in the audit log, with its input
+    const audit = await api.call('audit.list', {})
+    expect(audit.ok && audit.value.items.filter(e => e.method.startsWith('views.')).length).toBeGreaterThan(5)
+
     // acknowledged saves are in the store: a restarted hub still has them
     await hub.restart()
     expect([...hub.hub.store.entries('uiViews')].map(([k, v]) => [k, v.name, v.query])).toEqual([['presses offline', 'presses OFFLINE', 'tags.a = 1']])
@@ -86,6 +98,13 @@ describe('bulk tag over the UI API', () => {
     // merged into what was there: the other nested tag stays
     expect(hub.hub.twins.get({ deviceId: 't2' }).tags).toEqual({ location: { hall: 'B', row: 4 } })
     expect(hub.hub.twins.get({ deviceId: 't1' }).tags).toEqual({ location: { hall: 'B' } })
+    // the audit log has each device's value before and after
+    const audit = await api.call('audit.list', { method: 'devices.tag' })
+    expect(audit.ok && audit.value.items[0]).toMatchObject({
+      method: 'devices.tag', outcome: 'ok',
+      before: { tag: 'location.hall', devices: { t1: { location: null }, t2: { location: { hall: 'A' } }, gone: null } },
+      after: { tag: 'location.hall', devices: { t1: { location: { hall: 'B' } }, t2: { location: { hall: 'B' } }, gone: null } }
+    })
     const q = await api.call('devices.list', { query: "tags.location.hall = 'B'" })
     expect(q.ok && q.value.items.map(r => r.deviceId)).toEqual(['t1', 't2', 't3'])
 

@@ -89,6 +89,12 @@ export interface PolicyService {
   connectionString(name: string): string
 }
 
+/** Who is writing (carried on twin.desiredChanged / twin.tagsChanged; sync records it for conflicts). */
+export interface TwinWriteOptions {
+  /** `ui:{user}`, `rest:{policy}`, `job:{jobId}`, `configuration:{id}`, `sync` (the cloud's value applied by the edge). */
+  by?: string
+}
+
 export interface TwinService {
   /** Full twin document (B.1). Throws DeviceNotFound. */
   get(identity: Identity): TwinDocument
@@ -97,13 +103,13 @@ export interface TwinService {
   /** Device reported PATCH (B.3). Returns the new reported $version. Throws ArgumentInvalid on limits. */
   patchReported(identity: Identity, patch: JsonValue): Promise<number>
   /** Service PATCH /twins/{id} (tags, properties.desired). etag is the If-Match value. */
-  patch(identity: Identity, patch: JsonValue, etag?: string): Promise<TwinDocument>
+  patch(identity: Identity, patch: JsonValue, etag?: string, opts?: TwinWriteOptions): Promise<TwinDocument>
   /** Service PUT /twins/{id}: replaces tags and desired. */
-  replace(identity: Identity, twin: JsonValue, etag?: string): Promise<TwinDocument>
+  replace(identity: Identity, twin: JsonValue, etag?: string, opts?: TwinWriteOptions): Promise<TwinDocument>
   /** Patch only desired (UI, jobs, configurations). */
-  patchDesired(identity: Identity, desired: JsonValue, etag?: string): Promise<TwinDocument>
+  patchDesired(identity: Identity, desired: JsonValue, etag?: string, opts?: TwinWriteOptions): Promise<TwinDocument>
   /** Patch only tags. */
-  patchTags(identity: Identity, tags: JsonValue, etag?: string): Promise<TwinDocument>
+  patchTags(identity: Identity, tags: JsonValue, etag?: string, opts?: TwinWriteOptions): Promise<TwinDocument>
   /** Every twin (for the query engine). */
   all(): IterableIterator<TwinDocument>
 }

@@ -361,7 +361,7 @@ export function createJobService (deps: JobServiceDeps): JobService & { resume()
         const patch: JsonObject = {}
         if (tags !== undefined) patch['tags'] = tags
         if (properties !== undefined) patch['properties'] = { desired: properties.desired }
-        await deps.twins.patch(identity, patch, etag === '*' ? undefined : etag)
+        await deps.twins.patch(identity, patch, etag === '*' ? undefined : etag, { by: `job:${job.jobId}` })
         setStatus(rec, 'completed', { outcome: { deviceMethodResponse: null } })
       }
     } catch (err) {

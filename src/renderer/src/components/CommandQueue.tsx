@@ -7,6 +7,7 @@ import type { CommandView, HubApi, JsonValue } from '../../../shared/contract/in
 import { plainMessage } from '../lib/plain-errors'
 import { ago } from '../lib/time'
 import { ACTIVE_STATES, TTL_CHOICES, createDeviceCommandsStore } from '../state/device-commands'
+import { NotAllowed, useCan } from './Access'
 import { ErrorNote } from './ErrorNote'
 
 const STATE_WORDS: Record<CommandView['status'], [string, string]> = {
@@ -35,6 +36,8 @@ export function CommandQueue ({ api, deviceId, online }: { api: HubApi; deviceId
   const cmds = useMemo(() => createDeviceCommandsStore(api, deviceId), [api, deviceId])
   useEffect(() => cmds.start(), [cmds])
   const { commands, loaded, error, actionError, busy } = useStore(cmds.store)
+  const canQueue = useCan('commands.enqueue').ok
+  const canCancel = useCan('commands.cancel').ok
   const [name, setName] = useState('')
   const [payload, setPayload] = useState('')
   const [ttl, setTtl] = useState(86_400)
@@ -65,7 +68,8 @@ export function CommandQueue ({ api, deviceId, online }: { api: HubApi; deviceId
           ? 'The device is online: a queued command is sent at once, one at a time, oldest first.'
           : 'The device is offline: queued commands wait and are sent when it connects, unless they expire first.'}
       </p>
-      <form onSubmit={e => { e.preventDefault(); submit() }}>
+      <NotAllowed method="commands.enqueue" what="Queueing commands" />
+      {canQueue && <form onSubmit={e => { e.preventDefault(); submit() }}>
         <div className="row wrap">
           <label className="field grow"><span>Method</span>
             <input className="mono" value={name} list="cmd-presets" data-testid="command-method" placeholder="e.g. reboot" aria-invalid={nameError !== undefined}
@@ -89,7 +93,7 @@ export function CommandQueue ({ api, deviceId, online }: { api: HubApi; deviceId
         <button type="submit" className="button primary" data-testid="command-enqueue" disabled={name === '' || nameError !== undefined || payloadError !== undefined || busy}>
           Queue command
         </button>
-      </form>
+      </form>}
       {actionError !== undefined && <ErrorNote error={actionError} />}
       {error !== undefined && <ErrorNote error={error} />}
       {loaded && commands.length === 0 && <p className="muted" data-testid="commands-empty">No commands yet. Queue one for a device that is offline now, e.g. a reboot for tonight.</p>}
@@ -102,7 +106,7 @@ export function CommandQueue ({ api, deviceId, online }: { api: HubApi; deviceId
                 <div className="row wrap">
                   <strong className="mono">{c.methodName}</strong>
                   <span className={`pill ${tone}`} data-testid="command-state">{words}</span>
-                  {c.status === 'queued' && (
+                  {c.status === 'queued' && canCancel && (
                     <button type="button" className="button ghost" data-testid="command-cancel" onClick={() => { void cmds.cancel(c.commandId) }}>Cancel</button>
                   )}
                 </div>

@@ -7,6 +7,7 @@ import type { DeviceSort, SavedView } from '../../../shared/contract/index'
 import { ago } from '../lib/time'
 import type { DevicesStore } from '../state/devices'
 import { differsFromView, viewNameProblem, type TableState } from '../state/views'
+import { useCan } from './Access'
 import { ErrorNote } from './ErrorNote'
 
 const COLUMN_WORDS: Record<DeviceSort['column'], string> = {
@@ -26,6 +27,8 @@ export function SavedViews ({ devices, onOpened }: { devices: DevicesStore; onOp
   const { views: list, active, error, busy, loaded } = useStore(devices.views.store)
   const { search, query, sort } = useStore(devices.store)
   const [panel, setPanel] = useState<'save' | 'manage' | undefined>()
+  // everyone may open views; saving, renaming and deleting them is operating the site
+  const canSave = useCan('views.save').ok
   const table: TableState = { search, query, sort }
   const open = list.find(v => v.name === active)
   const changed = open !== undefined && differsFromView(open, table)
@@ -52,18 +55,22 @@ export function SavedViews ({ devices, onOpened }: { devices: DevicesStore; onOp
           </select>
         </label>
         {changed && <span className="pill warn" data-testid="view-changed" title="The table no longer shows exactly what this view saved">changed</span>}
-        {changed && open !== undefined && (
+        {changed && open !== undefined && canSave && (
           <button type="button" className="button" data-testid="view-update" disabled={busy}
             onClick={() => { void devices.views.save(open.name, table, true) }}>Update “{open.name}”</button>
         )}
-        <button type="button" className="button" data-testid="view-save" aria-expanded={panel === 'save'}
-          onClick={() => { setPanel(panel === 'save' ? undefined : 'save') }}>Save as view…</button>
-        <button type="button" className="button ghost" data-testid="views-manage" aria-expanded={panel === 'manage'} disabled={list.length === 0}
-          onClick={() => { setPanel(panel === 'manage' ? undefined : 'manage') }}>Manage views ({list.length})</button>
+        {canSave && (
+          <>
+            <button type="button" className="button" data-testid="view-save" aria-expanded={panel === 'save'}
+              onClick={() => { setPanel(panel === 'save' ? undefined : 'save') }}>Save as view…</button>
+            <button type="button" className="button ghost" data-testid="views-manage" aria-expanded={panel === 'manage'} disabled={list.length === 0}
+              onClick={() => { setPanel(panel === 'manage' ? undefined : 'manage') }}>Manage views ({list.length})</button>
+          </>
+        )}
       </div>
       {error !== undefined && <ErrorNote error={error} />}
-      {panel === 'save' && <SaveForm devices={devices} table={table} list={list} onDone={() => { setPanel(undefined) }} />}
-      {panel === 'manage' && <ManageList devices={devices} list={list} active={active} onOpen={v => { void openView(v) }} />}
+      {panel === 'save' && canSave && <SaveForm devices={devices} table={table} list={list} onDone={() => { setPanel(undefined) }} />}
+      {panel === 'manage' && canSave && <ManageList devices={devices} list={list} active={active} onOpen={v => { void openView(v) }} />}
     </div>
   )
 }

@@ -1,6 +1,7 @@
 import { useEffect, useState } from 'react'
 import { useStore } from 'zustand'
 import type { DeviceRow, DeviceSortKey, HubErrorInfo } from '../../../shared/contract/index'
+import { IfCan } from '../components/Access'
 import { BulkTag } from '../components/BulkTag'
 import { ErrorNote } from '../components/ErrorNote'
 import { QueryBar } from '../components/QueryBar'
@@ -74,7 +75,9 @@ export function Devices ({ devices, initialQuery, navigate }: { devices: Devices
           <strong data-testid="bulk-count">{selected.size} selected</strong>
           <button className="button" data-testid="bulk-disable" onClick={() => { void devices.setStatus([...selected], 'disabled').then(setBulkError) }}>Disable</button>
           <button className="button" data-testid="bulk-enable" onClick={() => { void devices.setStatus([...selected], 'enabled').then(setBulkError) }}>Enable</button>
-          <button className="button" data-testid="bulk-tag-open" aria-expanded={tagging} onClick={() => { setTagging(true) }}>Tag…</button>
+          <IfCan method="devices.tag">
+            <button className="button" data-testid="bulk-tag-open" aria-expanded={tagging} onClick={() => { setTagging(true) }}>Tag…</button>
+          </IfCan>
           <a className="button" data-testid="bulk-job" href={`#/jobs?q=${encodeURIComponent(devices.selectionCondition())}`}>Run a method or change settings (job)…</a>
           <button className="button ghost" onClick={() => { devices.clearSelection() }}>Clear selection</button>
         </div>

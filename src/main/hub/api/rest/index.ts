@@ -52,6 +52,6 @@ export function createRestHandler (hub: Hub, extra: Route[] = []): (req: Incomin
       req.resume()
       throw new HttpError(401, 'IotHubUnauthorizedAccess', `Unauthorized: ${verdict.reason}.`)
     }
-    await found.route.handle({ req, res, params: found.params, query: url.searchParams })
+    await found.route.handle({ req, res, params: found.params, query: url.searchParams, policy: verdict.policy.keyName })
   }
 }

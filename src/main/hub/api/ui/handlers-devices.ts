@@ -95,7 +95,7 @@ export function createDeviceToolHandlers (deps: {
           const i = next++
           const deviceId = ids[i] as string
           try {
-            await hub.twins.patchTags({ deviceId }, patch)
+            await hub.twins.patchTags({ deviceId }, patch, undefined, { by: 'ui' })
             results[i] = { deviceId, ok: true }
           } catch (err) {
             results[i] = { deviceId, ok: false, error: toErrorResult(err).error }

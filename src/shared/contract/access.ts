@@ -1,0 +1,71 @@
+// Who may call what: every contract method's access level (compile-time complete: a new method
+// without an entry does not build). The UI server and IPC check it in `createUiApi().handle`;
+// the renderer uses it to hide or disable what the signed-in role cannot do.
+import type { Access } from './auth.js'
+import type { MethodName } from './methods.js'
+
+export const ACCESS: Record<MethodName, Access> = {
+  'hub.status': 'read',
+  'fleet.summary': 'read',
+  'devices.list': 'read',
+  'devices.get': 'read',
+  // The device registry is the admin's: identities and their keys.
+  'devices.create': 'admin',
+  'devices.remove': 'admin',
+  'devices.regenerateKey': 'admin',
+  // Operating devices on the floor.
+  'devices.setStatus': 'operate',
+  /** Shows the device's key: audited, and not for read-only accounts. */
+  'devices.connectionString': 'operate',
+  'twins.get': 'read',
+  'twins.patchDesired': 'operate',
+  'twins.patchTags': 'operate',
+  'methods.invoke': 'operate',
+  'devices.firmwareUpdate': 'operate',
+  'telemetry.history': 'read',
+  'query.run': 'read',
+  'jobs.list': 'read',
+  'jobs.get': 'read',
+  'jobs.devices': 'read',
+  'jobs.create': 'operate',
+  'jobs.cancel': 'operate',
+  'firmware.list': 'read',
+  // Automatic configurations are fleet policy.
+  'configurations.list': 'read',
+  'configurations.create': 'admin',
+  'configurations.remove': 'admin',
+  // Devices screen tools: saved views are shared by the site, tags are operating data.
+  'views.list': 'read',
+  'views.save': 'operate',
+  'views.rename': 'operate',
+  'views.remove': 'operate',
+  'devices.tag': 'operate',
+  // The offline command queue (docs/commands.md) and streamed telemetry.
+  'commands.list': 'read',
+  'commands.enqueue': 'operate',
+  'commands.cancel': 'operate',
+  'telemetry.since': 'read',
+  'auth.status': 'public',
+  'auth.setup': 'public',
+  'auth.signIn': 'public',
+  'auth.signOut': 'public',
+  'accounts.list': 'admin',
+  'accounts.create': 'admin',
+  'accounts.remove': 'admin',
+  'accounts.setRole': 'admin',
+  'accounts.resetPassword': 'admin',
+  /** Any signed-in account, for itself (audited as a change). */
+  'accounts.changeOwnPassword': 'read',
+  'audit.list': 'read'
+}
+
+/** Read-level calls that still change something (audited), and public calls that change nothing. */
+const AUDITED_READS = new Set<MethodName>(['accounts.changeOwnPassword'])
+const UNAUDITED_PUBLIC = new Set<MethodName>(['auth.status'])
+
+/** Whether an accepted call goes into the audit log: every call that is not a plain read. */
+export function isAudited (method: MethodName): boolean {
+  const a = ACCESS[method]
+  if (a === 'read') return AUDITED_READS.has(method)
+  return !UNAUDITED_PUBLIC.has(method)
+}
