@@ -14,7 +14,13 @@ export function toErrorResult (err: unknown, shift = 0): { ok: false; error: Hub
     }
     if (err.expected !== undefined) q.expected = err.expected
     if (err.found !== undefined) q.found = err.found
-    return fail(err.code, err.errorName, err.message, q)
+    // the message names the position too: the user's, not the generated SELECT's
+    let message = err.message
+    if (shift > 0 && q.position !== undefined) {
+      message = message.replace(/\bposition \d+/, `position ${q.position.offset}`)
+      if (q.position.line === 1) message = message.replace(/\bline 1, column \d+/, `line 1, column ${q.position.column}`)
+    }
+    return fail(err.code, err.errorName, message, q)
   }
   if (isHubError(err)) return fail(err.code, err.errorName, err.message)
   // Sitehub's own errors with no IoT Hub number (CommandNotFound, ViewAlreadyExists, ...): the HTTP status stands in.
