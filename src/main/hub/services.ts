@@ -11,6 +11,7 @@ import type { QueryService } from './query/twin-query.js'
 import type { HubStore } from './store/types.js'
 import type { SerialService } from './serial/service.js'
 import type { SyncService } from './sync/types.js'
+import type { CloudDelegation } from './sync/cloud-delegation.js'
 import type {
   C2dMessage, ConnectionInfo, DeviceConnection, DeviceDocument, DeviceRecord, Identity,
   JsonObject, JsonValue, Logger, Clock, SessionSubscriptions, SharedAccessPolicy, StoredTelemetry,
@@ -148,6 +149,10 @@ export interface TelemetryService {
   history(identity: Identity, limit?: number): Promise<StoredTelemetry[]>
   /** Resume-from-cursor reader (for the upstream sync): messages with seq >= fromSeq. */
   read(fromSeq: number, limit: number): Promise<StoredTelemetry[]>
+  /** One device's messages with seq >= fromSeq, oldest first (GET /devices/{id}/messages). */
+  readDevice(identity: Identity, fromSeq: number, limit: number): Promise<StoredTelemetry[]>
+  /** How many messages of the device the log holds now. */
+  deviceCount(identity: Identity): number
   stats(): TelemetryStats
 }
 
@@ -211,6 +216,8 @@ export interface Hub {
   readonly configurations: ConfigurationService
   /** Upstream cloud sync: link, registry, twins, telemetry (docs/sync.md). */
   readonly sync: SyncService
+  /** Edges that take over their devices' part of jobs and queued commands (cloud side, docs/sync.md). */
+  readonly delegation: CloudDelegation
   readonly logger: Logger
   readonly clock: Clock
   close(): Promise<void>

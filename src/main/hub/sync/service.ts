@@ -4,6 +4,8 @@
 // they rely on is in the store collection `sync`, written after the cloud acknowledged.
 import type { HubEventBus } from '../events.js'
 import { argumentInvalid, isHubError } from '../errors.js'
+import type { CommandService } from '../commands/types.js'
+import type { JobService } from '../jobs/types.js'
 import type { ConnectionManager, MethodService, Registry, TelemetryService, TwinService } from '../services.js'
 import type { HubStore, StoreOp } from '../store/types.js'
 import { diffPatch, isEmpty } from '../twins/merge-patch.js'
@@ -14,6 +16,7 @@ import { ORIGIN_PROPERTY } from './dedupe.js'
 import { encodeTelemetryBag, openDeviceLink, type DeviceLink } from './device-link.js'
 import { addAll, addRange, countMissing, firstGap, has, type Ranges } from './intervals.js'
 import { createConflictBook, validatePolicy } from './conflicts.js'
+import { createEdgeDelegation } from './jobs-edge.js'
 import { createLink, type Link } from './link.js'
 import { merge3, pickPaths } from './merge.js'
 import { fp, sameFp, stripMeta, type DeviceState } from './state.js'
@@ -35,6 +38,8 @@ export interface SyncOptions {
   mqttsPort?: number
   deviceKeepaliveSeconds?: number
   tokenTtlSeconds?: number
+  /** How often a Sitehub cloud is asked for jobs and queued commands to take over (jobs-edge.ts). Default 5 s. */
+  delegationPollMs?: number
 }
 
 export interface SyncDeps {
@@ -46,6 +51,9 @@ export interface SyncDeps {
   /** Optional: forward direct methods from the cloud to local devices. */
   methods?: MethodService
   connections?: ConnectionManager
+  /** Optional: take over the site's part of the cloud's jobs and queued commands (sync/jobs-edge.ts). */
+  jobs?: JobService
+  commands?: CommandService
   clock: Clock
   logger: Logger
   hostName: () => string
@@ -185,6 +193,16 @@ export function createSyncService (deps: SyncDeps): SyncService & { start(): voi
     }
     return await p
   }
+  // ---- jobs and queued commands the edge takes over from a Sitehub cloud (jobs-edge.ts) ----
+  const delegation = deps.jobs === undefined || deps.commands === undefined
+    ? null
+    : createEdgeDelegation({ store, jobs: deps.jobs, commands: deps.commands, clock, logger, mirrored: (id) => mirrored(id), ...(o.delegationPollMs === undefined ? {} : { pollMs: o.delegationPollMs }) })
+  const runDelegation = (): void => {
+    const c = client
+    if (delegation === null || c === null || edgeId === null || !online()) return
+    delegation.tick(c, edgeId, generation).catch(onLinkFailure)
+  }
+
   // ---- direct methods from the cloud, forwarded to the local device ----
   // The edge subscribes to methods upstream on a device's behalf only while that device is
   // connected here with methods subscribed, so the cloud answers DeviceNotOnline otherwise.
@@ -627,13 +645,11 @@ export function createSyncService (deps: SyncDeps): SyncService & { start(): voi
   const self: SyncService & { start(): void } = {
     start: () => { if (settings !== null) startLink() },
     async configure (next) {
+      if (next !== null) parseServiceConnectionString(next.connectionString) // validate before touching anything
       await stopLink()
       settings = next
       if (next === null) await store.del(C, 'settings')
-      else {
-        parseServiceConnectionString(next.connectionString) // validate before persisting
-        await store.put(C, 'settings', next as unknown as JsonObject)
-      }
+      else await store.put(C, 'settings', next as unknown as JsonObject)
       startLink()
     },
     settings: () => settings,
@@ -655,7 +671,8 @@ export function createSyncService (deps: SyncDeps): SyncService & { start(): voi
         reported: { pendingDevices: ids.filter((id) => mirrored(id) && pendingReported(id)).length, patchesSent: counters.patchesSent, cursor: reportedCursor() },
         desired: { applied: counters.desiredApplied, localEditsSent: counters.localEditsSent },
         telemetry: { ...cloneJson({ sent: tel.sent, expired: tel.expired, dropped: tel.dropped, sentPerDevice: tel.sentPerDevice, expiredPerDevice: tel.expiredPerDevice, droppedPerDevice: tel.droppedPerDevice }), pending: telemetryPending(), backlogOldest: oldest, cursor: firstGap(tel.done, 0) },
-        conflicts: conflicts.length
+        conflicts: conflicts.length,
+        ...(delegation === null ? {} : { delegation: delegation.status() })
       }
     },
     devices (): DeviceSyncStatus[] {
@@ -703,6 +720,7 @@ export function createSyncService (deps: SyncDeps): SyncService & { start(): voi
       closed = true
       if (resyncTimer !== null) clearInterval(resyncTimer)
       if (watchdog !== null) clearInterval(watchdog)
+      delegation?.close()
       for (const u of unsubs) u()
       book.close()
       kick()
@@ -716,6 +734,7 @@ export function createSyncService (deps: SyncDeps): SyncService & { start(): voi
     if (!online()) return
     runPump()
     void reconcileMethods()
+    runDelegation()
     book.tick()
     // Safety net: a mirrored device whose reported $version is not the synced one is dirty,
     // whatever event or cursor may have been missed (e.g. a base rewritten concurrently).

@@ -1,5 +1,6 @@
 // Upstream sync: public types (hub.sync).
 import type { JsonObject, JsonValue } from '../types.js'
+import type { EdgeDelegationStatus } from './jobs-edge.js'
 
 export type LinkState = 'offline' | 'connecting' | 'online' | 'degraded'
 
@@ -165,6 +166,8 @@ export interface SyncStatus {
   desired: { applied: number; localEditsSent: number }
   telemetry: TelemetrySyncCounters & { pending: number; backlogOldest: string | null; cursor: number }
   conflicts: number
+  /** Jobs and queued commands taken over from a Sitehub cloud (docs/sync.md). */
+  delegation?: EdgeDelegationStatus
 }
 
 export interface SyncService {

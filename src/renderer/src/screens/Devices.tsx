@@ -1,7 +1,7 @@
 import { useEffect, useState } from 'react'
 import { useStore } from 'zustand'
 import type { DeviceRow, DeviceSortKey, HubErrorInfo } from '../../../shared/contract/index'
-import { IfCan } from '../components/Access'
+import { useCan } from '../components/Access'
 import { BulkTag } from '../components/BulkTag'
 import { ErrorNote } from '../components/ErrorNote'
 import { QueryBar } from '../components/QueryBar'
@@ -24,6 +24,9 @@ const baseColumns: Array<Column<DeviceRow>> = [
 ]
 
 export function Devices ({ devices, initialQuery, navigate }: { devices: DevicesStore; initialQuery: string; navigate: (hash: string) => void }) {
+  const canStatus = useCan('devices.setStatus')
+  const canJob = useCan('jobs.create')
+  const canTag = useCan('devices.tag')
   useEffect(() => devices.start(), [devices])
   const { visible, rows, search, sort, query, queryError, error, loaded, selected } = useStore(devices.store)
   const [bulkError, setBulkError] = useState<HubErrorInfo | undefined>()
@@ -73,12 +76,10 @@ export function Devices ({ devices, initialQuery, navigate }: { devices: Devices
       {selected.size > 0 && (
         <div className="note bulk row wrap" role="region" aria-label="Selection" data-testid="bulk-bar">
           <strong data-testid="bulk-count">{selected.size} selected</strong>
-          <button className="button" data-testid="bulk-disable" onClick={() => { void devices.setStatus([...selected], 'disabled').then(setBulkError) }}>Disable</button>
-          <button className="button" data-testid="bulk-enable" onClick={() => { void devices.setStatus([...selected], 'enabled').then(setBulkError) }}>Enable</button>
-          <IfCan method="devices.tag">
-            <button className="button" data-testid="bulk-tag-open" aria-expanded={tagging} onClick={() => { setTagging(true) }}>Tag…</button>
-          </IfCan>
-          <a className="button" data-testid="bulk-job" href={`#/jobs?q=${encodeURIComponent(devices.selectionCondition())}`}>Run a method or change settings (job)…</a>
+          <button className="button" data-testid="bulk-disable" disabled={!canStatus.ok} title={canStatus.reason} onClick={() => { void devices.setStatus([...selected], 'disabled').then(setBulkError) }}>Disable</button>
+          <button className="button" data-testid="bulk-enable" disabled={!canStatus.ok} title={canStatus.reason} onClick={() => { void devices.setStatus([...selected], 'enabled').then(setBulkError) }}>Enable</button>
+          <button className="button" data-testid="bulk-tag-open" aria-expanded={tagging} disabled={!canTag.ok} title={canTag.reason} onClick={() => { setTagging(true) }}>Tag…</button>
+          {canJob.ok && <a className="button" data-testid="bulk-job" href={`#/jobs?q=${encodeURIComponent(devices.selectionCondition())}`}>Run a method or change settings (job)…</a>}
           <button className="button ghost" onClick={() => { devices.clearSelection() }}>Clear selection</button>
         </div>
       )}

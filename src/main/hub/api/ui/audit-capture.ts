@@ -78,7 +78,7 @@ const STATE: Partial<Record<MethodName, State>> = {
   'devices.regenerateKey': (hub, input) => {
     const d = hub.registry.get(devId(input))
     const k = d?.authentication.symmetricKey
-    return k === undefined ? null : { primaryKey: fingerprint(k.primaryKey), secondaryKey: fingerprint(k.secondaryKey) }
+    return k === undefined ? null : { keyFingerprints: { primary: fingerprint(k.primaryKey), secondary: fingerprint(k.secondaryKey) } }
   },
   'twins.patchDesired': (hub, input) => {
     if (hub.registry.get(devId(input)) === undefined) return null
@@ -130,7 +130,6 @@ function summarize (method: MethodName, result: unknown): JsonValue {
     const j = result as Record<string, unknown> | null
     return redact({ jobId: j?.['jobId'] ?? null, type: j?.['type'] ?? null, status: j?.['status'] ?? null, queryCondition: j?.['queryCondition'] ?? null })
   }
-  if (method === 'devices.connectionString') return { shown: true }
   if (method === 'auth.setup' || method === 'auth.signIn') {
     const s = result as { name?: string; role?: string } | null
     return { name: s?.name ?? null, role: s?.role ?? null }
