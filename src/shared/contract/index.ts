@@ -11,6 +11,7 @@ export * from './events.js'
 export * from './methods.js'
 export * from './model.js'
 export * from './ops.js'
+export * from './model-devices.js'
 export * from './result.js'
 export type { Check, Validator } from './validate.js'
 

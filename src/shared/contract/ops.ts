@@ -2,7 +2,7 @@
 // abort threshold, in-use guard), configuration labels / metrics / edits, and device export and
 // import files. Kept apart from methods.ts so the areas merge without stepping on each other.
 import type { ConfigurationView, JobView, JsonValue } from './model.js'
-import { array, bool, int, json, jsonObject, num, object, oneOf, optional, record, str, type Validator } from './validate.js'
+import { arrayOf, bool, int, json, jsonObject, num, object, oneOf, optional, record, str, type Validator } from './validate.js'
 
 /** IoT Hub device ids: up to 128 of these characters (C.2). */
 const DEVICE_ID_RE = /^[A-Za-z0-9\-.+%_#*?!(),:=@$']{1,128}$/
@@ -71,7 +71,7 @@ export interface ImportOutcome { deviceId: string; ok: boolean; error?: { code: 
 
 const windowSpec = object({
   timeZone: optional(str({ min: 1, max: 64 })),
-  days: optional(array(oneOf(WEEKDAYS), { min: 1, max: 7 })),
+  days: optional(arrayOf(oneOf(WEEKDAYS), { min: 1, max: 7 })),
   start: str({ pattern: HHMM, patternHint: "must be a 24-hour time 'HH:MM'" }),
   end: str({ pattern: HHMM, patternHint: "must be a 24-hour time 'HH:MM'" })
 })
@@ -102,11 +102,11 @@ export const opsInputs = {
     devicesPerMinute: optional(num({ above: 0, max: 1_000_000 })),
     maxConcurrency: optional(int({ min: 1, max: 100_000 })),
     abortThreshold: optional(object({ failurePercent: num({ above: 0, max: 100 }), minDevices: optional(int({ min: 1, max: 1_000_000 })) })),
-    maintenanceWindow: optional(array(windowSpec, { min: 1, max: 14 })),
+    maintenanceWindow: optional(arrayOf(windowSpec, { min: 1, max: 14 })),
     timeZone: optional(str({ min: 1, max: 64 })),
     inUseGuard: optional(object({
       path: str({ min: 1, max: 512, pattern: /^(tags|properties\.(reported|desired))(\.[^.\s]+)+$/, patternHint: 'must be a twin path under tags, properties.reported or properties.desired' }),
-      values: array(json, { min: 1, max: 20 }),
+      values: arrayOf(json, { min: 1, max: 20 }),
       retryAfterSeconds: optional(int({ min: 1, max: 86_400 }))
     })),
     dryRun: optional(bool)
@@ -144,7 +144,7 @@ export const opsInputs = {
   }),
   /** Creates devices (status, tags, desired, keys); one outcome per row, a bad row never stops the others. */
   'devices.import': object({
-    rows: array(object({
+    rows: arrayOf(object({
       deviceId: str({ pattern: DEVICE_ID_RE, patternHint: "must be 1-128 letters, digits or - . + % _ # * ? ! ( ) , : = @ $ '" }),
       status: optional(oneOf(['enabled', 'disabled'] as const)),
       statusReason: optional(str({ max: 128 })),

@@ -42,22 +42,6 @@ export function num (opts: { min?: number; above?: number; max?: number } = {}):
   }
 }
 
-/** A list whose items all pass `item`; messages name the index (`windows[1].start ...`). */
-export function array<T> (item: Validator<T>, opts: { min?: number; max?: number } = {}): Validator<T[]> {
-  return (v, p = '') => {
-    if (!Array.isArray(v)) return bad(p, 'must be a list')
-    if (opts.min !== undefined && v.length < opts.min) return bad(p, opts.min === 1 ? 'must not be empty' : `must have at least ${opts.min} entries`)
-    if (opts.max !== undefined && v.length > opts.max) return bad(p, `must have at most ${opts.max} entries`)
-    const out: T[] = []
-    for (let i = 0; i < v.length; i++) {
-      const r = item(v[i], `${p || 'input'}[${i}]`)
-      if (!r.ok) return r
-      out.push(r.value)
-    }
-    return good(out)
-  }
-}
-
 /** An object used as a map: names (checked by `key`) to values passing `value`. */
 export function record<T> (value: Validator<T>, opts: { key?: RegExp; keyHint?: string; max?: number } = {}): Validator<Record<string, T>> {
   return (v, p = '') => {
@@ -127,5 +111,21 @@ export function object<S extends Shape> (shape: S): Validator<ObjectOf<S>> {
       out[k] = r.value
     }
     return good(out as ObjectOf<S>)
+  }
+}
+
+/** An array of `min`..`max` items, each passing `item` (the message names the index: `deviceIds[3] ...`). */
+export function arrayOf<T> (item: Validator<T>, opts: { min?: number; max?: number } = {}): Validator<T[]> {
+  return (v, p = '') => {
+    if (!Array.isArray(v)) return bad(p, 'must be a list')
+    if (opts.min !== undefined && v.length < opts.min) return bad(p, opts.min === 1 ? 'must not be empty' : `must have at least ${opts.min} items`)
+    if (opts.max !== undefined && v.length > opts.max) return bad(p, `must have at most ${opts.max} items`)
+    const out: T[] = []
+    for (const [i, x] of v.entries()) {
+      const r = item(x, `${p || 'input'}[${i}]`)
+      if (!r.ok) return r
+      out.push(r.value)
+    }
+    return good(out)
   }
 }
