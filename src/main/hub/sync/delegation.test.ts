@@ -159,6 +159,30 @@ describe('jobs delegated to the edge (fake clock)', () => {
     expect(rows(cloud, 'rate')['r1']).toBe('completed')
   })
 
+  it('a job scheduled for later is taken over before its start and runs at the edge at the start time, offline', async () => {
+    const env = await setup(['s1', 's2'])
+    const { cloud, edge, sched, ctl } = env
+    await env.tick()
+    const devs = ['s1', 's2'].map((id) => connect(edge, id))
+    const start = new Date(WED_NOON_BERLIN + 3600_000).toISOString()
+    await cloud.jobs.create('later', method({ queryCondition: "deviceId IN ['s1', 's2']", startTime: start, maxExecutionTimeInSeconds: 600 }))
+    await sched.advance(0)
+    expect(cloud.jobs.get('later').status).toBe('scheduled')
+    await env.tick()
+    expect(cloud.jobs.deviceJobs('later').map((d) => [d.deviceId, d.delegatedTo])).toEqual([['s1', 'edge1'], ['s2', 'edge1']])
+    expect(edge.jobs.get(localJobId('later', 1))).toMatchObject({ status: 'scheduled', startTime: start })
+    ctl.down = true
+    await sched.advance(3599_000)
+    expect(devs.every((d) => d.calls.length === 0)).toBe(true)
+    await sched.advance(1_000)
+    expect(devs.every((d) => d.calls.length === 1)).toBe(true)
+    expect(cloud.jobs.get('later').status).toBe('running')
+    ctl.down = false
+    await env.tick()
+    await env.tick()
+    expect(cloud.jobs.get('later')).toMatchObject({ status: 'completed', deviceJobStatistics: { deviceCount: 2, succeededCount: 2 } })
+  })
+
   it('enforces the job\'s maintenance window at the edge, offline', async () => {
     const env = await setup(['w1', 'w2'])
     const { cloud, edge, sched, ctl } = env
