@@ -1,7 +1,7 @@
 import { useEffect, useMemo, useState, type ReactElement } from 'react'
 import { useStore } from 'zustand'
 import { ROLE_LABELS, type HubApi, type HubEndpoint, type MethodName } from '../../shared/contract/index'
-import { RoleProvider, useCan } from './components/Access'
+import { IfCan, NotAllowed, RoleProvider, useCan } from './components/Access'
 import { ErrorNote } from './components/ErrorNote'
 import { Accounts, MyAccount } from './screens/Accounts'
 import { Audit } from './screens/Audit'
@@ -80,7 +80,7 @@ const NAV: NavGroup[] = [
   { label: 'Operate', items: [
     { screen: 'jobs', href: '#/jobs', label: 'Jobs' },
     { screen: 'configurations', href: '#/configurations', label: 'Configurations' },
-    { screen: 'provision', href: '#/provision', label: 'Add a device' }
+    { screen: 'provision', href: '#/provision', label: 'Add a device', needs: 'devices.create' }
   ] },
   { label: 'Administer', items: [
     { screen: 'accounts', href: '#/accounts', label: 'Accounts', needs: 'accounts.list' },
@@ -202,7 +202,7 @@ function Screen ({ route, api, stores, navigate, endpoints }: {
     case 'fleet': return <Fleet fleet={stores.fleet} endpoints={endpoints} />
     case 'devices': return <Devices devices={stores.devices} initialQuery={route.query} navigate={navigate} />
     case 'device': return <DeviceDetail key={route.deviceId} api={api} deviceId={route.deviceId} navigate={navigate} />
-    case 'provision': return <Provision api={api} />
+    case 'provision': return <IfCan method="devices.create" fallback={<NotAllowed method="devices.create" what="Adding devices" />}><Provision api={api} /></IfCan>
     case 'configurations': return <Configurations configs={stores.configs} />
     case 'jobs': return <Jobs jobs={stores.jobs} initialQuery={route.query} />
     case 'accounts': return <Accounts api={api} />

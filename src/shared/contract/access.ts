@@ -34,6 +34,17 @@ export const ACCESS: Record<MethodName, Access> = {
   'configurations.list': 'read',
   'configurations.create': 'admin',
   'configurations.remove': 'admin',
+  // Devices screen tools: saved views are shared by the site, tags are operating data.
+  'views.list': 'read',
+  'views.save': 'operate',
+  'views.rename': 'operate',
+  'views.remove': 'operate',
+  'devices.tag': 'operate',
+  // The offline command queue (docs/commands.md) and streamed telemetry.
+  'commands.list': 'read',
+  'commands.enqueue': 'operate',
+  'commands.cancel': 'operate',
+  'telemetry.since': 'read',
   'auth.status': 'public',
   'auth.setup': 'public',
   'auth.signIn': 'public',
@@ -48,13 +59,16 @@ export const ACCESS: Record<MethodName, Access> = {
   'audit.list': 'read'
 }
 
-/** Read-level calls that still change something (audited), and public calls that change nothing. */
+/** Read-level calls that still change something (so they are audited). */
 const AUDITED_READS = new Set<MethodName>(['accounts.changeOwnPassword'])
-const UNAUDITED_PUBLIC = new Set<MethodName>(['auth.status'])
+/**
+ * Calls above 'read' that change nothing (so they are not audited): add a method here when
+ * it only reads but needs a higher level (a secret, an admin-only list).
+ */
+export const UNAUDITED: ReadonlySet<MethodName> = new Set<MethodName>(['auth.status', 'devices.connectionString', 'accounts.list'])
 
-/** Whether an accepted call goes into the audit log: every call that is not a plain read. */
+/** Whether an accepted call goes into the audit log: every call that changes something. */
 export function isAudited (method: MethodName): boolean {
-  const a = ACCESS[method]
-  if (a === 'read') return AUDITED_READS.has(method)
-  return !UNAUDITED_PUBLIC.has(method)
+  if (ACCESS[method] === 'read') return AUDITED_READS.has(method)
+  return !UNAUDITED.has(method)
 }

@@ -55,6 +55,8 @@ export function createWsHub (url: string, WebSocketImpl: typeof WebSocket = WebS
         for (const l of listeners) l(frame.events)
       }
     }
+    // A refused (re)connect also ends in onclose, which schedules the next try.
+    sock.onerror = () => {}
     sock.onclose = () => {
       open = false
       for (const [id, resolve] of pending) { pending.delete(id); resolve(fail(503001, 'ServiceUnavailable', 'Lost the connection to the hub; retrying')) }

@@ -67,7 +67,7 @@ export function Audit ({ api, initialDeviceId = '', initialUser = '' }: { api: H
         : (
           <div className="audit-layout">
             <div className="panel">
-              <p className="muted" data-testid="audit-total">{total ?? '…'} entries</p>
+              <p className="muted" data-testid="audit-total">{total === undefined ? '…' : `${total} ${total === 1 ? 'entry' : 'entries'}`}</p>
               <table className="table" data-testid="audit-table">
                 <thead><tr><th>When</th><th>Who</th><th>What</th><th>Target</th><th>Outcome</th></tr></thead>
                 <tbody>

@@ -78,7 +78,7 @@ const STATE: Partial<Record<MethodName, State>> = {
   'devices.regenerateKey': (hub, input) => {
     const d = hub.registry.get(devId(input))
     const k = d?.authentication.symmetricKey
-    return k === undefined ? null : { primaryKey: fingerprint(k.primaryKey), secondaryKey: fingerprint(k.secondaryKey) }
+    return k === undefined ? null : { keyFingerprints: { primary: fingerprint(k.primaryKey), secondary: fingerprint(k.secondaryKey) } }
   },
   'twins.patchDesired': (hub, input) => {
     if (hub.registry.get(devId(input)) === undefined) return null
@@ -89,6 +89,17 @@ const STATE: Partial<Record<MethodName, State>> = {
     if (hub.registry.get(devId(input)) === undefined) return null
     const t = hub.twins.get(devId(input))
     return redact({ tags: project((t.tags ?? {}) as JsonValue, input['patch'] as JsonValue), etag: t.etag })
+  },
+  /** Each device's value at the tag path (null: no such tag), before and after a bulk tag. */
+  'devices.tag': (hub, input) => {
+    const ids = Array.isArray(input['deviceIds']) ? input['deviceIds'].map(String) : []
+    const shape = String(input['tag']).split('.').reduceRight<JsonValue>((inner, name) => ({ [name]: inner }), null)
+    const out: JsonObject = {}
+    for (const id of new Set(ids)) {
+      if (hub.registry.get({ deviceId: id }) === undefined) { out[id] = null; continue }
+      out[id] = project((hub.twins.get({ deviceId: id }).tags ?? {}) as JsonValue, shape)
+    }
+    return redact({ tag: String(input['tag']), devices: out })
   },
   'configurations.create': (hub, input) => {
     const c = hub.configurations.get(String(input['id']))
@@ -119,7 +130,6 @@ function summarize (method: MethodName, result: unknown): JsonValue {
     const j = result as Record<string, unknown> | null
     return redact({ jobId: j?.['jobId'] ?? null, type: j?.['type'] ?? null, status: j?.['status'] ?? null, queryCondition: j?.['queryCondition'] ?? null })
   }
-  if (method === 'devices.connectionString') return { shown: true }
   if (method === 'auth.setup' || method === 'auth.signIn') {
     const s = result as { name?: string; role?: string } | null
     return { name: s?.name ?? null, role: s?.role ?? null }
