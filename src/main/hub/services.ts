@@ -10,6 +10,7 @@ import type { JobService } from './jobs/types.js'
 import type { QueryService } from './query/twin-query.js'
 import type { HubStore } from './store/types.js'
 import type { SerialService } from './serial/service.js'
+import type { SettingsService } from './settings/service.js'
 import type { SyncService } from './sync/types.js'
 import type {
   C2dMessage, ConnectionInfo, DeviceConnection, DeviceDocument, DeviceRecord, Identity,
@@ -205,6 +206,8 @@ export interface Hub {
   readonly configurations: ConfigurationService
   /** Upstream cloud sync: link, registry, twins, telemetry (docs/sync.md). */
   readonly sync: SyncService
+  /** The hub's operating settings (alert thresholds, store quota, UI theme) and data dir usage. */
+  readonly settings: SettingsService
   readonly logger: Logger
   readonly clock: Clock
   close(): Promise<void>

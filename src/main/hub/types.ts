@@ -240,6 +240,10 @@ export interface HubEvents {
   /** Sync found a clash it will not resolve on its own (registry, desired, tags). */
   'sync.conflict': { id: string; kind: string; deviceId: string; fields: string[] }
   'sync.conflictCleared': { id: string; deviceId: string }
+  /** The hub's settings changed (hub.settings). */
+  'settings.changed': { settings: import('./settings/service.js').HubSettings }
+  /** An image was added to or removed from the firmware library. */
+  'firmware.changed': { name: string; version: string; change: 'added' | 'removed' }
 }
 
 export type HubEventName = keyof HubEvents

@@ -5,6 +5,7 @@ import { ipcMain, type IpcMainInvokeEvent, type WebContents } from 'electron'
 import { fail, IPC, ok, type HubStatus, type Result } from '../../shared/contract/index.js'
 import { createEventCoalescer } from '../hub/api/ui/events.js'
 import { createUiApi, type UiApi } from '../hub/api/ui/handlers.js'
+import { serialStatusViews } from '../hub/api/ui/site-handlers.js'
 import type { Hub } from '../hub/services.js'
 
 export interface IpcDeps {
@@ -39,6 +40,7 @@ export function forwardEvents (hub: Hub, target: () => WebContents | undefined):
   const c = createEventCoalescer({
     events: hub.events,
     clock: hub.clock,
+    serialStatus: () => serialStatusViews(hub),
     onBatch: (events) => {
       const wc = target()
       if (wc !== undefined && !wc.isDestroyed()) wc.send(IPC.events, events)

@@ -3,6 +3,7 @@
 import type {
   ConfigurationView, DeviceRow, DevicesPage, DeviceView, FirmwareImageView, FleetSummary, HubStatus, JobDeviceResult, JobView, MethodResult, QueryResult, TelemetryItem, TwinView
 } from './model.js'
+import { siteMethodInputs, type SiteMethodOutputs } from './site.js'
 import { bool, int, json, jsonObject, none, object, oneOf, optional, str, type Infer, type Validator } from './validate.js'
 
 /** IoT Hub device ids: up to 128 of these characters (C.2). */
@@ -67,10 +68,11 @@ export const methodInputs = {
     content: jsonObject,
     metrics: optional(jsonObject)
   }),
-  'configurations.remove': object({ id: str({ min: 1, max: 128 }) })
+  'configurations.remove': object({ id: str({ min: 1, max: 128 }) }),
+  ...siteMethodInputs
 } as const satisfies Record<string, Validator<unknown>>
 
-export interface MethodOutputs {
+export interface MethodOutputs extends SiteMethodOutputs {
   'hub.status': HubStatus
   'fleet.summary': FleetSummary
   'devices.list': DevicesPage

@@ -2,6 +2,7 @@
 // name, query errors their position, anything else is a ServerError in plain words.
 import { fail, type HubErrorInfo } from '../../../../shared/contract/index.js'
 import { isHubError } from '../../errors.js'
+import { FirmwareError } from '../../firmware/types.js'
 import { QueryError } from '../../query/errors.js'
 
 export function toErrorResult (err: unknown, shift = 0): { ok: false; error: HubErrorInfo } {
@@ -17,6 +18,8 @@ export function toErrorResult (err: unknown, shift = 0): { ok: false; error: Hub
     return fail(err.code, err.errorName, err.message, q)
   }
   if (isHubError(err)) return fail(err.code, err.errorName, err.message)
+  // The firmware library speaks HTTP statuses; 400 is ArgumentInvalid's code, others status*1000+1.
+  if (err instanceof FirmwareError) return fail(err.status === 400 ? 400004 : err.status * 1000 + 1, err.errorName, err.message)
   const message = err instanceof Error ? err.message : String(err)
   return fail(500001, 'ServerError', `The hub could not do this: ${message}`)
 }

@@ -11,6 +11,7 @@ import type { HubStatus, UiEvent, WsServerFrame } from '../../../../shared/contr
 import type { Hub } from '../../services.js'
 import { createEventCoalescer } from './events.js'
 import { createUiApi } from './handlers.js'
+import { serialStatusViews } from './site-handlers.js'
 
 export interface UiServerOptions {
   hub: Hub
@@ -75,7 +76,7 @@ export async function startUiServer (opts: UiServerOptions): Promise<UiServer> {
       send(ws, { events })
     }
   }
-  const coalescer = createEventCoalescer({ events: opts.hub.events, clock: opts.hub.clock, onBatch: broadcast, ...(opts.intervalMs === undefined ? {} : { intervalMs: opts.intervalMs }) })
+  const coalescer = createEventCoalescer({ events: opts.hub.events, clock: opts.hub.clock, onBatch: broadcast, serialStatus: () => serialStatusViews(opts.hub), ...(opts.intervalMs === undefined ? {} : { intervalMs: opts.intervalMs }) })
 
   const http = createServer((req, res) => serveStatic(staticDir, req, res))
   const wss = new WebSocketServer({
