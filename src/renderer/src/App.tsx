@@ -8,10 +8,16 @@ import { Configurations } from './screens/Configurations'
 import { Fleet } from './screens/Fleet'
 import { Jobs } from './screens/Jobs'
 import { Provision } from './screens/Provision'
+import { Firmware } from './screens/Firmware'
+import { Serial } from './screens/Serial'
+import { Settings } from './screens/Settings'
 import { createConfigurationsStore } from './state/configurations'
 import { createDevicesStore } from './state/devices'
 import { createFleetStore } from './state/fleet'
 import { createJobsStore } from './state/jobs'
+import { createFirmwareStore } from './state/firmware'
+import { createSerialStore } from './state/serial'
+import { createSettingsStore } from './state/settings'
 import type { HubStatusStore } from './state/hub-status'
 
 export type Route =
@@ -21,6 +27,9 @@ export type Route =
   | { screen: 'provision' }
   | { screen: 'jobs'; query: string }
   | { screen: 'configurations' }
+  | { screen: 'serial' }
+  | { screen: 'firmware' }
+  | { screen: 'settings' }
 
 export function parseRoute (hash: string): Route {
   const [path = '', search = ''] = hash.replace(/^#/, '').split('?')
@@ -29,6 +38,9 @@ export function parseRoute (hash: string): Route {
   if (parts[0] === 'devices') return { screen: 'devices', query: new URLSearchParams(search).get('q') ?? '' }
   if (parts[0] === 'provision') return { screen: 'provision' }
   if (parts[0] === 'configurations') return { screen: 'configurations' }
+  if (parts[0] === 'serial') return { screen: 'serial' }
+  if (parts[0] === 'firmware') return { screen: 'firmware' }
+  if (parts[0] === 'settings') return { screen: 'settings' }
   if (parts[0] === 'jobs') return { screen: 'jobs', query: new URLSearchParams(search).get('q') ?? '' }
   return { screen: 'fleet' }
 }
@@ -44,27 +56,48 @@ function useHash (): string {
 }
 
 type Theme = 'light' | 'dark'
-function initialTheme (): Theme {
+/** This screen's own choice (the header button), until the hub's theme setting changes. */
+function savedTheme (): Theme | undefined {
   const saved = window.localStorage.getItem('sitehub.theme')
-  if (saved === 'light' || saved === 'dark') return saved
-  return window.matchMedia('(prefers-color-scheme: dark)').matches ? 'dark' : 'light'
+  return saved === 'light' || saved === 'dark' ? saved : undefined
 }
+const systemTheme = (): Theme => (window.matchMedia('(prefers-color-scheme: dark)').matches ? 'dark' : 'light')
 
 export function App ({ api, hubStatus }: { api: HubApi | undefined; hubStatus: HubStatusStore }) {
   const { source, status, error } = useStore(hubStatus.store)
-  const [theme, setTheme] = useState<Theme>(initialTheme)
+  const [override, setOverride] = useState<Theme | undefined>(savedTheme)
+  const [hubTheme, setHubTheme] = useState<'system' | Theme>('system')
+  const theme: Theme = override ?? (hubTheme === 'system' ? systemTheme() : hubTheme)
   const route = parseRoute(useHash())
   useEffect(() => hubStatus.poll(), [hubStatus])
   useEffect(() => {
     document.documentElement.dataset['theme'] = theme
-    window.localStorage.setItem('sitehub.theme', theme)
-  }, [theme])
+    if (override === undefined) window.localStorage.removeItem('sitehub.theme')
+    else window.localStorage.setItem('sitehub.theme', override)
+  }, [theme, override])
   // Tests and the shell wait on this instead of sleeping.
   useEffect(() => { document.body.dataset['ready'] = status?.state === 'running' ? 'true' : 'false' }, [status?.state])
-  const stores = useMemo(() => (api === undefined ? undefined : { fleet: createFleetStore(api), devices: createDevicesStore(api), jobs: createJobsStore(api), configs: createConfigurationsStore(api) }), [api])
+  const stores = useMemo(() => (api === undefined
+    ? undefined
+    : {
+        fleet: createFleetStore(api), devices: createDevicesStore(api), jobs: createJobsStore(api), configs: createConfigurationsStore(api),
+        serial: createSerialStore(api), firmware: createFirmwareStore(api), settings: createSettingsStore(api)
+      }), [api])
+  // The hub's theme setting applies live; a change of it replaces this screen's own choice.
+  useEffect(() => {
+    if (stores === undefined) return
+    const stop = stores.settings.start()
+    let last: string | undefined
+    const off = stores.settings.onSettings((s) => {
+      if (last !== undefined && last !== s.theme) setOverride(undefined)
+      last = s.theme
+      setHubTheme(s.theme)
+    })
+    return () => { off(); stop() }
+  }, [stores])
   const navigate = (hash: string): void => { window.location.hash = hash }
 
-  const nav: Array<[Route['screen'], string, string]> = [['fleet', '#/', 'Fleet'], ['devices', '#/devices', 'Devices'], ['jobs', '#/jobs', 'Jobs'], ['configurations', '#/configurations', 'Configurations'], ['provision', '#/provision', 'Add a device']]
+  const nav: Array<[Route['screen'], string, string]> = [['fleet', '#/', 'Fleet'], ['devices', '#/devices', 'Devices'], ['jobs', '#/jobs', 'Jobs'], ['configurations', '#/configurations', 'Configurations'], ['provision', '#/provision', 'Add a device'], ['serial', '#/serial', 'Serial'], ['firmware', '#/firmware', 'Firmware'], ['settings', '#/settings', 'Settings']]
   return (
     <div className="app">
       <header className="top">
@@ -77,7 +110,7 @@ export function App ({ api, hubStatus }: { api: HubApi | undefined; hubStatus: H
         <span className="grow" />
         <HubBadge state={status?.state} connected={status?.connected} devices={status?.devices} />
         <button className="button ghost" data-testid="theme-toggle" aria-label={`Switch to ${theme === 'dark' ? 'light' : 'dark'} theme`}
-          onClick={() => { setTheme(theme === 'dark' ? 'light' : 'dark') }}>{theme === 'dark' ? 'Light' : 'Dark'} theme</button>
+          onClick={() => { setOverride(theme === 'dark' ? 'light' : 'dark') }}>{theme === 'dark' ? 'Light' : 'Dark'} theme</button>
       </header>
       <main className="page">
         {source === 'unavailable' || stores === undefined || api === undefined
@@ -92,8 +125,14 @@ export function App ({ api, hubStatus }: { api: HubApi | undefined; hubStatus: H
   )
 }
 
+interface Stores {
+  fleet: ReturnType<typeof createFleetStore>; devices: ReturnType<typeof createDevicesStore>; jobs: ReturnType<typeof createJobsStore>
+  configs: ReturnType<typeof createConfigurationsStore>; serial: ReturnType<typeof createSerialStore>; firmware: ReturnType<typeof createFirmwareStore>
+  settings: ReturnType<typeof createSettingsStore>
+}
+
 function Screen ({ route, api, stores, navigate, endpoints }: {
-  route: Route; api: HubApi; stores: { fleet: ReturnType<typeof createFleetStore>; devices: ReturnType<typeof createDevicesStore>; jobs: ReturnType<typeof createJobsStore>; configs: ReturnType<typeof createConfigurationsStore> }; navigate: (h: string) => void; endpoints: HubEndpoint[]
+  route: Route; api: HubApi; stores: Stores; navigate: (h: string) => void; endpoints: HubEndpoint[]
 }) {
   switch (route.screen) {
     case 'fleet': return <Fleet fleet={stores.fleet} endpoints={endpoints} />
@@ -102,6 +141,9 @@ function Screen ({ route, api, stores, navigate, endpoints }: {
     case 'provision': return <Provision api={api} />
     case 'configurations': return <Configurations configs={stores.configs} />
     case 'jobs': return <Jobs jobs={stores.jobs} initialQuery={route.query} />
+    case 'serial': return <Serial serial={stores.serial} />
+    case 'firmware': return <Firmware firmware={stores.firmware} />
+    case 'settings': return <Settings settings={stores.settings} endpoints={endpoints} />
   }
 }
 
