@@ -4,6 +4,7 @@ import type {
   ConfigurationView, DeviceRow, DevicesPage, DeviceView, FirmwareImageView, FleetSummary, HubStatus, JobDeviceResult, JobView, MethodResult, QueryResult, TelemetryItem, TwinView
 } from './model.js'
 import { siteMethodInputs, type SiteMethodOutputs } from './site.js'
+import { authMethodInputs, type AuthMethodOutputs } from './auth-methods.js'
 import { bool, int, json, jsonObject, none, object, oneOf, optional, str, type Infer, type Validator } from './validate.js'
 
 /** IoT Hub device ids: up to 128 of these characters (C.2). */
@@ -69,10 +70,11 @@ export const methodInputs = {
     metrics: optional(jsonObject)
   }),
   'configurations.remove': object({ id: str({ min: 1, max: 128 }) }),
+  ...authMethodInputs,
   ...siteMethodInputs
 } as const satisfies Record<string, Validator<unknown>>
 
-export interface MethodOutputs extends SiteMethodOutputs {
+export interface MethodOutputs extends AuthMethodOutputs, SiteMethodOutputs {
   'hub.status': HubStatus
   'fleet.summary': FleetSummary
   'devices.list': DevicesPage
