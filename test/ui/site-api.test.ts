@@ -177,6 +177,31 @@ describe('site screens API over the WebSocket', () => {
     expect(await client().call('hub.status', undefined)).toMatchObject({ ok: true })
   })
 
+  it('lets technicians wire serial ports and upload firmware but not change settings; audits one entry per change, not per chunk', async () => {
+    const env = await startUiHub(defer)
+    const tech = env.client('technician')
+    const supervisor = env.client('supervisor')
+    const admin = env.client('admin')
+    expect(await supervisor.call('serial.add', { path: '/dev/ttyS7' })).toMatchObject({ ok: false, error: { code: 403201, name: 'Forbidden' } })
+    expect(await supervisor.call('serial.list', undefined)).toMatchObject({ ok: true })
+    expect(await tech.call('serial.add', { name: 'rs485', path: '/dev/ttyS7', enabled: false })).toMatchObject({ ok: true })
+    expect(await tech.call('settings.update', { offlineMinutes: 5 })).toMatchObject({ ok: false, error: { code: 403201 } })
+    expect(await tech.call('settings.get', undefined)).toMatchObject({ ok: true })
+    expect(await admin.call('settings.update', { offlineMinutes: 5 })).toMatchObject({ ok: true })
+    expect(await supervisor.call('firmware.uploadBegin', { name: 'a', version: '1', size: 1, sha256: '0'.repeat(64) })).toMatchObject({ ok: false, error: { code: 403201 } })
+    const data = Buffer.alloc(FIRMWARE_CHUNK_BYTES + 10, 9)
+    expect(await upload(tech, 'tech-fw', '1.0', data)).toMatchObject({ ok: true, value: { created: true } })
+    const log = await admin.call('audit.list', {})
+    if (!log.ok) throw new Error(log.error.message)
+    const methods = log.value.items.filter(e => e.outcome === 'ok').map(e => e.method)
+    expect(methods.filter(m => m.startsWith('firmware.'))).toEqual(['firmware.uploadFinish'])
+    // refusals of a signed-in user are logged too
+    expect(log.value.items.find(e => e.method === 'firmware.uploadBegin')).toMatchObject({ user: 'test-supervisor', outcome: 'error', error: { code: 403201 } })
+    expect(methods).toContain('serial.add')
+    const settingsEntry = log.value.items.find(e => e.method === 'settings.update' && e.outcome === 'ok')
+    expect(settingsEntry).toMatchObject({ user: 'test-admin', before: { offlineMinutes: 15 }, after: { offlineMinutes: 5 } })
+  }, 60_000)
+
   it('keeps settings in the store, applies the offline threshold and the store warning to the fleet, and announces changes', async () => {
     const { client, hub } = await startUiHub(defer, { intervalMs: 50 })
     const api = client()

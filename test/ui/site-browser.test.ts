@@ -13,7 +13,7 @@ import { createSimulatedDevice } from '../../src/main/sim/index.js'
 import { startSerialDevice } from '../../src/main/sim/serial/device.js'
 import { CleanupStack, REPO_ROOT, waitFor } from '../helpers/hub.js'
 import { ptyPair, tmpDir } from '../serial/helpers.js'
-import { buildRenderer, CHROMIUM_ARGS, startUiHub, type UiHub } from './support.js'
+import { buildRenderer, CHROMIUM_ARGS, signIn, startUiHub, type UiHub } from './support.js'
 
 const shots = join(REPO_ROOT, 'test-results', 'ui')
 const suite = new CleanupStack()
@@ -38,7 +38,7 @@ beforeAll(async () => {
   page = ctx.pages()[0] ?? await ctx.newPage()
   watch(page)
   await page.goto(env.ui.url)
-  await page.locator('body[data-ready="true"]').waitFor()
+  await signIn(page, env)
 }, 180_000)
 
 afterAll(() => suite.run(), 60_000)
@@ -54,7 +54,7 @@ const counter = async (name: string): Promise<number> =>
 
 describe('site screens in Chromium', () => {
   it('teaches the first step on the empty Serial and Firmware screens', async () => {
-    await page.getByRole('link', { name: 'Serial' }).click()
+    await page.getByRole('link', { name: 'Serial ports' }).click()
     await page.getByTestId('serial-empty').waitFor()
     await page.locator('[data-testid="machine-ports"], [data-testid="machine-error"], [data-testid="machine-none"]').first().waitFor()
     await shot('serial-empty')
@@ -168,6 +168,7 @@ describe('site screens in Chromium', () => {
     const fleet = await ctx.newPage()
     watch(fleet)
     await fleet.goto(`${env.ui.url}#/`)
+    await signIn(fleet, env)
     await fleet.locator('[data-testid="alerts"] li[data-kind="offline"][data-device="idle-30"]').waitFor()
     expect(await fleet.locator('[data-testid="alerts"] li[data-device="idle-5"]').count()).toBe(0)
     expect(await fleet.getByTestId('alerts-threshold').innerText()).toContain('15 minutes')

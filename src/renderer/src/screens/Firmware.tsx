@@ -1,6 +1,7 @@
 import { useEffect, useState } from 'react'
 import { useStore } from 'zustand'
 import type { HubErrorInfo } from '../../../shared/contract/index'
+import { IfCan, NotAllowed, useCan } from '../components/Access'
 import { ErrorNote } from '../components/ErrorNote'
 import { ago } from '../lib/time'
 import { IMAGE_ID, type FirmwareStore } from '../state/firmware'
@@ -18,11 +19,12 @@ export function Firmware ({ firmware }: { firmware: FirmwareStore }) {
   const { images, loaded, error } = useStore(firmware.store)
   const [confirm, setConfirm] = useState<string | undefined>()
   const [removeError, setRemoveError] = useState<HubErrorInfo | undefined>()
+  const canRemove = useCan('firmware.remove')
   return (
     <section aria-labelledby="fw-page-h" data-testid="firmware">
       <h1 id="fw-page-h">Firmware library</h1>
       <p className="muted">Images kept on this hub and served to devices over HTTPS. Upload one here, then update a device from its page (Firmware update) or many with a job.</p>
-      <Upload firmware={firmware} />
+      <IfCan method="firmware.uploadBegin" fallback={<NotAllowed method="firmware.uploadBegin" what="Uploading firmware" />}><Upload firmware={firmware} /></IfCan>
       {error !== undefined && <ErrorNote error={error} />}
       {removeError !== undefined && <ErrorNote error={removeError} />}
       {loaded && images.length === 0 && (
@@ -50,7 +52,7 @@ export function Firmware ({ firmware }: { firmware: FirmwareStore }) {
                     <td>
                       {confirm === key
                         ? <span className="row"><button className="button danger" data-testid="firmware-remove-confirm" onClick={() => { setConfirm(undefined); void firmware.remove(i.name, i.version).then(setRemoveError) }}>Delete {i.version}</button><button className="button ghost" onClick={() => { setConfirm(undefined) }}>Keep</button></span>
-                        : <button className="button" data-testid="firmware-remove" onClick={() => { setRemoveError(undefined); setConfirm(key) }}>Delete</button>}
+                        : <button className="button" data-testid="firmware-remove" disabled={!canRemove.ok} title={canRemove.ok ? undefined : canRemove.reason} onClick={() => { setRemoveError(undefined); setConfirm(key) }}>Delete</button>}
                     </td>
                   </tr>
                 )

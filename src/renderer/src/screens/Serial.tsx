@@ -1,6 +1,7 @@
 import { useEffect, useState } from 'react'
 import { useStore } from 'zustand'
 import type { HubErrorInfo, ModbusProfileView, SerialPortStatusView, SerialPortView } from '../../../shared/contract/index'
+import { NotAllowed, useCan } from '../components/Access'
 import { ErrorNote } from '../components/ErrorNote'
 import { ago } from '../lib/time'
 import { checkPortDraft, type SerialStore } from '../state/serial'
@@ -27,6 +28,7 @@ export function Serial ({ serial }: { serial: SerialStore }) {
   const [editing, setEditing] = useState<{ name: string | null; draft: Draft } | undefined>()
   const [actionError, setActionError] = useState<HubErrorInfo | undefined>()
   const [confirmRemove, setConfirmRemove] = useState<string | undefined>()
+  const canAdd = useCan('serial.add')
 
   return (
     <section aria-labelledby="serial-h" data-testid="serial">
@@ -51,13 +53,14 @@ export function Serial ({ serial }: { serial: SerialStore }) {
                     <span className="muted">{[p.manufacturer, p.serialNumber, p.vendorId !== null ? `${p.vendorId}:${p.productId ?? ''}` : null].filter(Boolean).join(' · ')}</span>
                     {p.configuredAs !== null
                       ? <span className="pill">configured as {p.configuredAs}</span>
-                      : <button className="button" onClick={() => { setEditing({ name: null, draft: blank(p.path) }) }}>Use this port</button>}
+                      : <button className="button" disabled={!canAdd.ok} title={canAdd.ok ? undefined : canAdd.reason} onClick={() => { setEditing({ name: null, draft: blank(p.path) }) }}>Use this port</button>}
                   </li>
                 ))}
               </ul>
             </>
             )}
-        {editing === undefined && <button className="button primary" data-testid="serial-new" onClick={() => { setEditing({ name: null, draft: blank() }) }}>Add a serial port</button>}
+        {editing === undefined && <button className="button primary" data-testid="serial-new" disabled={!canAdd.ok} title={canAdd.ok ? undefined : canAdd.reason} onClick={() => { setEditing({ name: null, draft: blank() }) }}>Add a serial port</button>}
+        <NotAllowed method="serial.add" what="Configuring serial ports" />
       </section>
 
       {editing !== undefined && (
@@ -93,6 +96,8 @@ function PortPanel ({ port, onEdit, onToggle, onRemove, confirming, onCancelRemo
   port: SerialPortView; onEdit: () => void; onToggle: () => void; onRemove: () => void; confirming: boolean; onCancelRemove: () => void; onConfirmRemove: () => void
 }) {
   const { config: c, status: s } = port
+  const canChange = useCan('serial.update')
+  const canRemove = useCan('serial.remove')
   const [words, tone] = STATE_WORDS[s.state]
   const k = s.counters
   const counters: Array<[string, number, string, boolean]> = [
@@ -109,11 +114,11 @@ function PortPanel ({ port, onEdit, onToggle, onRemove, confirming, onCancelRemo
         <span className={`pill big ${tone}`} data-testid="port-state">{words}</span>
         <small className="muted">since {ago(s.since)}{s.retryAt !== null ? ` · next try ${ago(s.retryAt)}` : ''}</small>
         <span className="grow" />
-        <button className="button" onClick={onEdit} data-testid="port-edit">Configure</button>
-        <button className="button" onClick={onToggle}>{c.enabled ? 'Disable' : 'Enable'}</button>
+        <button className="button" onClick={onEdit} data-testid="port-edit" disabled={!canChange.ok} title={canChange.ok ? undefined : canChange.reason}>Configure</button>
+        <button className="button" onClick={onToggle} disabled={!canChange.ok} title={canChange.ok ? undefined : canChange.reason}>{c.enabled ? 'Disable' : 'Enable'}</button>
         {confirming
           ? <><button className="button danger" data-testid="port-remove-confirm" onClick={onConfirmRemove}>Remove {c.name}</button><button className="button ghost" onClick={onCancelRemove}>Keep</button></>
-          : <button className="button danger" data-testid="port-remove" onClick={onRemove}>Remove</button>}
+          : <button className="button danger" data-testid="port-remove" onClick={onRemove} disabled={!canRemove.ok} title={canRemove.ok ? undefined : canRemove.reason}>Remove</button>}
       </div>
       <p className="small"><code className="mono">{c.path}</code> · {c.protocol === 'line' ? 'Sitehub line protocol v1' : 'Modbus RTU'} · {c.baudRate} baud {c.dataBits}{c.parity[0]?.toUpperCase()}{c.stopBits}
         {c.protocol === 'line' ? ` · keep-alive ${c.keepAliveSec} s` : ` · timeout ${c.timeoutMs} ms`}</p>

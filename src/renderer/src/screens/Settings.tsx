@@ -1,6 +1,7 @@
 import { useEffect, useState } from 'react'
 import { useStore } from 'zustand'
 import type { HubEndpoint, HubErrorInfo, SettingsView, ThemeName } from '../../../shared/contract/index'
+import { NotAllowed, useCan } from '../components/Access'
 import { ErrorNote } from '../components/ErrorNote'
 import { ago } from '../lib/time'
 import type { SettingsStore } from '../state/settings'
@@ -24,6 +25,7 @@ export function Settings ({ settings, endpoints }: { settings: SettingsStore; en
       <h1 id="settings-h">Settings</h1>
       <p className="muted">Kept on the hub and applied at once for everyone using it.{view.settings.updatedAt !== null ? ` Last changed ${ago(view.settings.updatedAt)}.` : ''}</p>
       {error !== undefined && <ErrorNote error={error} />}
+      <NotAllowed method="settings.update" what="Changing settings" />
       <div className="columns">
         <Thresholds view={view} settings={settings} />
         <StoreUsage view={view} />
@@ -61,6 +63,7 @@ function Thresholds ({ view, settings }: { view: SettingsView; settings: Setting
   const [quota, setQuota] = useState(s.storeQuotaBytes === null ? '' : String(Math.round(s.storeQuotaBytes / MB)))
   const [error, setError] = useState<HubErrorInfo | undefined>()
   const [saved, setSaved] = useState(false)
+  const may = useCan('settings.update')
   // changed on the hub (here or by someone else): show what is in force now
   useEffect(() => {
     setOffline(String(s.offlineMinutes))
@@ -85,15 +88,15 @@ function Thresholds ({ view, settings }: { view: SettingsView; settings: Setting
     <form className="panel" aria-labelledby="alerts-set-h" onSubmit={e => { e.preventDefault(); if (problems.length === 0) void save() }}>
       <h2 id="alerts-set-h">Alerts</h2>
       <label className="field"><span>Alert when an enabled device has been offline for more than (minutes)</span>
-        <input type="number" min={1} max={10080} value={offline} data-testid="set-offline" onChange={e => { setOffline(e.target.value); setSaved(false) }} /></label>
+        <input type="number" min={1} max={10080} value={offline} data-testid="set-offline" disabled={!may.ok} onChange={e => { setOffline(e.target.value); setSaved(false) }} /></label>
       <label className="field"><span>Warn when the data folder reaches (% of its limit)</span>
-        <input type="number" min={1} max={100} value={warn} data-testid="set-warn" onChange={e => { setWarn(e.target.value); setSaved(false) }} /></label>
+        <input type="number" min={1} max={100} value={warn} data-testid="set-warn" disabled={!may.ok} onChange={e => { setWarn(e.target.value); setSaved(false) }} /></label>
       <label className="field"><span>Store quota (MB; empty = the whole disk)</span>
-        <input type="number" min={16} value={quota} data-testid="set-quota" placeholder="whole disk" onChange={e => { setQuota(e.target.value); setSaved(false) }} /></label>
+        <input type="number" min={16} value={quota} data-testid="set-quota" disabled={!may.ok} placeholder="whole disk" onChange={e => { setQuota(e.target.value); setSaved(false) }} /></label>
       {problems.length > 0 && <ul className="problems">{problems.map(p => <li key={p}>{p}</li>)}</ul>}
       {error !== undefined && <ErrorNote error={error} />}
       <div className="row">
-        <button className="button primary" type="submit" disabled={problems.length > 0 || !changed} data-testid="set-save">Save</button>
+        <button className="button primary" type="submit" disabled={problems.length > 0 || !changed || !may.ok} title={may.ok ? undefined : may.reason} data-testid="set-save">Save</button>
         {saved && !changed && <span className="pill good" data-testid="set-saved">Saved · the fleet alerts use it now</span>}
       </div>
     </form>
@@ -130,12 +133,13 @@ const THEMES: Array<[ThemeName, string]> = [['system', 'Follow the computer'], [
 
 function ThemePanel ({ theme, settings }: { theme: ThemeName; settings: SettingsStore }) {
   const [error, setError] = useState<HubErrorInfo | undefined>()
+  const may = useCan('settings.update')
   return (
     <section className="panel" aria-labelledby="theme-h">
       <h2 id="theme-h">Theme</h2>
       <div className="segmented" role="radiogroup" aria-labelledby="theme-h" data-testid="set-theme">
         {THEMES.map(([value, label]) => (
-          <label key={value}><input type="radio" name="theme" value={value} checked={theme === value} onChange={() => { void settings.save({ theme: value }).then(setError) }} />{label}</label>
+          <label key={value}><input type="radio" name="theme" value={value} checked={theme === value} disabled={!may.ok} onChange={() => { void settings.save({ theme: value }).then(setError) }} />{label}</label>
         ))}
       </div>
       <p className="small muted">For every screen showing this hub. The button at the top switches only this screen until the next change here.</p>
