@@ -2,6 +2,7 @@
 // updates a second is normal); the UI gets them coalesced into batches (ui server and IPC
 // forwarder both use api/ui/events.ts), keyed by `type` + device, last one wins.
 import type { HubSettingsView, SerialPortStatusView } from './site.js'
+import type { CommandState } from './model-devices.js'
 
 export type UiEvent =
   | { type: 'device.connection'; deviceId: string; connected: boolean; at: string }
@@ -18,6 +19,10 @@ export type UiEvent =
   | { type: 'serial.status'; ports: SerialPortStatusView[] }
   | { type: 'firmware.changed'; name: string; version: string; change: 'added' | 'removed' }
   | { type: 'settings.changed'; settings: HubSettingsView }
+  /** A queued command (hub.commands) changed state; coalesced per command, last one wins. */
+  | { type: 'command.changed'; commandId: string; deviceId: string; methodName: string; status: CommandState; previousStatus: CommandState | null }
+  /** A saved view of the devices table was saved, renamed or removed (views are shared by everyone on the site). */
+  | { type: 'views.changed'; name: string; change: 'saved' | 'renamed' | 'removed' }
   /** Batches were dropped (a slow client): reload what you show. */
   | { type: 'resync'; reason: string }
 

@@ -16,6 +16,7 @@ import { createAuthHandlers } from './auth-handlers.js'
 import type { CallContext, UiCaller } from './caller.js'
 import { toErrorResult } from './errors.js'
 import { createSiteHandlers, firmwareViews, storeUsageView } from './site-handlers.js'
+import { createDeviceToolHandlers } from './handlers-devices.js'
 import { configurationView, deviceView, jobView, rowFrom, rowOfTwin, telemetryItem, twinView } from './views.js'
 
 /** The UI user as the source of a twin change, for sync conflict records (docs/sync.md "Who and when"). */
@@ -239,6 +240,7 @@ export function createUiApi (deps: UiApiDeps): UiApi {
         endTime: d.endTimeUtc ?? null
       }))
     },
+    ...createDeviceToolHandlers({ hub, checkQuery: (q) => { listRows(q) } }),
     ...site.handlers
   }
 
