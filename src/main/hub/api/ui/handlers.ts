@@ -14,6 +14,7 @@ import { capture, redact, targetOf } from './audit-capture.js'
 import { createAuthHandlers } from './auth-handlers.js'
 import type { CallContext, UiCaller } from './caller.js'
 import { toErrorResult } from './errors.js'
+import { createDeviceToolHandlers } from './handlers-devices.js'
 import { configurationView, deviceView, jobView, rowFrom, rowOfTwin, telemetryItem, twinView } from './views.js'
 
 /** The UI user as the source of a twin change, for sync conflict records (docs/sync.md "Who and when"). */
@@ -236,7 +237,8 @@ export function createUiApi (deps: UiApiDeps): UiApi {
         error: d.error === undefined ? null : `${d.error.code}: ${d.error.description}`,
         endTime: d.endTimeUtc ?? null
       }))
-    }
+    },
+    ...createDeviceToolHandlers({ hub, checkQuery: (q) => { listRows(q) } })
   }
 
   /** The caller's session when `method` may run; otherwise the refusal. */
