@@ -110,6 +110,10 @@ const STATE: Partial<Record<MethodName, State>> = {
     const c = hub.configurations.get(String(input['id']))
     return c === undefined ? null : redact({ targetCondition: c.targetCondition, priority: c.priority, labels: c.labels, metrics: c.metrics.queries, etag: c.etag })
   },
+  'serial.update': (hub, input) => redact(hub.serial.get(String(input['name'])) ?? null),
+  'serial.remove': (hub, input) => redact(hub.serial.get(String(input['name'])) ?? null),
+  'firmware.remove': (hub, input) => redact(hub.firmware.get(String(input['name']), String(input['version'])) ?? null),
+  'settings.update': (hub) => redact(hub.settings.get()),
   'jobs.cancel': (hub, input) => {
     try {
       const j = hub.jobs.get(String(input['jobId']))
