@@ -58,6 +58,13 @@ describe('site screens API over the WebSocket', () => {
       .toMatchObject({ ok: false, error: { code: 400004, message: expect.stringContaining('multidrop') } })
     expect(hub.hub.serial.list()).toEqual([])
 
+    // a Modbus port with a unit id and a built-in profile; an unknown profile is refused by name
+    expect(await api.call('serial.add', { name: 'mb', path: '/dev/ttyMB0', protocol: 'modbus', enabled: false, devices: [{ deviceId: 'tc-1', address: 3, profile: 'nope' }] }))
+      .toMatchObject({ ok: false, error: { code: 400004, message: expect.stringContaining("no Modbus profile 'nope'") } })
+    expect(await api.call('serial.add', { name: 'mb', path: '/dev/ttyMB0', protocol: 'modbus', enabled: false, devices: [{ deviceId: 'tc-1', address: 3, profile: 'generic-temperature-controller' }] }))
+      .toMatchObject({ ok: true, value: { config: { protocol: 'modbus', devices: [{ deviceId: 'tc-1', address: 3, profile: 'generic-temperature-controller' }] }, status: { state: 'disabled', devices: [{ deviceId: 'tc-1', registered: false }] } } })
+    expect(await api.call('serial.remove', { name: 'mb' })).toMatchObject({ ok: true })
+
     const key = (await hub.hub.registry.create({ deviceId: 'line-dev' })).authentication.symmetricKey.primaryKey ?? ''
     const added = await api.call('serial.add', { name: 'bench-1', path: pty.a, baudRate: 9600, keepAliveSec: 5, devices: [{ deviceId: 'line-dev' }] })
     expect(added).toMatchObject({ ok: true, value: { config: { name: 'bench-1', path: pty.a, baudRate: 9600, protocol: 'line', devices: [{ deviceId: 'line-dev', address: null, profile: null }] } } })
