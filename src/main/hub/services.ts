@@ -149,6 +149,10 @@ export interface TelemetryService {
   history(identity: Identity, limit?: number): Promise<StoredTelemetry[]>
   /** Resume-from-cursor reader (for the upstream sync): messages with seq >= fromSeq. */
   read(fromSeq: number, limit: number): Promise<StoredTelemetry[]>
+  /** One device's messages with seq >= fromSeq, oldest first (GET /devices/{id}/messages). */
+  readDevice(identity: Identity, fromSeq: number, limit: number): Promise<StoredTelemetry[]>
+  /** How many messages of the device the log holds now. */
+  deviceCount(identity: Identity): number
   stats(): TelemetryStats
 }
 

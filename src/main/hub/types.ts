@@ -243,6 +243,8 @@ export interface HubEvents {
   'sync.conflict': { id: string; kind: string; deviceId: string; fields: string[]; autoResolveAt: string | null; autoResolution: 'cloud' | 'local' | null }
   /** A conflict ended: decided (`resolution` says by whom: a user, REST, or `policy`) or converged by itself. */
   'sync.conflictCleared': { id: string; deviceId: string; kind: string; outcome: 'resolved' | 'converged'; resolution: import('./sync/types.js').ConflictResolutionRecord | null }
+  /** A saved view of the devices table was saved, renamed or removed (hub/views). */
+  'view.changed': { name: string; change: 'saved' | 'renamed' | 'removed' }
 }
 
 export type HubEventName = keyof HubEvents

@@ -34,6 +34,17 @@ export const ACCESS: Record<MethodName, Access> = {
   'configurations.list': 'read',
   'configurations.create': 'admin',
   'configurations.remove': 'admin',
+  // Devices screen tools: saved views are shared by the site, tags are operating data.
+  'views.list': 'read',
+  'views.save': 'operate',
+  'views.rename': 'operate',
+  'views.remove': 'operate',
+  'devices.tag': 'operate',
+  // The offline command queue (docs/commands.md) and streamed telemetry.
+  'commands.list': 'read',
+  'commands.enqueue': 'operate',
+  'commands.cancel': 'operate',
+  'telemetry.since': 'read',
   'auth.status': 'public',
   'auth.setup': 'public',
   'auth.signIn': 'public',

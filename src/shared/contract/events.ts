@@ -1,6 +1,7 @@
 // The event half of the contract. The hub's own HubEvents are fine-grained (1,000 twin
 // updates a second is normal); the UI gets them coalesced into batches (ui server and IPC
 // forwarder both use api/ui/events.ts), keyed by `type` + device, last one wins.
+import type { CommandState } from './model-devices.js'
 
 export type UiEvent =
   | { type: 'device.connection'; deviceId: string; connected: boolean; at: string }
@@ -13,6 +14,10 @@ export type UiEvent =
   | { type: 'telemetry.rate'; messages: number; windowMs: number }
   | { type: 'method.invoked'; deviceId: string; methodName: string; status: number | null; error: string | null; durationMs: number; at: string }
   | { type: 'configuration.changed'; id: string; change: 'created' | 'updated' | 'deleted' }
+  /** A queued command (hub.commands) changed state; coalesced per command, last one wins. */
+  | { type: 'command.changed'; commandId: string; deviceId: string; methodName: string; status: CommandState; previousStatus: CommandState | null }
+  /** A saved view of the devices table was saved, renamed or removed (views are shared by everyone on the site). */
+  | { type: 'views.changed'; name: string; change: 'saved' | 'renamed' | 'removed' }
   /** Batches were dropped (a slow client): reload what you show. */
   | { type: 'resync'; reason: string }
 

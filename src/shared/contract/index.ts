@@ -10,6 +10,7 @@ export * from './auth.js'
 export * from './events.js'
 export * from './methods.js'
 export * from './model.js'
+export * from './model-devices.js'
 export * from './result.js'
 export type { Check, Validator } from './validate.js'
 

@@ -4,13 +4,20 @@ import type {
   ConfigurationView, DeviceRow, DevicesPage, DeviceView, FirmwareImageView, FleetSummary, HubStatus, JobDeviceResult, JobView, MethodResult, QueryResult, TelemetryItem, TwinView
 } from './model.js'
 import { authMethodInputs, type AuthMethodOutputs } from './auth-methods.js'
-import { bool, int, json, jsonObject, none, object, oneOf, optional, str, type Infer, type Validator } from './validate.js'
+import { COMMAND_STATES, DEVICE_SORT_KEYS, type BulkOutcome, type CommandView, type SavedView, type TelemetrySince } from './model-devices.js'
+import { arrayOf, bool, int, json, jsonObject, none, object, oneOf, optional, str, type Infer, type Validator } from './validate.js'
 
 /** IoT Hub device ids: up to 128 of these characters (C.2). */
 export const DEVICE_ID = /^[A-Za-z0-9\-.+%_#*?!(),:=@$']{1,128}$/
 const deviceId = str({ pattern: DEVICE_ID, patternHint: "must be 1-128 letters, digits or - . + % _ # * ? ! ( ) , : = @ $ '" })
 const etag = optional(str({ min: 1, max: 128 }))
 const dev = object({ deviceId })
+const methodName = str({ min: 1, max: 128, pattern: /^[^\s/#+$][^\s/#+]*$/, patternHint: 'must have no spaces, / # + or leading $' })
+/** Saved view names: shown in lists, compared without regard to case. */
+const viewName = str({ min: 1, max: 64, pattern: /^[^\u0000-\u001f\u007f]*$/, patternHint: 'must not contain control characters' })
+/** A tag, or a nested one as a dotted path (`location.hall`): up to 5 names without spaces, dots or $. */
+export const TAG_PATH = /^[^.\s$\u0000-\u001f\u007f]{1,64}(\.[^.\s$\u0000-\u001f\u007f]{1,64}){0,4}$/
+const deviceSort = object({ column: oneOf(DEVICE_SORT_KEYS), direction: oneOf(['asc', 'desc'] as const) })
 
 export const methodInputs = {
   'hub.status': none,
@@ -69,6 +76,39 @@ export const methodInputs = {
     metrics: optional(jsonObject)
   }),
   'configurations.remove': object({ id: str({ min: 1, max: 128 }) }),
+  // Devices screen tools (docs/ui.md): saved views, bulk tags.
+  'views.list': none,
+  /** Saves the table's search + query (+ sort) under a name; an existing name is ViewAlreadyExists unless `overwrite`. */
+  'views.save': object({
+    name: viewName,
+    search: optional(str({ max: 128 })),
+    query: optional(str({ max: 8192 })),
+    sort: optional(deviceSort),
+    overwrite: optional(bool)
+  }),
+  'views.rename': object({ name: viewName, newName: viewName }),
+  'views.remove': object({ name: viewName }),
+  /** Sets (`value`) or removes (`remove: true`) one tag on each device; one outcome per device. */
+  'devices.tag': object({
+    deviceIds: arrayOf(deviceId, { min: 1, max: 1000 }),
+    tag: str({ min: 1, max: 328, pattern: TAG_PATH, patternHint: 'must be a tag name (or a dotted path like location.hall) without spaces or $' }),
+    value: optional(json),
+    remove: optional(bool)
+  }),
+  // Device detail: the offline command queue (docs/commands.md) and streamed telemetry.
+  'commands.list': object({ deviceId, status: optional(arrayOf(oneOf(COMMAND_STATES), { min: 1, max: 7 })), top: optional(int({ min: 1, max: 200 })) }),
+  'commands.enqueue': object({
+    deviceId,
+    methodName,
+    payload: optional(json),
+    /** How long it may wait for the device: 1 s .. 30 days (default 1 day). */
+    ttlInSeconds: optional(int({ min: 1, max: 2_592_000 })),
+    responseTimeoutInSeconds: optional(int({ min: 5, max: 300 })),
+    idempotent: optional(bool)
+  }),
+  'commands.cancel': object({ commandId: str({ min: 1, max: 128 }), reason: optional(str({ max: 256 })) }),
+  /** The device's messages after `afterSeq` (the last one the caller has), oldest first. */
+  'telemetry.since': object({ deviceId, afterSeq: int({ min: 0 }), limit: optional(int({ min: 1, max: 500 })) }),
   ...authMethodInputs
 } as const satisfies Record<string, Validator<unknown>>
 
@@ -98,6 +138,15 @@ export interface MethodOutputs extends AuthMethodOutputs {
   'configurations.list': ConfigurationView[]
   'configurations.create': ConfigurationView
   'configurations.remove': { id: string }
+  'views.list': SavedView[]
+  'views.save': SavedView
+  'views.rename': SavedView
+  'views.remove': { name: string }
+  'devices.tag': BulkOutcome
+  'commands.list': CommandView[]
+  'commands.enqueue': CommandView
+  'commands.cancel': CommandView
+  'telemetry.since': TelemetrySince
 }
 
 export type MethodName = keyof typeof methodInputs

@@ -84,3 +84,19 @@ export function object<S extends Shape> (shape: S): Validator<ObjectOf<S>> {
     return good(out as ObjectOf<S>)
   }
 }
+
+/** An array of `min`..`max` items, each passing `item` (the message names the index: `deviceIds[3] ...`). */
+export function arrayOf<T> (item: Validator<T>, opts: { min?: number; max?: number } = {}): Validator<T[]> {
+  return (v, p = '') => {
+    if (!Array.isArray(v)) return bad(p, 'must be a list')
+    if (opts.min !== undefined && v.length < opts.min) return bad(p, opts.min === 1 ? 'must not be empty' : `must have at least ${opts.min} items`)
+    if (opts.max !== undefined && v.length > opts.max) return bad(p, `must have at most ${opts.max} items`)
+    const out: T[] = []
+    for (const [i, x] of v.entries()) {
+      const r = item(x, `${p || 'input'}[${i}]`)
+      if (!r.ok) return r
+      out.push(r.value)
+    }
+    return good(out)
+  }
+}

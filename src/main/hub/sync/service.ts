@@ -645,13 +645,11 @@ export function createSyncService (deps: SyncDeps): SyncService & { start(): voi
   const self: SyncService & { start(): void } = {
     start: () => { if (settings !== null) startLink() },
     async configure (next) {
+      if (next !== null) parseServiceConnectionString(next.connectionString) // validate before touching anything
       await stopLink()
       settings = next
       if (next === null) await store.del(C, 'settings')
-      else {
-        parseServiceConnectionString(next.connectionString) // validate before persisting
-        await store.put(C, 'settings', next as unknown as JsonObject)
-      }
+      else await store.put(C, 'settings', next as unknown as JsonObject)
       startLink()
     },
     settings: () => settings,

@@ -13,10 +13,11 @@ import { ioJobRoutes } from './routes-jobs.js'
 import { jobV2Routes } from './routes-jobs-v2.js'
 import { queryRoutes } from './routes-query.js'
 import { registryRoutes } from './routes-registry.js'
+import { syncRoutes } from './routes-sync.js'
 import { twinRoutes } from './routes-twins.js'
 
 export function createRestHandler (hub: Hub, extra: Route[] = []): (req: IncomingMessage, res: ServerResponse) => void {
-  const router = createRouter([...registryRoutes(hub), ...bulkRoutes(hub), ...queryRoutes(hub), ...twinRoutes(hub), ...commandRoutes(hub), ...configurationRoutes(hub), ...jobV2Routes(hub), ...ioJobRoutes(hub), ...firmwareRoutes(hub), ...reportRoutes(hub), ...edgeRoutes(hub), ...extra])
+  const router = createRouter([...registryRoutes(hub), ...bulkRoutes(hub), ...queryRoutes(hub), ...twinRoutes(hub), ...commandRoutes(hub), ...configurationRoutes(hub), ...jobV2Routes(hub), ...ioJobRoutes(hub), ...firmwareRoutes(hub), ...reportRoutes(hub), ...edgeRoutes(hub), ...syncRoutes(hub), ...extra])
   return (req, res) => {
     handle(req, res).catch((err: unknown) => {
       if (!(err instanceof Error) || !('errorName' in err)) hub.logger.error('REST handler failed', { url: req.url, error: String((err as Error)?.stack ?? err) })

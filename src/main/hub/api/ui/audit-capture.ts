@@ -90,6 +90,17 @@ const STATE: Partial<Record<MethodName, State>> = {
     const t = hub.twins.get(devId(input))
     return redact({ tags: project((t.tags ?? {}) as JsonValue, input['patch'] as JsonValue), etag: t.etag })
   },
+  /** Each device's value at the tag path (null: no such tag), before and after a bulk tag. */
+  'devices.tag': (hub, input) => {
+    const ids = Array.isArray(input['deviceIds']) ? input['deviceIds'].map(String) : []
+    const shape = String(input['tag']).split('.').reduceRight<JsonValue>((inner, name) => ({ [name]: inner }), null)
+    const out: JsonObject = {}
+    for (const id of new Set(ids)) {
+      if (hub.registry.get({ deviceId: id }) === undefined) { out[id] = null; continue }
+      out[id] = project((hub.twins.get({ deviceId: id }).tags ?? {}) as JsonValue, shape)
+    }
+    return redact({ tag: String(input['tag']), devices: out })
+  },
   'configurations.create': (hub, input) => {
     const c = hub.configurations.get(String(input['id']))
     return c === undefined ? null : redact({ targetCondition: c.targetCondition, priority: c.priority, content: c.content, metrics: c.metrics })

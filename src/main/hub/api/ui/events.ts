@@ -1,7 +1,7 @@
 // Hub events -> coalesced UiEvent batches. A burst of 1,000 twin updates a second becomes one
 // batch per interval holding at most one event per (type, device): the browser redraws a
 // few times a second whatever the device traffic is.
-import type { UiEvent } from '../../../../shared/contract/index.js'
+import type { CommandState, UiEvent } from '../../../../shared/contract/index.js'
 import type { HubEventBus } from '../../events.js'
 import type { Clock } from '../../types.js'
 
@@ -84,6 +84,14 @@ export function createEventCoalescer (opts: EventCoalescerOptions): { flush(): v
       put(key, { type: 'telemetry.received', deviceId: e.deviceId, count, lastSeq: e.seq, at: e.at })
     }),
     opts.events.on('configuration.changed', (e) => { put(`cfg:${e.id}`, { type: 'configuration.changed', id: e.id, change: e.change }) }),
+    opts.events.on('command.stateChanged', (e) => {
+      if (e.moduleId !== undefined) return
+      // queued -> in_progress -> succeeded within one window is one event with the first previous state
+      const prev = pending.get(`cmd:${e.commandId}`)
+      const previousStatus = prev?.type === 'command.changed' ? prev.previousStatus : e.previousStatus as CommandState | null
+      put(`cmd:${e.commandId}`, { type: 'command.changed', commandId: e.commandId, deviceId: e.deviceId, methodName: e.methodName, status: e.status as CommandState, previousStatus })
+    }),
+    opts.events.on('view.changed', (e) => { put(`view:${e.name.toLowerCase()}`, { type: 'views.changed', name: e.name, change: e.change }) }),
     opts.events.on('method.invoked', (e) => {
       if (e.moduleId !== undefined) return
       // not coalesced per device: each call is something the technician did

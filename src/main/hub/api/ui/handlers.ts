@@ -14,7 +14,11 @@ import { capture, redact, targetOf } from './audit-capture.js'
 import { createAuthHandlers } from './auth-handlers.js'
 import type { CallContext, UiCaller } from './caller.js'
 import { toErrorResult } from './errors.js'
+import { createDeviceToolHandlers } from './handlers-devices.js'
 import { configurationView, deviceView, jobView, rowFrom, rowOfTwin, telemetryItem, twinView } from './views.js'
+
+/** The UI user as the source of a twin change, for sync conflict records (docs/sync.md "Who and when"). */
+const uiBy = (ctx: CallContext): { by: string } => ({ by: ctx.session?.name === undefined ? 'ui' : `ui:${ctx.session.name}` })
 
 type Handlers = { [M in MethodName]: (input: MethodInput<M>, ctx: CallContext) => Promise<MethodOutput<M>> | MethodOutput<M> }
 
@@ -139,9 +143,9 @@ export function createUiApi (deps: UiApiDeps): UiApi {
       return { items: rows.slice(offset, offset + (input.limit ?? 1000)), total: rows.length, offset }
     },
     'devices.get': (input) => deviceView(hub.registry.mustGet(id(input.deviceId)), hub.connections.list().find(c => c.key === input.deviceId)),
-    'devices.create': async (input) => {
+    'devices.create': async (input, ctx) => {
       await hub.registry.create({ deviceId: input.deviceId, ...(input.status === undefined ? {} : { status: input.status }) })
-      if (input.tags !== undefined && Object.keys(input.tags).length > 0) await hub.twins.patchTags(id(input.deviceId), input.tags, undefined, { by: 'ui' })
+      if (input.tags !== undefined && Object.keys(input.tags).length > 0) await hub.twins.patchTags(id(input.deviceId), input.tags, undefined, uiBy(ctx))
       return row(input.deviceId)
     },
     'devices.remove': async (input) => { await hub.registry.remove(id(input.deviceId)); return { deviceId: input.deviceId } },
@@ -156,8 +160,8 @@ export function createUiApi (deps: UiApiDeps): UiApi {
     },
     'twins.get': (input) => twinView(hub.twins.get(id(input.deviceId))),
     // `by` names the UI as the source of the change for sync conflict records (docs/sync.md).
-    'twins.patchDesired': async (input) => twinView(await hub.twins.patchDesired(id(input.deviceId), input.patch, input.etag, { by: 'ui' })),
-    'twins.patchTags': async (input) => twinView(await hub.twins.patchTags(id(input.deviceId), input.patch, input.etag, { by: 'ui' })),
+    'twins.patchDesired': async (input, ctx) => twinView(await hub.twins.patchDesired(id(input.deviceId), input.patch, input.etag, uiBy(ctx))),
+    'twins.patchTags': async (input, ctx) => twinView(await hub.twins.patchTags(id(input.deviceId), input.patch, input.etag, uiBy(ctx))),
     'methods.invoke': (input) => hub.methods.invoke(id(input.deviceId), {
       methodName: input.methodName,
       ...(input.payload === undefined ? {} : { payload: input.payload }),
@@ -233,7 +237,8 @@ export function createUiApi (deps: UiApiDeps): UiApi {
         error: d.error === undefined ? null : `${d.error.code}: ${d.error.description}`,
         endTime: d.endTimeUtc ?? null
       }))
-    }
+    },
+    ...createDeviceToolHandlers({ hub, checkQuery: (q) => { listRows(q) } })
   }
 
   /** The caller's session when `method` may run; otherwise the refusal. */
