@@ -45,6 +45,8 @@ export interface StartServerOptions {
   fsync?: boolean
   /** Upstream sync timings (tests shorten the heartbeat and backoff). */
   sync?: import('./sync/service.js').SyncOptions
+  /** Telemetry log retention (tests use a small log to exercise drops). */
+  telemetry?: { maxBytes?: number; maxAgeMs?: number }
   /** HTTPS request handler; defaults to the service REST API. */
   createRequestHandler?: (hub: Hub) => RequestHandler
   /** Technician UI (api/ui/server.ts); off when absent. On a non-loopback bind it serves HTTPS with the hub's certificate. */
@@ -68,7 +70,7 @@ export async function startServer (opts: StartServerOptions): Promise<RunningHub
   const { config } = opts
   const logger = opts.logger ?? silentLogger
   // The store lock comes first: a second hub on the same data dir must fail before it touches the TLS files.
-  const hub = await createHub({ config, logger, ...(opts.fsync === undefined ? {} : { fsync: opts.fsync }), ...(opts.sync === undefined ? {} : { sync: opts.sync }) })
+  const hub = await createHub({ config, logger, ...(opts.fsync === undefined ? {} : { fsync: opts.fsync }), ...(opts.sync === undefined ? {} : { sync: opts.sync }), ...(opts.telemetry === undefined ? {} : { telemetry: opts.telemetry }) })
   const cleanups: Array<() => Promise<void>> = [() => hub.close()]
   const close = async (): Promise<void> => {
     for (const c of cleanups.splice(0).reverse()) {

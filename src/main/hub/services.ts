@@ -153,6 +153,8 @@ export interface TelemetryService {
   readDevice(identity: Identity, fromSeq: number, limit: number): Promise<StoredTelemetry[]>
   /** How many messages of the device the log holds now. */
   deviceCount(identity: Identity): number
+  /** Called (and awaited) before retention deletes the messages with seqs firstSeq..lastSeq; returns an unsubscribe. */
+  onBeforeDrop(fn: (range: { firstSeq: number; lastSeq: number }) => Promise<void>): () => void
   stats(): TelemetryStats
 }
 

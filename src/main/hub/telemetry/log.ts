@@ -27,6 +27,8 @@ export interface TelemetryLogOptions {
   logger?: Logger
   /** Called after messages were dropped by retention (the core emits 'telemetry.dropped'). */
   onDrop?: (drop: HubEvents['telemetry.dropped']) => void
+  /** Awaited before retention deletes a segment (see retention.ts). */
+  beforeDrop?: (range: { firstSeq: number; lastSeq: number }) => Promise<void>
   /** How often age retention runs (default 60 s; 0 disables the timer, call retain()). */
   retentionIntervalMs?: number
 }
@@ -111,6 +113,7 @@ export async function openTelemetryLog (opts: TelemetryLogOptions): Promise<Tele
     seal: (s) => { if (s === active) roll() },
     onDropped: (seg) => { totalBytes -= seg.bytes; totalMessages -= seg.count },
     ...(opts.onDrop === undefined ? {} : { onDrop: opts.onDrop }),
+    ...(opts.beforeDrop === undefined ? {} : { beforeDrop: opts.beforeDrop }),
     ...(opts.logger === undefined ? {} : { logger: opts.logger })
   })
 
