@@ -242,6 +242,9 @@ describe('devices tools in Chromium', () => {
     await page.getByTestId('connection-string').waitFor()
     expect(await page.getByTestId('connection-qr').count()).toBe(0)
     expect(await page.getByTestId('connection-string').innerText()).toContain('SharedAccessKey=••••••••')
+    // masked means masked: the key is nowhere in the page until it is shown
+    const key = env.hub.hub.registry.deviceConnectionString({ deviceId: 'press-1' }).split('SharedAccessKey=')[1] as string
+    expect(await page.content()).not.toContain(key)
     await page.getByTestId('reveal-key').click()
     const qr = page.getByTestId('connection-qr')
     await qr.waitFor()
