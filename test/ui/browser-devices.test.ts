@@ -257,6 +257,10 @@ describe('devices tools in Chromium', () => {
     await shot('device-qr')
     await page.getByTestId('reveal-key').click()
     await qr.waitFor({ state: 'detached' })
+    // Back returns to the table as it was: the query that ran is in the address
+    await page.goBack()
+    await total('2').waitFor()
+    expect(await page.getByTestId('query-input').inputValue()).toBe("tags.site = 'hall-9'")
   }, 60_000)
 
   it('queues commands for an offline device, cancels one, and watches the other succeed when the SDK device connects; the chart grows as it sends', async () => {
