@@ -30,7 +30,7 @@ beforeAll(async () => {
   mkdirSync(shots, { recursive: true })
   env = await startUiHub(suite.defer, { staticDir })
   const hub = env.hub.hub
-  const devices: Array<[string, Record<string, unknown>, string | null]> = [
+  const devices: Array<[string, { line: number }, string | null]> = [
     ['press-1', { line: 1 }, '1.9.0'], ['press-2', { line: 2 }, '1.10.0'], ['press-3', { line: 3 }, '1.9.0'], ['oven-1', { line: 1 }, null]
   ]
   for (const [id, tags, fw] of devices) {
@@ -83,16 +83,17 @@ describe('devices tools in Chromium', () => {
     expect((await hl.locator('.q-path').allInnerTexts()).join('')).toBe('tags.linedeviceIdtags.retired')
     // the overlay spells exactly the text of the box, in the same box with the same type
     expect(await hl.textContent()).toBe(`${q}\n`)
-    const same = await page.evaluate(() => {
-      const a = document.querySelector('[data-testid="query-input-highlight"]') as HTMLElement
-      const b = document.querySelector('[data-testid="query-input"]') as HTMLElement
+    // (a string: the test files are typechecked without the DOM library)
+    const same = await page.evaluate(`(() => {
+      const a = document.querySelector('[data-testid="query-input-highlight"]')
+      const b = document.querySelector('[data-testid="query-input"]')
       const ra = a.getBoundingClientRect()
       const rb = b.getBoundingClientRect()
       const props = ['font-family', 'font-size', 'line-height', 'letter-spacing', 'padding-left', 'padding-top', 'border-left-width', 'white-space', 'overflow-wrap']
       const sa = getComputedStyle(a)
       const sb = getComputedStyle(b)
       return { box: [ra.x - rb.x, ra.y - rb.y, ra.width - rb.width, ra.height - rb.height], differ: props.filter(p => sa.getPropertyValue(p) !== sb.getPropertyValue(p)) }
-    })
+    })()`)
     expect(same).toEqual({ box: [0, 0, 0, 0], differ: [] })
     await bar.press('Enter')
     await total('2').waitFor()
@@ -109,12 +110,12 @@ describe('devices tools in Chromium', () => {
     await page.getByTestId('query-error').waitFor()
     expect(await page.getByTestId('query-error').getAttribute('data-offset')).toBe('13')
     expect(await page.getByTestId('error-note').innerText()).toContain('Syntax error at position 13')
-    const markAt = await page.evaluate(() => {
-      const pre = document.querySelector('[data-testid="query-input-highlight"]') as HTMLElement
+    const markAt = await page.evaluate(`(() => {
+      const pre = document.querySelector('[data-testid="query-input-highlight"]')
       let n = 0
       for (const el of Array.from(pre.children)) { if (el.tagName === 'MARK') return { at: n, text: el.textContent }; n += (el.textContent ?? '').length }
       return null
-    })
+    })()`)
     expect(markAt).toEqual({ at: 12, text: '=' })
     expect(await bar.getAttribute('aria-invalid')).toBe('true')
     await shot('devices-query-highlight', false)
