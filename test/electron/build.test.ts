@@ -151,7 +151,8 @@ describe('renderer page in Chromium', () => {
     }, {
       devices: { total: 12, enabled: 11, disabled: 1, connected: 7, disconnected: 5 },
       firmware: [{ version: '1.2.0', devices: 9 }, { version: null, devices: 3 }],
-      telemetry: { messages: 0, bytes: 0, dropped: 0 }, alerts: [], devicesWithAlerts: 0, configurations: [], offlineMinutes: 15
+      telemetry: { messages: 0, bytes: 0, dropped: 0 }, alerts: [], devicesWithAlerts: 0, configurations: [], offlineMinutes: 15,
+      store: { usedBytes: 1000, parts: { store: 400, telemetry: 500, firmware: 100, other: 0 }, limitBytes: 10000, quotaBytes: null, percent: 10, warnPercent: 80, diskFreeBytes: 9000, diskTotalBytes: 20000, measuredAt: '2026-01-01T00:00:00Z' }
     })
     await page.getByTestId('count-connected').waitFor()
     expect(await page.getByTestId('count-connected').innerText()).toBe('7')

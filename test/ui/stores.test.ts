@@ -130,7 +130,7 @@ describe('devices store', () => {
 describe('fleet store', () => {
   it('loads the summary and computes the telemetry rate from rate events', async () => {
     let now = 1_000_000
-    const summary = { devices: { total: 2, enabled: 2, disabled: 0, connected: 1, disconnected: 1 }, firmware: [{ version: '1.0', devices: 2 }], telemetry: { messages: 5, bytes: 50, dropped: 0 }, alerts: [], devicesWithAlerts: 0, configurations: [], offlineMinutes: 15 }
+    const summary = { devices: { total: 2, enabled: 2, disabled: 0, connected: 1, disconnected: 1 }, firmware: [{ version: '1.0', devices: 2 }], telemetry: { messages: 5, bytes: 50, dropped: 0 }, alerts: [], devicesWithAlerts: 0, configurations: [], offlineMinutes: 15, store: { usedBytes: 1000, parts: { store: 400, telemetry: 500, firmware: 100, other: 0 }, limitBytes: 10000, quotaBytes: null, percent: 10, warnPercent: 80, diskFreeBytes: 9000, diskTotalBytes: 20000, measuredAt: '2026-01-01T00:00:00Z' } }
     const f = fakeHub({ 'fleet.summary': () => ok(summary) })
     const s = createFleetStore(f.api, { now: () => now })
     s.start()

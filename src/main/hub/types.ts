@@ -245,6 +245,10 @@ export interface HubEvents {
   'sync.conflictCleared': { id: string; deviceId: string; kind: string; outcome: 'resolved' | 'converged'; resolution: import('./sync/types.js').ConflictResolutionRecord | null }
   /** A saved view of the devices table was saved, renamed or removed (hub/views). */
   'view.changed': { name: string; change: 'saved' | 'renamed' | 'removed' }
+  /** The hub's settings changed (hub.settings). */
+  'settings.changed': { settings: import('./settings/service.js').HubSettings }
+  /** An image was added to or removed from the firmware library. */
+  'firmware.changed': { name: string; version: string; change: 'added' | 'removed' }
 }
 
 export type HubEventName = keyof HubEvents

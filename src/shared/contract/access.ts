@@ -56,7 +56,23 @@ export const ACCESS: Record<MethodName, Access> = {
   'accounts.resetPassword': 'admin',
   /** Any signed-in account, for itself (audited as a change). */
   'accounts.changeOwnPassword': 'read',
-  'audit.list': 'read'
+  'audit.list': 'read',
+  // Serial ports: wiring devices on site is the technician's job.
+  'serial.list': 'read',
+  'serial.machinePorts': 'read',
+  'serial.profiles': 'read',
+  'serial.add': 'operate',
+  'serial.update': 'operate',
+  'serial.remove': 'operate',
+  // Firmware library: technicians upload images (and delete their own mistakes; in-use images are refused).
+  'firmware.uploadBegin': 'operate',
+  'firmware.uploadChunk': 'operate',
+  'firmware.uploadFinish': 'operate',
+  'firmware.uploadAbort': 'operate',
+  'firmware.remove': 'operate',
+  // Hub settings (alert thresholds, store quota, theme) are the admin's.
+  'settings.get': 'read',
+  'settings.update': 'admin'
 }
 
 /** Read-level calls that still change something (so they are audited). */
@@ -65,7 +81,9 @@ const AUDITED_READS = new Set<MethodName>(['accounts.changeOwnPassword'])
  * Calls above 'read' that change nothing (so they are not audited): add a method here when
  * it only reads but needs a higher level (a secret, an admin-only list).
  */
-export const UNAUDITED: ReadonlySet<MethodName> = new Set<MethodName>(['auth.status', 'devices.connectionString', 'accounts.list'])
+export const UNAUDITED: ReadonlySet<MethodName> = new Set<MethodName>(['auth.status', 'devices.connectionString', 'accounts.list',
+  // an upload is audited once, when it is finished and stored (uploadFinish), not per chunk
+  'firmware.uploadBegin', 'firmware.uploadChunk', 'firmware.uploadAbort'])
 
 /** Whether an accepted call goes into the audit log: every call that changes something. */
 export function isAudited (method: MethodName): boolean {

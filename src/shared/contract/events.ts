@@ -1,6 +1,7 @@
 // The event half of the contract. The hub's own HubEvents are fine-grained (1,000 twin
 // updates a second is normal); the UI gets them coalesced into batches (ui server and IPC
 // forwarder both use api/ui/events.ts), keyed by `type` + device, last one wins.
+import type { HubSettingsView, SerialPortStatusView } from './site.js'
 import type { CommandState } from './model-devices.js'
 
 export type UiEvent =
@@ -14,6 +15,10 @@ export type UiEvent =
   | { type: 'telemetry.rate'; messages: number; windowMs: number }
   | { type: 'method.invoked'; deviceId: string; methodName: string; status: number | null; error: string | null; durationMs: number; at: string }
   | { type: 'configuration.changed'; id: string; change: 'created' | 'updated' | 'deleted' }
+  /** Every serial port's state and counters; sent (at most once a second) when any of them changed. */
+  | { type: 'serial.status'; ports: SerialPortStatusView[] }
+  | { type: 'firmware.changed'; name: string; version: string; change: 'added' | 'removed' }
+  | { type: 'settings.changed'; settings: HubSettingsView }
   /** A queued command (hub.commands) changed state; coalesced per command, last one wins. */
   | { type: 'command.changed'; commandId: string; deviceId: string; methodName: string; status: CommandState; previousStatus: CommandState | null }
   /** A saved view of the devices table was saved, renamed or removed (views are shared by everyone on the site). */

@@ -12,6 +12,7 @@ export * from './methods.js'
 export * from './model.js'
 export * from './model-devices.js'
 export * from './result.js'
+export * from './site.js'
 export type { Check, Validator } from './validate.js'
 
 /** IPC channel names (Electron). The WebSocket carries the same calls as JSON frames (ws-protocol.ts). */

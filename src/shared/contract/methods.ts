@@ -3,6 +3,7 @@
 import type {
   ConfigurationView, DeviceRow, DevicesPage, DeviceView, FirmwareImageView, FleetSummary, HubStatus, JobDeviceResult, JobView, MethodResult, QueryResult, TelemetryItem, TwinView
 } from './model.js'
+import { siteMethodInputs, type SiteMethodOutputs } from './site.js'
 import { authMethodInputs, type AuthMethodOutputs } from './auth-methods.js'
 import { COMMAND_STATES, DEVICE_SORT_KEYS, type BulkOutcome, type CommandView, type SavedView, type TelemetrySince } from './model-devices.js'
 import { arrayOf, bool, int, json, jsonObject, none, object, oneOf, optional, str, type Infer, type Validator } from './validate.js'
@@ -109,10 +110,11 @@ export const methodInputs = {
   'commands.cancel': object({ commandId: str({ min: 1, max: 128 }), reason: optional(str({ max: 256 })) }),
   /** The device's messages after `afterSeq` (the last one the caller has), oldest first. */
   'telemetry.since': object({ deviceId, afterSeq: int({ min: 0 }), limit: optional(int({ min: 1, max: 500 })) }),
-  ...authMethodInputs
+  ...authMethodInputs,
+  ...siteMethodInputs
 } as const satisfies Record<string, Validator<unknown>>
 
-export interface MethodOutputs extends AuthMethodOutputs {
+export interface MethodOutputs extends AuthMethodOutputs, SiteMethodOutputs {
   'hub.status': HubStatus
   'fleet.summary': FleetSummary
   'devices.list': DevicesPage

@@ -1,5 +1,6 @@
 // Data shapes that cross the boundary between the hub and its UI. Plain JSON only: these are
 // what the renderer sees, independent of how the hub stores things.
+import type { StoreUsageView } from './site.js'
 
 export type JsonPrimitive = string | number | boolean | null
 export type JsonValue = JsonPrimitive | JsonValue[] | { [key: string]: JsonValue }
@@ -126,8 +127,12 @@ export interface FirmwareImageView {
   sha256: string
   uploadedAt: string
   description: string | null
-  /** Devices reporting this version as firmware.current. */
+  /** Devices running this image: firmware.current is this version and firmware.currentName this name (or not reported). */
   runningOn: number
+  /** The WHERE condition behind runningOn, for the devices list. */
+  runningQuery: string
+  /** Devices installing this image right now (firmware.pending with an unfinished status). */
+  installing: number
 }
 
 /** An automatic device configuration and its metrics. */
@@ -165,4 +170,6 @@ export interface FleetSummary {
   configurations: Array<{ id: string; priority: number; targeted: number; applied: number }>
   /** Threshold used for the offline alerts, in minutes. */
   offlineMinutes: number
+  /** The whole data dir (store, telemetry, firmware, other) against the quota or the disk. */
+  store: StoreUsageView
 }

@@ -612,6 +612,19 @@ export function createJobService (deps: JobServiceDeps): JobService & { resume()
     void stopRun(run, 'failed', `Internal error: ${err.message}`)
   }
 
+  // ---- delegation before the start ----------------------------------------------------------
+
+  /** A delegable job whose targets are not resolved yet (scheduled for later): an edge may take its devices now. */
+  const preStart = (run: Run): boolean => !run.started && !run.closed && !run.job.targetsResolved && ACTIVE_JOB.includes(run.job.status) && delegable(run.job)
+
+  /** The edge's devices matching the job's condition now, without a record yet. */
+  function preStartTargets (job: JobDoc, edgeId: string): string[] {
+    let twins: TwinDocument[]
+    try { twins = deps.query.select(job.queryCondition) } catch { return [] }
+    const have = records.get(job.jobId)
+    return twins.filter((t) => t.moduleId === undefined && !(have?.has(identityKey({ deviceId: t.deviceId })) ?? false) && deps.delegation?.edgeOf({ deviceId: t.deviceId }) === edgeId).map((t) => t.deviceId)
+  }
+
   // ---- the service ---------------------------------------------------------------------------
 
   const activeCount = (): number => { let n = 0; for (const j of jobs.values()) if (ACTIVE_JOB.includes(j.status)) n++; return n }
@@ -706,6 +719,7 @@ export function createJobService (deps: JobServiceDeps): JobService & { resume()
           if (rec.delegatedTo === edgeId) { if (rec.reportedByEdgeAt === undefined && !TERMINAL_DEVICE.includes(rec.status)) delegated.push(rec.deviceId); continue }
           if (open && rec.delegatedTo === undefined && (rec.status === 'pending' || rec.status === 'scheduled') && deps.delegation?.edgeOf({ deviceId: rec.deviceId }) === edgeId) claimable.push(rec.deviceId)
         }
+        if (run !== undefined && preStart(run)) claimable.push(...preStartTargets(job, edgeId))
         if (claimable.length > 0 || delegated.length > 0) out.push({ ...render(job), claimable, delegated })
       }
       return out
@@ -718,11 +732,23 @@ export function createJobService (deps: JobServiceDeps): JobService & { resume()
       const claimed: string[] = []
       const changed: DeviceJob[] = []
       const at = iso()
+      // Before the start: the devices of the edge that match the condition now get their records, already delegated.
+      const early = run !== undefined && preStart(run) ? new Set(preStartTargets(job, edgeId)) : new Set<string>()
       // Synchronous up to the write: the pump cannot start a device between the check and the mark.
       for (const deviceId of new Set(deviceIds)) {
         const key = identityKey({ deviceId })
         const rec = records.get(jobId)?.get(key)
-        if (rec === undefined) continue
+        if (rec === undefined) {
+          if (!early.has(deviceId)) continue
+          const fresh: DeviceJob = {
+            deviceId, jobId, jobType: job.type, status: 'pending', startTimeUtc: job.startTime, createdDateTimeUtc: at, lastUpdatedDateTimeUtc: at,
+            outcome: { deviceMethodResponse: null }, delegatedTo: edgeId, delegatedAt: at
+          }
+          addRecord(fresh)
+          changed.push(fresh)
+          claimed.push(deviceId)
+          continue
+        }
         if (rec.delegatedTo === edgeId) { if (rec.reportedByEdgeAt === undefined) claimed.push(deviceId); continue } // a repeated claim (the edge lost the answer)
         if (!open || rec.delegatedTo !== undefined || (rec.status !== 'pending' && rec.status !== 'scheduled')) continue
         if (deps.delegation?.edgeOf({ deviceId }) !== edgeId) continue

@@ -12,7 +12,7 @@ import { createFakeScheduler, type FakeScheduler } from '../jobs/scheduler.js'
 import { createMemoryStore } from '../store/memory-store.js'
 import type { DeviceConnection, JsonValue, MethodRequest } from '../types.js'
 import { createEdgeDelegation, localJobId } from './jobs-edge.js'
-import { LinkError, type UpstreamClient } from './upstream-client.js'
+import { LinkError, UpstreamError, type UpstreamClient } from './upstream-client.js'
 
 // Wednesday 2030-01-09 12:00 in Berlin (UTC+1 in winter).
 const WED_NOON_BERLIN = Date.parse('2030-01-09T11:00:00Z')
@@ -35,11 +35,12 @@ async function makeHub (role: 'edge' | 'cloud', sched: FakeScheduler, extra: { d
 
 /** The edge's upstream: calls the cloud hub's delegation API as the REST routes do. `down` black-holes it; `loseNextClaimAnswer` applies a claim and then fails. */
 function adapter (cloud: Hub) {
-  const ctl = { down: false, loseNextClaimAnswer: false, requests: [] as string[] }
+  const ctl = { down: false, loseNextClaimAnswer: false, azure: false, requests: [] as string[] }
   const client = {
     async request (method: string, path: string, body?: { deviceIds?: string[]; outcomes?: never[]; commandIds?: string[]; results?: never[] }) {
       if (ctl.down) throw new LinkError(`${method} ${path}: link down`)
       ctl.requests.push(`${method} ${path}`)
+      if (ctl.azure) throw new UpstreamError(404, 'NotFound', `${method} ${path}: 404 no such resource`) // IoT Hub has no /edges routes
       const seg = path.split('/').map(decodeURIComponent)
       const edge = seg[2] as string
       if (method === 'PUT' && seg[3] === 'delegation') return await cloud.delegation.register(edge)
@@ -158,6 +159,30 @@ describe('jobs delegated to the edge (fake clock)', () => {
     expect(rows(cloud, 'rate')['r1']).toBe('completed')
   })
 
+  it('a job scheduled for later is taken over before its start and runs at the edge at the start time, offline', async () => {
+    const env = await setup(['s1', 's2'])
+    const { cloud, edge, sched, ctl } = env
+    await env.tick()
+    const devs = ['s1', 's2'].map((id) => connect(edge, id))
+    const start = new Date(WED_NOON_BERLIN + 3600_000).toISOString()
+    await cloud.jobs.create('later', method({ queryCondition: "deviceId IN ['s1', 's2']", startTime: start, maxExecutionTimeInSeconds: 600 }))
+    await sched.advance(0)
+    expect(cloud.jobs.get('later').status).toBe('scheduled')
+    await env.tick()
+    expect(cloud.jobs.deviceJobs('later').map((d) => [d.deviceId, d.delegatedTo])).toEqual([['s1', 'edge1'], ['s2', 'edge1']])
+    expect(edge.jobs.get(localJobId('later', 1))).toMatchObject({ status: 'scheduled', startTime: start })
+    ctl.down = true
+    await sched.advance(3599_000)
+    expect(devs.every((d) => d.calls.length === 0)).toBe(true)
+    await sched.advance(1_000)
+    expect(devs.every((d) => d.calls.length === 1)).toBe(true)
+    expect(cloud.jobs.get('later').status).toBe('running')
+    ctl.down = false
+    await env.tick()
+    await env.tick()
+    expect(cloud.jobs.get('later')).toMatchObject({ status: 'completed', deviceJobStatistics: { deviceCount: 2, succeededCount: 2 } })
+  })
+
   it('enforces the job\'s maintenance window at the edge, offline', async () => {
     const env = await setup(['w1', 'w2'])
     const { cloud, edge, sched, ctl } = env
@@ -267,6 +292,23 @@ describe('jobs delegated to the edge (fake clock)', () => {
     await env.tick()
     // m1 never connected at the edge: its real outcome is DeviceNotOnline at the end of the window.
     expect(cloud.jobs.deviceJobs('miss')[0]).toMatchObject({ status: 'failed', error: { code: 'DeviceNotOnline' } })
+  })
+
+  it('against a cloud without delegation routes (Azure IoT Hub) the edge turns delegation off, and the cloud\'s own engine drives the devices', async () => {
+    const env = await setup(['z1'])
+    const { cloud, sched, ctl } = env
+    ctl.azure = true
+    await env.tick()
+    await env.tick()
+    expect(env.delegation.status().supported).toBe(false)
+    expect(ctl.requests).toEqual(['PUT /edges/edge1/delegation']) // asked once per session, then left alone
+    expect(cloud.delegation.edges()).toEqual([])
+    // The cloud sees z1 as reachable when the edge forwards its methods (here: connected at the cloud directly).
+    const z1 = connect(cloud, 'z1')
+    await cloud.jobs.create('az', method({ queryCondition: "deviceId = 'z1'" }))
+    await sched.advance(0)
+    expect(z1.calls).toHaveLength(1)
+    expect(cloud.jobs.get('az').status).toBe('completed')
   })
 
   it('a device reserved for an edge that never claims fails EdgeDidNotClaim at the job\'s end', async () => {

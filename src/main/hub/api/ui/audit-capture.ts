@@ -106,6 +106,10 @@ const STATE: Partial<Record<MethodName, State>> = {
     return c === undefined ? null : redact({ targetCondition: c.targetCondition, priority: c.priority, content: c.content, metrics: c.metrics })
   },
   'configurations.remove': (hub, input) => STATE['configurations.create']?.(hub, input) ?? null,
+  'serial.update': (hub, input) => redact(hub.serial.get(String(input['name'])) ?? null),
+  'serial.remove': (hub, input) => redact(hub.serial.get(String(input['name'])) ?? null),
+  'firmware.remove': (hub, input) => redact(hub.firmware.get(String(input['name']), String(input['version'])) ?? null),
+  'settings.update': (hub) => redact(hub.settings.get()),
   'jobs.cancel': (hub, input) => {
     try {
       const j = hub.jobs.get(String(input['jobId']))

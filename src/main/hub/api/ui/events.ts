@@ -1,7 +1,7 @@
 // Hub events -> coalesced UiEvent batches. A burst of 1,000 twin updates a second becomes one
 // batch per interval holding at most one event per (type, device): the browser redraws a
 // few times a second whatever the device traffic is.
-import type { CommandState, UiEvent } from '../../../../shared/contract/index.js'
+import type { CommandState, SerialPortStatusView, UiEvent } from '../../../../shared/contract/index.js'
 import type { HubEventBus } from '../../events.js'
 import type { Clock } from '../../types.js'
 
@@ -12,6 +12,10 @@ export interface EventCoalescerOptions {
   onBatch: (events: UiEvent[]) => void
   /** Default 250 ms. */
   intervalMs?: number
+  /** Serial ports' live status (site-handlers.ts serialStatusViews): polled, sent as 'serial.status' when it changed. */
+  serialStatus?: () => SerialPortStatusView[]
+  /** Default 1000 ms. */
+  serialPollMs?: number
 }
 
 type TwinPart = Extract<UiEvent, { type: 'twin.changed' }>['parts'][number]
@@ -84,6 +88,8 @@ export function createEventCoalescer (opts: EventCoalescerOptions): { flush(): v
       put(key, { type: 'telemetry.received', deviceId: e.deviceId, count, lastSeq: e.seq, at: e.at })
     }),
     opts.events.on('configuration.changed', (e) => { put(`cfg:${e.id}`, { type: 'configuration.changed', id: e.id, change: e.change }) }),
+    opts.events.on('settings.changed', (e) => { put('settings', { type: 'settings.changed', settings: e.settings }) }),
+    opts.events.on('firmware.changed', (e) => { put(`fw:${e.name}/${e.version}`, { type: 'firmware.changed', name: e.name, version: e.version, change: e.change }) }),
     opts.events.on('command.stateChanged', (e) => {
       if (e.moduleId !== undefined) return
       // queued -> in_progress -> succeeded within one window is one event with the first previous state
@@ -101,9 +107,24 @@ export function createEventCoalescer (opts: EventCoalescerOptions): { flush(): v
     })
   ]
 
+  // Serial counters move with every frame: poll them, and send the whole list only when it changed.
+  let lastSerial = '[]'
+  const serialTimer = opts.serialStatus === undefined
+    ? undefined
+    : setInterval(() => {
+      let ports: SerialPortStatusView[]
+      try { ports = opts.serialStatus?.() ?? [] } catch { return }
+      const text = JSON.stringify(ports)
+      if (text === lastSerial) return
+      lastSerial = text
+      put('serial', { type: 'serial.status', ports })
+    }, opts.serialPollMs ?? 1000)
+  serialTimer?.unref()
+
   return {
     flush,
     close () {
+      if (serialTimer !== undefined) clearInterval(serialTimer)
       for (const off of offs) off()
       if (timer !== undefined) clearTimeout(timer)
       timer = undefined

@@ -9,11 +9,13 @@ import {
 } from '../../../../shared/contract/index.js'
 import { HubError } from '../../errors.js'
 import type { Hub } from '../../services.js'
+import type { StoreUsage } from '../../settings/service.js'
 import { authServicesFor, type AuthOptions, type AuthServices } from '../../accounts/index.js'
 import { capture, redact, targetOf } from './audit-capture.js'
 import { createAuthHandlers } from './auth-handlers.js'
 import type { CallContext, UiCaller } from './caller.js'
 import { toErrorResult } from './errors.js'
+import { createSiteHandlers, firmwareViews, storeUsageView } from './site-handlers.js'
 import { createDeviceToolHandlers } from './handlers-devices.js'
 import { configurationView, deviceView, jobView, rowFrom, rowOfTwin, telemetryItem, twinView } from './views.js'
 
@@ -25,8 +27,6 @@ type Handlers = { [M in MethodName]: (input: MethodInput<M>, ctx: CallContext) =
 export interface UiApiDeps {
   hub: Hub
   status: () => HubStatus
-  /** Offline alert threshold default, minutes. */
-  offlineMinutes?: number
   /** Session, sign-in and audit retention limits (first UI API of a hub wins). */
   auth?: AuthOptions
 }
@@ -47,6 +47,7 @@ const MAX_ALERTS = 50
 
 export function createUiApi (deps: UiApiDeps): UiApi {
   const { hub } = deps
+  const site = createSiteHandlers(hub)
   const auth = authServicesFor(hub, deps.auth)
   const id = (deviceId: string): { deviceId: string } => ({ deviceId })
   // Failed direct methods for the alert list (the hub keeps no history of them).
@@ -83,13 +84,14 @@ export function createUiApi (deps: UiApiDeps): UiApi {
     }
   }
 
-  function fleetAlerts (offlineMinutes: number): Alert[] {
+  function fleetAlerts (offlineMinutes: number, store: StoreUsage): Alert[] {
     const alerts: Alert[] = []
     const cutoff = hub.clock.now() - offlineMinutes * 60_000
     for (const r of hub.query.run("SELECT deviceId, lastActivityTime FROM devices WHERE connectionState = 'Disconnected' AND status = 'enabled'")) {
       if (alerts.length >= MAX_ALERTS / 2) break
       const rec = r as Record<string, JsonValue>
-      const last = Date.parse(String(rec['lastActivityTime']))
+      // the registry's view includes activity not yet flushed to the twin the query reads
+      const last = Date.parse(hub.registry.get({ deviceId: String(rec['deviceId']) })?.lastActivityTime ?? String(rec['lastActivityTime']))
       // Never-seen devices (epoch lastActivityTime) are provisioning leftovers, not outages.
       if (!Number.isFinite(last) || last <= 0 || last > cutoff) continue
       alerts.push({
@@ -106,14 +108,23 @@ export function createUiApi (deps: UiApiDeps): UiApi {
     if (dropped > 0) {
       alerts.push({ kind: 'store', severity: 'error', deviceId: null, at: new Date(hub.clock.now()).toISOString(), message: `The telemetry store is full: ${dropped} old messages were dropped` })
     }
+    if (store.percent >= store.warnPercent) {
+      const mb = (n: number): string => `${(n / 1024 / 1024).toFixed(1)} MB`
+      alerts.unshift({
+        kind: 'store', severity: store.percent >= 95 ? 'error' : 'warning', deviceId: null, at: store.measuredAt,
+        message: `The store is filling up: the data dir uses ${store.percent}% of ${store.quotaBytes === null ? 'the disk it can grow into' : 'its quota'} ` +
+          `(${mb(store.usedBytes)} of ${mb(store.limitBytes)}; telemetry ${mb(store.parts.telemetry)}, firmware ${mb(store.parts.firmware)}, store ${mb(store.parts.store)})`
+      })
+    }
     return alerts.slice(0, MAX_ALERTS)
   }
 
   const handlers: Handlers = {
     ...createAuthHandlers(auth),
     'hub.status': () => deps.status(),
-    'fleet.summary': (input): FleetSummary => {
-      const offlineMinutes = input?.offlineMinutes ?? deps.offlineMinutes ?? 15
+    'fleet.summary': async (input): Promise<FleetSummary> => {
+      const offlineMinutes = input?.offlineMinutes ?? hub.settings.get().offlineMinutes
+      const store = await hub.settings.storeUsage()
       const counts = hub.registry.count()
       const connected = hub.connections.list().filter(c => c.moduleId === undefined).length
       const stats = hub.telemetry.stats()
@@ -121,7 +132,7 @@ export function createUiApi (deps: UiApiDeps): UiApi {
         const rec = r as Record<string, JsonValue>
         return { version: typeof rec['version'] === 'string' ? rec['version'] : null, devices: Number(rec['devices'] ?? 0) }
       }).sort((a, b) => b.devices - a.devices)
-      const alerts = fleetAlerts(offlineMinutes)
+      const alerts = fleetAlerts(offlineMinutes, store)
       return {
         devices: { ...counts, connected, disconnected: Math.max(0, counts.total - connected) },
         firmware,
@@ -131,7 +142,8 @@ export function createUiApi (deps: UiApiDeps): UiApi {
         configurations: hub.configurations.list(50).map(c => ({
           id: c.id, priority: c.priority, targeted: c.systemMetrics.results.targetedCount, applied: c.systemMetrics.results.appliedCount
         })),
-        offlineMinutes
+        offlineMinutes,
+        store: storeUsageView(store)
       }
     },
     'devices.list': (input) => {
@@ -193,17 +205,7 @@ export function createUiApi (deps: UiApiDeps): UiApi {
       return jobView(hub.jobs.get(jobId))
     },
     'jobs.cancel': async (input) => jobView(await hub.jobs.cancel(input.jobId)),
-    'firmware.list': () => {
-      const running = new Map<string, number>()
-      for (const f of hub.query.run(FIRMWARE_QUERY)) {
-        const rec = f as Record<string, JsonValue>
-        if (typeof rec['version'] === 'string') running.set(rec['version'], Number(rec['devices'] ?? 0))
-      }
-      return hub.firmware.list().map(i => ({
-        name: i.name, version: i.version, size: i.size, sha256: i.sha256, uploadedAt: i.uploadedAt,
-        description: i.description ?? null, runningOn: running.get(i.version) ?? 0
-      }))
-    },
+    'firmware.list': () => firmwareViews(hub),
     'devices.firmwareUpdate': (input) => {
       hub.registry.mustGet(id(input.deviceId))
       if (hub.firmware.get(input.name, input.version) === undefined) {
@@ -238,7 +240,8 @@ export function createUiApi (deps: UiApiDeps): UiApi {
         endTime: d.endTimeUtc ?? null
       }))
     },
-    ...createDeviceToolHandlers({ hub, checkQuery: (q) => { listRows(q) } })
+    ...createDeviceToolHandlers({ hub, checkQuery: (q) => { listRows(q) } }),
+    ...site.handlers
   }
 
   /** The caller's session when `method` may run; otherwise the refusal. */
@@ -302,6 +305,6 @@ export function createUiApi (deps: UiApiDeps): UiApi {
       }
       return result
     },
-    close () { offMethods() }
+    close () { offMethods(); site.close() }
   }
 }
