@@ -293,7 +293,12 @@ export function createEdgeDelegation (deps: EdgeDelegationDeps): {
       st ??= { jobId: j.jobId, spec: specOf(j), batches: [], reported: [], synthetic: {}, cloudStatus: j.status }
       st.spec = specOf(j)
       st.cloudStatus = j.status
-      if (fresh.length > 0) st.batches.push({ localJobId: localJobId(j.jobId, st.batches.length + 1), deviceIds: fresh })
+      if (fresh.length > 0) {
+        // A new local job: never one that exists already (an earlier batch of the same cloud job, all reported and forgotten).
+        let n = st.batches.length + 1
+        while (localJobExists(localJobId(j.jobId, n))) n++
+        st.batches.push({ localJobId: localJobId(j.jobId, n), deviceIds: fresh })
+      }
       djobs.set(st.jobId, st)
       await putJob(st) // durable before the local job is created
     }
