@@ -349,10 +349,16 @@ describe('queued commands delegated to the edge (fake clock)', () => {
     const { cloud, edge, sched, ctl } = env
     await env.tick()
     const cmd = await cloud.commands.enqueue({ deviceId: 'q1' }, { methodName: 'reboot', payload: { now: true }, ttlInSeconds: 3600 })
+    const wipe = await cloud.commands.enqueue({ deviceId: 'q1' }, { methodName: 'wipe', ttlInSeconds: 3600 })
     await env.tick()
     expect(cloud.commands.get(cmd.commandId)).toMatchObject({ status: 'queued', delegatedTo: 'edge1' })
-    await expect(cloud.commands.cancel(cmd.commandId)).rejects.toThrow(/edge edge1/)
     expect(edge.commands.get(cmd.commandId)).toMatchObject({ status: 'queued', methodName: 'reboot' })
+    // Cancelled at the cloud while the edge holds it: the edge cancels it (not sent yet) and reports.
+    expect(await cloud.commands.cancel(wipe.commandId, 'wrong device')).toMatchObject({ status: 'queued', cancelRequestedAt: expect.any(String) })
+    await env.tick()
+    expect(edge.commands.get(wipe.commandId)?.status).toBe('cancelled')
+    await env.tick()
+    expect(cloud.commands.get(wipe.commandId)).toMatchObject({ status: 'cancelled', error: { code: 'Cancelled' } })
     ctl.down = true
     const dev = connect(edge, 'q1')
     await sched.advance(100)

@@ -150,6 +150,11 @@ export function createEdgeDelegation (deps: EdgeDelegationDeps): {
     if (d.synthetic !== undefined || commands.get(id) !== undefined) return
     const c = d.command
     const now = clock.now()
+    if (c.cancelRequestedAt !== undefined) {
+      d.synthetic = { commandId: id, status: 'cancelled', attempts: 0, endTimeUtc: iso(now), statusReason: 'Cancelled at the cloud before the edge queued it.', error: { code: 'Cancelled', message: 'Cancelled at the cloud.' } }
+      await putCmd(id, d)
+      return
+    }
     const ttl = Math.ceil((Date.parse(c.expiryTimeUtc) - now) / 1000)
     if (ttl <= 0) {
       d.synthetic = { commandId: id, status: 'expired', attempts: 0, endTimeUtc: iso(now), statusReason: 'The time-to-live passed before the device was reachable.', error: { code: 'Expired', message: `Not delivered within ${c.ttlInSeconds} s.` } }
@@ -315,6 +320,13 @@ export function createEdgeDelegation (deps: EdgeDelegationDeps): {
     let claimed: CommandRecord[] = []
     if (want.length > 0) claimed = (await c.request<{ claimed: CommandRecord[] }>('POST', `/edges/${enc(edgeId)}/commands/claim`, { commandIds: want })).claimed
     for (const x of [...r.delegated, ...claimed]) {
+      const held = dcmds.get(x.commandId)
+      if (held !== undefined && x.cancelRequestedAt !== undefined && held.command.cancelRequestedAt === undefined) {
+        // Cancelled at the cloud: cancel here unless it was already sent (then its real outcome goes up).
+        held.command.cancelRequestedAt = x.cancelRequestedAt
+        await putCmd(x.commandId, held)
+        if (commands.get(x.commandId)?.status === 'queued') await commands.cancel(x.commandId, 'Cancelled at the cloud.').catch(() => {})
+      }
       if (dcmds.has(x.commandId) || commands.get(x.commandId) !== undefined) continue
       const d: DelegatedCommand = { command: x }
       await putCmd(x.commandId, d) // durable before the local enqueue
