@@ -58,6 +58,13 @@ describe('site screens API over the WebSocket', () => {
       .toMatchObject({ ok: false, error: { code: 400004, message: expect.stringContaining('multidrop') } })
     expect(hub.hub.serial.list()).toEqual([])
 
+    // a Modbus port with a unit id and a built-in profile; an unknown profile is refused by name
+    expect(await api.call('serial.add', { name: 'mb', path: '/dev/ttyMB0', protocol: 'modbus', enabled: false, devices: [{ deviceId: 'tc-1', address: 3, profile: 'nope' }] }))
+      .toMatchObject({ ok: false, error: { code: 400004, message: expect.stringContaining("no Modbus profile 'nope'") } })
+    expect(await api.call('serial.add', { name: 'mb', path: '/dev/ttyMB0', protocol: 'modbus', enabled: false, devices: [{ deviceId: 'tc-1', address: 3, profile: 'generic-temperature-controller' }] }))
+      .toMatchObject({ ok: true, value: { config: { protocol: 'modbus', devices: [{ deviceId: 'tc-1', address: 3, profile: 'generic-temperature-controller' }] }, status: { state: 'disabled', devices: [{ deviceId: 'tc-1', registered: false }] } } })
+    expect(await api.call('serial.remove', { name: 'mb' })).toMatchObject({ ok: true })
+
     const key = (await hub.hub.registry.create({ deviceId: 'line-dev' })).authentication.symmetricKey.primaryKey ?? ''
     const added = await api.call('serial.add', { name: 'bench-1', path: pty.a, baudRate: 9600, keepAliveSec: 5, devices: [{ deviceId: 'line-dev' }] })
     expect(added).toMatchObject({ ok: true, value: { config: { name: 'bench-1', path: pty.a, baudRate: 9600, protocol: 'line', devices: [{ deviceId: 'line-dev', address: null, profile: null }] } } })
@@ -89,6 +96,29 @@ describe('site screens API over the WebSocket', () => {
     expect(await api.call('serial.remove', { name: 'bench-1' })).toEqual({ ok: true, value: { name: 'bench-1' } })
     expect(await api.call('serial.remove', { name: 'bench-1' })).toMatchObject({ ok: false, error: { code: 400004 } })
     await waitFor(() => events.filter(e => e.type === 'serial.status').at(-1)?.type === 'serial.status' && (events.filter(e => e.type === 'serial.status').at(-1) as { ports: unknown[] }).ports.length === 0, 10_000, 'empty port list sent')
+  }, 60_000)
+
+  it('counts retransmissions: a device that resends before our ack arrives is acked again, stored once, and shown as retransmits', async () => {
+    const { client, hub } = await startUiHub(defer, { intervalMs: 50 })
+    const api = client()
+    const events: UiEvent[] = []
+    api.subscribe(b => { events.push(...b) })
+    const pty = await ptyPair(await tmpDir(defer), defer)
+    const key = (await hub.hub.registry.create({ deviceId: 'hasty' })).authentication.symmetricKey.primaryKey ?? ''
+    expect(await api.call('serial.add', { name: 'slow-line', path: pty.a, baudRate: 9600 })).toMatchObject({ ok: true })
+    const dev = await startSerialDevice({ path: pty.b, deviceId: 'hasty', key, baudRate: 9600 })
+    defer(() => dev.close())
+    // from now on the device gives up waiting for an ack after 5 ms: at 9600 baud the ack cannot be back by then
+    dev.opts.ackTimeoutMs = 5
+    dev.opts.retries = 50
+    await dev.sendTelemetry({ n: 1 })
+    expect(dev.stats.retransmits).toBeGreaterThan(0)
+    const retransmits = (): number => {
+      const last = events.filter(e => e.type === 'serial.status').at(-1)
+      return last?.type === 'serial.status' ? last.ports[0]?.counters.retransmits ?? 0 : 0
+    }
+    await waitFor(() => retransmits() > 0, 10_000, 'retransmits in serial.status')
+    expect((await hub.hub.telemetry.history({ deviceId: 'hasty' }, 10)).length).toBe(1)
   }, 60_000)
 
   it('uploads firmware in chunks under the frame limit, verifies sha256, lists it with where it runs, and refuses bad uploads', async () => {

@@ -186,6 +186,14 @@ describe('site screens in Chromium', () => {
     expect(await fleet.getByTestId('alerts-threshold').innerText()).toContain('3 minutes')
     expect(env.hub.hub.settings.get().offlineMinutes).toBe(3)
 
+    // a quota the data dir (with the 1.3 MB image in it) fills beyond the warning: the fleet says so
+    expect(await fleet.locator('[data-testid="alerts"] li[data-kind="store"]').count()).toBe(0)
+    await page.getByTestId('set-quota').fill('16')
+    await page.getByTestId('set-warn').fill('5')
+    await page.getByTestId('set-save').click()
+    await page.locator('[data-testid="store-usage"]', { hasText: 'of the quota' }).waitFor()
+    await fleet.locator('[data-testid="alerts"] li[data-kind="store"]', { hasText: 'The store is filling up' }).waitFor()
+
     await page.getByTestId('set-theme').getByLabel('Dark').click()
     await fleet.locator('html[data-theme="dark"]').waitFor()
     await page.locator('html[data-theme="dark"]').waitFor()

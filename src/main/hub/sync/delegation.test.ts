@@ -81,9 +81,9 @@ function connect (hub: Hub, deviceId: string): { calls: MethodRequest[] } {
 
 interface Env { sched: FakeScheduler; cloud: Hub; edge: Hub; ctl: ReturnType<typeof adapter>['ctl']; tick: () => Promise<void>; delegation: ReturnType<typeof createEdgeDelegation> }
 
-async function setup (ids: string[], opts: { delegatedOutcomeWaitSeconds?: number } = {}): Promise<Env> {
+async function setup (ids: string[], opts: { delegatedOutcomeWaitSeconds?: number; mirrored?: (id: string) => boolean } = {}): Promise<Env> {
   const sched = createFakeScheduler(WED_NOON_BERLIN)
-  const cloud = await makeHub('cloud', sched, opts)
+  const cloud = await makeHub('cloud', sched, { ...(opts.delegatedOutcomeWaitSeconds === undefined ? {} : { delegatedOutcomeWaitSeconds: opts.delegatedOutcomeWaitSeconds }) })
   const edge = await makeHub('edge', sched)
   await cloud.registry.create({ deviceId: 'edge1', capabilities: { iotEdge: true }, deviceScope: SCOPE })
   await cloud.registry.create({ deviceId: 'direct' }) // a device of the cloud itself, not behind the edge
@@ -94,7 +94,7 @@ async function setup (ids: string[], opts: { delegatedOutcomeWaitSeconds?: numbe
   }
   await cloud.twins.patchTags({ deviceId: 'direct' }, { line: 'a' })
   const { client, ctl } = adapter(cloud)
-  const delegation = createEdgeDelegation({ store: edge.store, jobs: edge.jobs, commands: edge.commands, clock: sched, logger: edge.logger, mirrored: () => true, pollMs: 0 })
+  const delegation = createEdgeDelegation({ store: edge.store, jobs: edge.jobs, commands: edge.commands, clock: sched, logger: edge.logger, mirrored: opts.mirrored ?? (() => true), pollMs: 0 })
   cleanups.push(() => delegation.close())
   let session = 1
   const tick = async (): Promise<void> => {
@@ -252,6 +252,26 @@ describe('jobs delegated to the edge (fake clock)', () => {
     for (const d of devs) expect(d.calls).toHaveLength(1)
   })
 
+  it('a device mirrored later is claimed in a second local job, after the first was reported and forgotten', async () => {
+    const ready = new Set(['p1'])
+    const env = await setup(['p1', 'p2'], { mirrored: (id) => ready.has(id) })
+    const { cloud, edge, sched } = env
+    await env.tick()
+    const devs = ['p1', 'p2'].map((id) => connect(edge, id))
+    await cloud.jobs.create('two', method({ queryCondition: "deviceId IN ['p1', 'p2']" }))
+    await sched.advance(0)
+    await env.tick()
+    await env.tick()
+    expect(rows(cloud, 'two')).toEqual({ p1: 'completed', p2: 'pending' })
+    expect(env.delegation.status().jobs).toBe(0) // p1 reported: the edge forgot the job
+    ready.add('p2')
+    await env.tick()
+    await env.tick()
+    expect(edge.jobs.deviceJobs(localJobId('two', 2)).map((d) => d.deviceId)).toEqual(['p2'])
+    expect(cloud.jobs.get('two')).toMatchObject({ status: 'completed', deviceJobStatistics: { succeededCount: 2 } })
+    for (const d of devs) expect(d.calls).toHaveLength(1)
+  })
+
   it('a job cancelled at the cloud is cancelled at the edge; devices not started there end canceled', async () => {
     const env = await setup(['c1', 'c2', 'c3'])
     const { cloud, edge, sched } = env
@@ -329,10 +349,16 @@ describe('queued commands delegated to the edge (fake clock)', () => {
     const { cloud, edge, sched, ctl } = env
     await env.tick()
     const cmd = await cloud.commands.enqueue({ deviceId: 'q1' }, { methodName: 'reboot', payload: { now: true }, ttlInSeconds: 3600 })
+    const wipe = await cloud.commands.enqueue({ deviceId: 'q1' }, { methodName: 'wipe', ttlInSeconds: 3600 })
     await env.tick()
     expect(cloud.commands.get(cmd.commandId)).toMatchObject({ status: 'queued', delegatedTo: 'edge1' })
-    await expect(cloud.commands.cancel(cmd.commandId)).rejects.toThrow(/edge edge1/)
     expect(edge.commands.get(cmd.commandId)).toMatchObject({ status: 'queued', methodName: 'reboot' })
+    // Cancelled at the cloud while the edge holds it: the edge cancels it (not sent yet) and reports.
+    expect(await cloud.commands.cancel(wipe.commandId, 'wrong device')).toMatchObject({ status: 'queued', cancelRequestedAt: expect.any(String) })
+    await env.tick()
+    expect(edge.commands.get(wipe.commandId)?.status).toBe('cancelled')
+    await env.tick()
+    expect(cloud.commands.get(wipe.commandId)).toMatchObject({ status: 'cancelled', error: { code: 'Cancelled' } })
     ctl.down = true
     const dev = connect(edge, 'q1')
     await sched.advance(100)
