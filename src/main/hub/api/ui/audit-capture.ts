@@ -108,6 +108,10 @@ const STATE: Partial<Record<MethodName, State>> = {
     return c === undefined ? null : redact({ targetCondition: c.targetCondition, priority: c.priority, content: c.content, metrics: c.metrics })
   },
   'configurations.remove': (hub, input) => STATE['configurations.create']?.(hub, input) ?? null,
+  'configurations.update': (hub, input) => {
+    const c = hub.configurations.get(String(input['id']))
+    return c === undefined ? null : redact({ targetCondition: c.targetCondition, priority: c.priority, labels: c.labels, metrics: c.metrics.queries, etag: c.etag })
+  },
   'serial.update': (hub, input) => redact(hub.serial.get(String(input['name'])) ?? null),
   'serial.remove': (hub, input) => redact(hub.serial.get(String(input['name'])) ?? null),
   'firmware.remove': (hub, input) => redact(hub.firmware.get(String(input['name']), String(input['version'])) ?? null),
@@ -135,6 +139,15 @@ function summarize (method: MethodName, result: unknown): JsonValue {
   if (method === 'jobs.create') {
     const j = result as Record<string, unknown> | null
     return redact({ jobId: j?.['jobId'] ?? null, type: j?.['type'] ?? null, status: j?.['status'] ?? null, queryCondition: j?.['queryCondition'] ?? null })
+  }
+  if (method === 'devices.export') {
+    // never the file itself: it may hold every device's keys
+    const f = result as { fileName?: unknown; devices?: unknown; withKeys?: unknown } | null
+    return { fileName: (f?.fileName ?? null) as JsonValue, devices: (f?.devices ?? null) as JsonValue, withKeys: (f?.withKeys ?? null) as JsonValue }
+  }
+  if (method === 'devices.import') {
+    const rows = Array.isArray(result) ? result as Array<{ deviceId: string; ok: boolean }> : []
+    return { added: rows.filter(r => r.ok).map(r => r.deviceId), refused: rows.filter(r => !r.ok).map(r => r.deviceId) }
   }
   if (method === 'auth.setup' || method === 'auth.signIn') {
     const s = result as { name?: string; role?: string } | null
