@@ -11,7 +11,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { CleanupStack, REPO_ROOT } from '../helpers/hub.js'
 import { message, openClient } from '../helpers/sdk.js'
 import { createSimulatedDevice } from '../../src/main/sim/index.js'
-import { buildRenderer, CHROMIUM_ARGS, startUiHub, type UiHub } from './support.js'
+import { buildRenderer, CHROMIUM_ARGS, signIn, startUiHub, type UiHub } from './support.js'
 
 const shots = join(REPO_ROOT, 'test-results', 'ui')
 const suite = new CleanupStack()
@@ -36,7 +36,7 @@ beforeAll(async () => {
   page.on('console', m => { if (m.type() === 'error') problems.push(m.text()) })
   page.on('pageerror', e => { problems.push(e.message) })
   await page.goto(env.ui.url)
-  await page.locator('body[data-ready="true"]').waitFor()
+  await signIn(page, env)
 }, 180_000)
 
 afterAll(() => suite.run(), 60_000)
@@ -148,6 +148,8 @@ describe('technician UI in Chromium', () => {
     await page.getByTestId('jobs-empty').waitFor()
     await page.getByTestId('job-query').fill("deviceId = 'press-1'")
     await page.locator('[data-testid="job-target-count"]', { hasText: 'Matches 1 device now.' }).waitFor()
+    await page.getByTestId('job-review').click()
+    await page.locator('[data-testid="job-summary"]', { hasText: 'runs reboot on 1 device' }).waitFor()
     await page.getByTestId('job-create').click()
     await page.locator('[data-testid="job"][data-status="completed"]').waitFor()
     expect(await page.getByTestId('job-counts').innerText()).toContain('1 succeeded · 0 failed')

@@ -3,15 +3,27 @@
 import type {
   ConfigurationView, DeviceRow, DevicesPage, DeviceView, FirmwareImageView, FleetSummary, HubStatus, JobDeviceResult, JobView, MethodResult, QueryResult, TelemetryItem, TwinView
 } from './model.js'
-import { bool, int, json, jsonObject, none, object, oneOf, optional, str, type Infer, type Validator } from './validate.js'
+import { siteMethodInputs, type SiteMethodOutputs } from './site.js'
+import { alertMethodInputs, type AlertMethodOutputs } from './alert-methods.js'
+import { authMethodInputs, type AuthMethodOutputs } from './auth-methods.js'
+import { opsInputs, type OpsOutputs } from './ops.js'
+import { COMMAND_STATES, DEVICE_SORT_KEYS, type BulkOutcome, type CommandView, type SavedView, type TelemetrySince } from './model-devices.js'
+import { arrayOf, bool, int, json, jsonObject, none, object, oneOf, optional, str, type Infer, type Validator } from './validate.js'
 
 /** IoT Hub device ids: up to 128 of these characters (C.2). */
 export const DEVICE_ID = /^[A-Za-z0-9\-.+%_#*?!(),:=@$']{1,128}$/
 const deviceId = str({ pattern: DEVICE_ID, patternHint: "must be 1-128 letters, digits or - . + % _ # * ? ! ( ) , : = @ $ '" })
 const etag = optional(str({ min: 1, max: 128 }))
 const dev = object({ deviceId })
+const methodName = str({ min: 1, max: 128, pattern: /^[^\s/#+$][^\s/#+]*$/, patternHint: 'must have no spaces, / # + or leading $' })
+/** Saved view names: shown in lists, compared without regard to case. */
+const viewName = str({ min: 1, max: 64, pattern: /^[^\u0000-\u001f\u007f]*$/, patternHint: 'must not contain control characters' })
+/** A tag, or a nested one as a dotted path (`location.hall`): up to 5 names without spaces, dots or $. */
+export const TAG_PATH = /^[^.\s$\u0000-\u001f\u007f]{1,64}(\.[^.\s$\u0000-\u001f\u007f]{1,64}){0,4}$/
+const deviceSort = object({ column: oneOf(DEVICE_SORT_KEYS), direction: oneOf(['asc', 'desc'] as const) })
 
 export const methodInputs = {
+  ...opsInputs,
   'hub.status': none,
   'fleet.summary': optional(object({ offlineMinutes: optional(int({ min: 1, max: 10_080 })) })),
   'devices.list': object({
@@ -42,35 +54,52 @@ export const methodInputs = {
   'query.run': object({ query: str({ min: 1, max: 8192 }), limit: optional(int({ min: 1, max: 1000 })) }),
   'jobs.list': optional(object({ status: optional(str({ max: 32 })) })),
   'jobs.get': object({ jobId: str({ min: 1, max: 128 }) }),
-  'jobs.create': object({
-    jobId: optional(str({ min: 1, max: 128, pattern: /^[A-Za-z0-9\-._]+$/, patternHint: 'must be letters, digits, - . _' })),
-    queryCondition: str({ min: 1, max: 8192 }),
-    methodName: optional(str({ min: 1, max: 128 })),
-    payload: optional(json),
-    desired: optional(jsonObject),
-    tags: optional(jsonObject),
-    /** Default: now. */
-    startTime: optional(str({ max: 64 })),
-    dryRun: optional(bool)
-  }),
   'jobs.cancel': object({ jobId: str({ min: 1, max: 128 }) }),
   'jobs.devices': object({ jobId: str({ min: 1, max: 128 }) }),
   'firmware.list': none,
   /** Invokes `firmwareUpdate` on the device with the library's payload for this image (docs/firmware.md). */
   'devices.firmwareUpdate': object({ deviceId, name: str({ min: 1, max: 128 }), version: str({ min: 1, max: 64 }) }),
   'configurations.list': none,
-  /** An automatic device configuration (C.7, F): `content` maps 'properties.desired.<path>' to values. */
-  'configurations.create': object({
-    id: str({ min: 1, max: 128, pattern: /^[a-z0-9\-:.+%_#*?!(),=@;$']+$/, patternHint: "must be lower-case letters, digits or - : . + % _ # * ? ! ( ) , = @ ; $ '" }),
-    targetCondition: str({ max: 8192 }),
-    priority: optional(int({ min: 0, max: 1_000_000 })),
-    content: jsonObject,
-    metrics: optional(jsonObject)
+  'configurations.remove': object({ id: str({ min: 1, max: 128 }) }),
+  // Devices screen tools (docs/ui.md): saved views, bulk tags.
+  'views.list': none,
+  /** Saves the table's search + query (+ sort) under a name; an existing name is ViewAlreadyExists unless `overwrite`. */
+  'views.save': object({
+    name: viewName,
+    search: optional(str({ max: 128 })),
+    query: optional(str({ max: 8192 })),
+    sort: optional(deviceSort),
+    overwrite: optional(bool)
   }),
-  'configurations.remove': object({ id: str({ min: 1, max: 128 }) })
+  'views.rename': object({ name: viewName, newName: viewName }),
+  'views.remove': object({ name: viewName }),
+  /** Sets (`value`) or removes (`remove: true`) one tag on each device; one outcome per device. */
+  'devices.tag': object({
+    deviceIds: arrayOf(deviceId, { min: 1, max: 1000 }),
+    tag: str({ min: 1, max: 328, pattern: TAG_PATH, patternHint: 'must be a tag name (or a dotted path like location.hall) without spaces or $' }),
+    value: optional(json),
+    remove: optional(bool)
+  }),
+  // Device detail: the offline command queue (docs/commands.md) and streamed telemetry.
+  'commands.list': object({ deviceId, status: optional(arrayOf(oneOf(COMMAND_STATES), { min: 1, max: 7 })), top: optional(int({ min: 1, max: 200 })) }),
+  'commands.enqueue': object({
+    deviceId,
+    methodName,
+    payload: optional(json),
+    /** How long it may wait for the device: 1 s .. 30 days (default 1 day). */
+    ttlInSeconds: optional(int({ min: 1, max: 2_592_000 })),
+    responseTimeoutInSeconds: optional(int({ min: 5, max: 300 })),
+    idempotent: optional(bool)
+  }),
+  'commands.cancel': object({ commandId: str({ min: 1, max: 128 }), reason: optional(str({ max: 256 })) }),
+  /** The device's messages after `afterSeq` (the last one the caller has), oldest first; at most 100 (the log's per-device index). */
+  'telemetry.since': object({ deviceId, afterSeq: int({ min: 0 }), limit: optional(int({ min: 1, max: 100 })) }),
+  ...authMethodInputs,
+  ...siteMethodInputs,
+  ...alertMethodInputs
 } as const satisfies Record<string, Validator<unknown>>
 
-export interface MethodOutputs {
+export interface MethodOutputs extends AuthMethodOutputs, OpsOutputs, SiteMethodOutputs, AlertMethodOutputs {
   'hub.status': HubStatus
   'fleet.summary': FleetSummary
   'devices.list': DevicesPage
@@ -88,14 +117,21 @@ export interface MethodOutputs {
   'query.run': QueryResult
   'jobs.list': JobView[]
   'jobs.get': JobView
-  'jobs.create': JobView
   'jobs.cancel': JobView
   'jobs.devices': JobDeviceResult[]
   'firmware.list': FirmwareImageView[]
   'devices.firmwareUpdate': MethodResult
   'configurations.list': ConfigurationView[]
-  'configurations.create': ConfigurationView
   'configurations.remove': { id: string }
+  'views.list': SavedView[]
+  'views.save': SavedView
+  'views.rename': SavedView
+  'views.remove': { name: string }
+  'devices.tag': BulkOutcome
+  'commands.list': CommandView[]
+  'commands.enqueue': CommandView
+  'commands.cancel': CommandView
+  'telemetry.since': TelemetrySince
 }
 
 export type MethodName = keyof typeof methodInputs

@@ -1,9 +1,11 @@
 // The HubStore contract: domain code sees only this, never lowdb (STYLE 4.8).
+import type { AccountRecord, AuditRecord } from '../accounts/types.js'
 import type { CommandRecord } from '../commands/types.js'
 import type { ConfigurationTwinState, StoredConfiguration } from '../configurations/types.js'
 import type { FirmwareImage } from '../firmware/types.js'
 import type { C2dMessage, DeviceRecord, JsonObject, SessionSubscriptions, SharedAccessPolicy, TwinRecord } from '../types.js'
 import type { SerialPortConfig } from '../serial/types.js'
+import type { SavedViewRecord } from '../views/service.js'
 
 /** Collections and their document types. Keys are identity keys (`d` or `d/m`) or names. */
 export interface Collections extends CommandAndConfigurationCollections {
@@ -27,6 +29,12 @@ export interface Collections extends CommandAndConfigurationCollections {
   serialPorts: SerialPortConfig
   /** Upstream sync (docs/sync.md): settings, edge, telemetry cursor, `dev:{id}` bases, `conflict:{id}`. */
   sync: JsonObject
+  /** Technician UI accounts (hashed passwords), keyed by lower-case name. */
+  accounts: AccountRecord
+  /** The UI audit log, keyed `a{seq, 12 digits}`. */
+  audit: AuditRecord
+  /** Saved views of the UI's devices table (hub/views), keyed by the lower-case name. */
+  uiViews: SavedViewRecord
 }
 
 /** The offline command queue and automatic configurations' collections (part of Collections). */

@@ -1,13 +1,16 @@
 import { useEffect, useMemo, useState } from 'react'
 import { useStore } from 'zustand'
 import type { HubApi, JsonValue } from '../../../shared/contract/index'
+import { IfCan, NotAllowed, useCan } from '../components/Access'
+import { CommandQueue } from '../components/CommandQueue'
+import { ConnectionQr } from '../components/ConnectionQr'
 import { ErrorNote } from '../components/ErrorNote'
-import { Sparkline } from '../components/Sparkline'
-import { numericSeries } from '../lib/series'
+import { TelemetryPanel } from '../components/TelemetryPanel'
 import { TwinSection } from '../components/TwinSection'
 import { plainMessage } from '../lib/plain-errors'
 import { ago } from '../lib/time'
 import { createDeviceDetailStore, parsePatch, type DeviceDetailStore } from '../state/device-detail'
+import './device-detail.css'
 
 export function DeviceDetail ({ api, deviceId, navigate }: { api: HubApi; deviceId: string; navigate: (hash: string) => void }) {
   const detail = useMemo(() => createDeviceDetailStore(api, deviceId), [api, deviceId])
@@ -30,9 +33,14 @@ export function DeviceDetail ({ api, deviceId, navigate }: { api: HubApi; device
       {s.actionError !== undefined && !s.conflict && <ErrorNote error={s.actionError} />}
       <div className="columns">
         <Identity detail={detail} navigate={navigate} />
-        <Methods detail={detail} online={d?.connectionState === 'Connected'} />
+        <IfCan method="methods.invoke" fallback={<section className="panel"><h2>Direct methods</h2><NotAllowed method="methods.invoke" what="Running methods" /></section>}>
+          <Methods detail={detail} online={d?.connectionState === 'Connected'} />
+        </IfCan>
       </div>
-      <FirmwarePanel detail={detail} online={d?.connectionState === 'Connected'} />
+      <div className="columns">
+        <CommandQueue api={api} deviceId={deviceId} online={d?.connectionState === 'Connected'} />
+        <FirmwarePanel detail={detail} online={d?.connectionState === 'Connected'} />
+      </div>
       <h2>Twin</h2>
       {s.twin === undefined
         ? <p className="muted">Loading the twin…</p>
@@ -43,10 +51,10 @@ export function DeviceDetail ({ api, deviceId, navigate }: { api: HubApi; device
               <TwinSection title={`Desired (v${s.twin.desiredVersion})`} data={s.twin.desired} meta={s.twin.desiredMeta} compareWith={s.twin.reported} testid="twin-desired" />
               <TwinSection title={`Reported (v${s.twin.reportedVersion})`} data={s.twin.reported} meta={s.twin.reportedMeta} testid="twin-reported" />
             </div>
-            <PatchEditor detail={detail} />
+            <IfCan method="twins.patchDesired" fallback={<NotAllowed method="twins.patchDesired" what="Changing the twin" />}><PatchEditor detail={detail} /></IfCan>
           </>
           )}
-      <Telemetry detail={detail} />
+      <TelemetryPanel api={api} deviceId={deviceId} />
     </section>
   )
 }
@@ -55,6 +63,9 @@ function Identity ({ detail, navigate }: { detail: DeviceDetailStore; navigate: 
   const { device: d, connectionString } = useStore(detail.store)
   const [reveal, setReveal] = useState(false)
   const [confirm, setConfirm] = useState<'primary' | 'secondary' | 'delete' | undefined>()
+  const canKeys = useCan('devices.regenerateKey')
+  const canStatus = useCan('devices.setStatus')
+  const canRemove = useCan('devices.remove')
   if (d === undefined) return <section className="panel"><p className="muted">Loading…</p></section>
   return (
     <section className="panel" aria-labelledby="id-h">
@@ -67,24 +78,27 @@ function Identity ({ detail, navigate }: { detail: DeviceDetailStore; navigate: 
         <div><dt>Messages waiting</dt><dd>{d.cloudToDeviceMessageCount}</dd></div>
       </dl>
       <h3>Connection string</h3>
+      <NotAllowed method="devices.connectionString" what="Showing the connection string" />
       {connectionString !== undefined && (
         <div className="secret">
-          <code className="mono wrap" data-testid="connection-string" data-value={connectionString}>
+          <code className="mono wrap" data-testid="connection-string">
             {reveal ? connectionString : connectionString.replace(/SharedAccessKey=.*/, 'SharedAccessKey=••••••••')}
           </code>
           <div className="row">
-            <button className="button" onClick={() => { setReveal(!reveal) }}>{reveal ? 'Hide key' : 'Show key'}</button>
+            <button className="button" data-testid="reveal-key" aria-expanded={reveal} onClick={() => { setReveal(!reveal) }}>{reveal ? 'Hide key and QR code' : 'Show key and QR code'}</button>
             <button className="button" onClick={() => { void navigator.clipboard?.writeText(connectionString) }}>Copy</button>
           </div>
+          {/* the QR code carries the key: it shows only while the key does */}
+          {reveal && <ConnectionQr value={connectionString} deviceId={d.deviceId} />}
         </div>
       )}
       <div className="row wrap">
-        <button className="button" onClick={() => { setConfirm('primary') }}>New primary key…</button>
-        <button className="button" onClick={() => { setConfirm('secondary') }}>New secondary key…</button>
-        <button className="button" data-testid="toggle-status" onClick={() => { void detail.setStatus(d.status === 'enabled' ? 'disabled' : 'enabled') }}>
+        <button className="button" disabled={!canKeys.ok} title={canKeys.reason} onClick={() => { setConfirm('primary') }}>New primary key…</button>
+        <button className="button" disabled={!canKeys.ok} title={canKeys.reason} onClick={() => { setConfirm('secondary') }}>New secondary key…</button>
+        <button className="button" data-testid="toggle-status" disabled={!canStatus.ok} title={canStatus.reason} onClick={() => { void detail.setStatus(d.status === 'enabled' ? 'disabled' : 'enabled') }}>
           {d.status === 'enabled' ? 'Disable' : 'Enable'}
         </button>
-        <button className="button danger" onClick={() => { setConfirm('delete') }}>Delete…</button>
+        <button className="button danger" data-testid="device-delete" disabled={!canRemove.ok} title={canRemove.reason} onClick={() => { setConfirm('delete') }}>Delete…</button>
       </div>
       {confirm !== undefined && (
         <div className="note warn" role="alertdialog" aria-label="Confirm">
@@ -206,31 +220,6 @@ function Methods ({ detail, online }: { detail: DeviceDetailStore; online: boole
   )
 }
 
-function Telemetry ({ detail }: { detail: DeviceDetailStore }) {
-  const { telemetry } = useStore(detail.store)
-  const now = Date.now()
-  const series = numericSeries(telemetry, now).slice(0, 3)
-  return (
-    <section className="panel" aria-labelledby="t-h">
-      <h2 id="t-h">Telemetry <small className="muted">(latest {telemetry.length}, live)</small></h2>
-      {series.map(s => <Sparkline key={s.field} series={s} now={now} />)}
-      {telemetry.length === 0
-        ? <p className="muted" data-testid="telemetry-empty">No messages yet. They appear here as soon as the device sends any.</p>
-        : (
-          <ul className="telemetry" data-testid="telemetry">
-            {telemetry.map(m => (
-              <li key={m.seq} data-testid="telemetry-item">
-                <small className="muted">{new Date(m.enqueuedTime).toLocaleTimeString()}</small>{' '}
-                <code className="mono">{m.bodyEncoding === 'utf8' ? m.body : `(binary, base64) ${m.body}`}</code>
-                {Object.keys(m.properties).length > 0 && <small className="muted"> {Object.entries(m.properties).map(([k, v]) => `${k}=${v ?? ''}`).join(' ')}</small>}
-              </li>
-            ))}
-          </ul>
-          )}
-    </section>
-  )
-}
-
 const STEPS: Record<string, [number, number, string]> = {
   // status: [start %, end %, plain words]
   downloading: [0, 60, 'Downloading'],
@@ -260,6 +249,7 @@ export function firmwareProgress (fw: JsonValue | undefined): { percent: number;
 }
 
 function FirmwarePanel ({ detail, online }: { detail: DeviceDetailStore; online: boolean }) {
+  const canUpdate = useCan('devices.firmwareUpdate')
   const { images, twin } = useStore(detail.store)
   const [choice, setChoice] = useState('')
   const [confirm, setConfirm] = useState(false)
@@ -289,7 +279,7 @@ function FirmwarePanel ({ detail, online }: { detail: DeviceDetailStore; online:
                 {images.map(i => <option key={`${i.name}@${i.version}`} value={`${i.name}@${i.version}`}>{i.name} {i.version} ({Math.round(i.size / 1024)} KB)</option>)}
               </select>
             </label>
-            <button className="button primary" data-testid="fw-update" disabled={chosen === undefined || !online} onClick={() => { setConfirm(true) }}>Update firmware…</button>
+            <button className="button primary" data-testid="fw-update" disabled={chosen === undefined || !online || !canUpdate.ok} title={canUpdate.reason} onClick={() => { setConfirm(true) }}>Update firmware…</button>
           </div>
           )}
       {confirm && chosen !== undefined && (

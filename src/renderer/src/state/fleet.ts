@@ -36,7 +36,7 @@ export function createFleetStore (api: HubApi, opts: { refetchMs?: number; now?:
         const messages = samples.reduce((n, s) => n + s.messages, 0)
         const ms = samples.reduce((n, s) => n + s.windowMs, 0)
         store.setState({ ratePerSecond: ms > 0 ? (messages * 1000) / ms : 0 })
-      } else if (e.type !== 'telemetry.received') {
+      } else if (e.type !== 'telemetry.received' && e.type !== 'serial.status' && e.type !== 'firmware.changed') {
         refetch = true
       }
     }
@@ -50,7 +50,14 @@ export function createFleetStore (api: HubApi, opts: { refetchMs?: number; now?:
     return () => { off(); later.cancel() }
   }
 
-  return { store, refresh, start, onEvents }
+  /** An approval: marks an alert acknowledged (supervisors and admins), then reloads. */
+  async function acknowledge (id: string): Promise<HubErrorInfo | undefined> {
+    const r = await api.call('alerts.acknowledge', { id })
+    await refresh()
+    return r.ok ? undefined : r.error
+  }
+
+  return { store, refresh, start, onEvents, acknowledge }
 }
 
 export type FleetStore = ReturnType<typeof createFleetStore>

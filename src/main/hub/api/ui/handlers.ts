@@ -1,26 +1,43 @@
 // The UI API: one handler per contract method over the hub's services. `handle` is the
-// boundary: it checks the method name and validates the input against the contract before
-// any service sees it, and turns every outcome into a Result envelope.
+// boundary: it checks the method name, validates the input against the contract, checks the
+// caller's session and role against the access table (shared/contract/access.ts) before any
+// service sees the call, records every accepted change in the audit log (durably, before
+// answering), and turns every outcome into a Result envelope.
 import {
-  fail, isMethodName, methodInputs, ok,
-  type Alert, type DeviceRow, type FleetSummary, type HubStatus, type JsonValue, type MethodInput, type MethodName, type MethodOutput, type Result
+  ACCESS, accessReason, fail, isAudited, isMethodName, methodInputs, ok, roleAllows, ROLE_LABELS,
+  type Alert, type DeviceRow, type FleetSummary, type HubStatus, type JsonValue, type MethodInput, type MethodName, type MethodOutput, type Result, type SessionInfo
 } from '../../../../shared/contract/index.js'
 import { HubError } from '../../errors.js'
 import type { Hub } from '../../services.js'
+import type { StoreUsage } from '../../settings/service.js'
+import { authServicesFor, type AuthOptions, type AuthServices } from '../../accounts/index.js'
+import { acknowledge, withAcks } from './alert-acks.js'
+import { capture, redact, targetOf } from './audit-capture.js'
+import { createAuthHandlers } from './auth-handlers.js'
+import type { CallContext, UiCaller } from './caller.js'
 import { toErrorResult } from './errors.js'
+import { jobViewOf, opsHandlers } from './ops.js'
+import { createSiteHandlers, firmwareViews, storeUsageView } from './site-handlers.js'
+import { createDeviceToolHandlers } from './handlers-devices.js'
 import { configurationView, deviceView, jobView, rowFrom, rowOfTwin, telemetryItem, twinView } from './views.js'
 
-type Handlers = { [M in MethodName]: (input: MethodInput<M>) => Promise<MethodOutput<M>> | MethodOutput<M> }
+/** The UI user as the source of a twin change, for sync conflict records (docs/sync.md "Who and when"). */
+const uiBy = (ctx: CallContext): { by: string } => ({ by: ctx.session?.name === undefined ? 'ui' : `ui:${ctx.session.name}` })
+
+type Handlers = { [M in MethodName]: (input: MethodInput<M>, ctx: CallContext) => Promise<MethodOutput<M>> | MethodOutput<M> }
 
 export interface UiApiDeps {
   hub: Hub
   status: () => HubStatus
-  /** Offline alert threshold default, minutes. */
-  offlineMinutes?: number
+  /** Session, sign-in and audit retention limits (first UI API of a hub wins). */
+  auth?: AuthOptions
 }
 
 export interface UiApi {
-  handle(method: unknown, input: unknown): Promise<Result<unknown>>
+  /** One call from `caller` (its token, address and whether it is local). */
+  handle(method: unknown, input: unknown, caller: UiCaller): Promise<Result<unknown>>
+  /** The hub's accounts, sessions and audit log. */
+  readonly auth: AuthServices
   close(): void
 }
 
@@ -32,6 +49,8 @@ const MAX_ALERTS = 50
 
 export function createUiApi (deps: UiApiDeps): UiApi {
   const { hub } = deps
+  const site = createSiteHandlers(hub)
+  const auth = authServicesFor(hub, deps.auth)
   const id = (deviceId: string): { deviceId: string } => ({ deviceId })
   // Failed direct methods for the alert list (the hub keeps no history of them).
   const methodFailures: Alert[] = []
@@ -67,13 +86,14 @@ export function createUiApi (deps: UiApiDeps): UiApi {
     }
   }
 
-  function fleetAlerts (offlineMinutes: number): Alert[] {
+  function fleetAlerts (offlineMinutes: number, store: StoreUsage): Alert[] {
     const alerts: Alert[] = []
     const cutoff = hub.clock.now() - offlineMinutes * 60_000
     for (const r of hub.query.run("SELECT deviceId, lastActivityTime FROM devices WHERE connectionState = 'Disconnected' AND status = 'enabled'")) {
       if (alerts.length >= MAX_ALERTS / 2) break
       const rec = r as Record<string, JsonValue>
-      const last = Date.parse(String(rec['lastActivityTime']))
+      // the registry's view includes activity not yet flushed to the twin the query reads
+      const last = Date.parse(hub.registry.get({ deviceId: String(rec['deviceId']) })?.lastActivityTime ?? String(rec['lastActivityTime']))
       // Never-seen devices (epoch lastActivityTime) are provisioning leftovers, not outages.
       if (!Number.isFinite(last) || last <= 0 || last > cutoff) continue
       alerts.push({
@@ -90,13 +110,28 @@ export function createUiApi (deps: UiApiDeps): UiApi {
     if (dropped > 0) {
       alerts.push({ kind: 'store', severity: 'error', deviceId: null, at: new Date(hub.clock.now()).toISOString(), message: `The telemetry store is full: ${dropped} old messages were dropped` })
     }
+    if (store.percent >= store.warnPercent) {
+      const mb = (n: number): string => `${(n / 1024 / 1024).toFixed(1)} MB`
+      alerts.unshift({
+        kind: 'store', severity: store.percent >= 95 ? 'error' : 'warning', deviceId: null, at: store.measuredAt,
+        message: `The store is filling up: the data dir uses ${store.percent}% of ${store.quotaBytes === null ? 'the disk it can grow into' : 'its quota'} ` +
+          `(${mb(store.usedBytes)} of ${mb(store.limitBytes)}; telemetry ${mb(store.parts.telemetry)}, firmware ${mb(store.parts.firmware)}, store ${mb(store.parts.store)})`
+      })
+    }
     return alerts.slice(0, MAX_ALERTS)
   }
 
   const handlers: Handlers = {
+    ...createAuthHandlers(auth),
+    'alerts.acknowledge': async (input, ctx) => {
+      const current = fleetAlerts(hub.settings.get().offlineMinutes, await hub.settings.storeUsage())
+      return await acknowledge(hub, current, input.id, ctx.session?.name ?? 'ui')
+    },
+    ...opsHandlers(hub),
     'hub.status': () => deps.status(),
-    'fleet.summary': (input): FleetSummary => {
-      const offlineMinutes = input?.offlineMinutes ?? deps.offlineMinutes ?? 15
+    'fleet.summary': async (input): Promise<FleetSummary> => {
+      const offlineMinutes = input?.offlineMinutes ?? hub.settings.get().offlineMinutes
+      const store = await hub.settings.storeUsage()
       const counts = hub.registry.count()
       const connected = hub.connections.list().filter(c => c.moduleId === undefined).length
       const stats = hub.telemetry.stats()
@@ -104,7 +139,7 @@ export function createUiApi (deps: UiApiDeps): UiApi {
         const rec = r as Record<string, JsonValue>
         return { version: typeof rec['version'] === 'string' ? rec['version'] : null, devices: Number(rec['devices'] ?? 0) }
       }).sort((a, b) => b.devices - a.devices)
-      const alerts = fleetAlerts(offlineMinutes)
+      const alerts = withAcks(hub, fleetAlerts(offlineMinutes, store))
       return {
         devices: { ...counts, connected, disconnected: Math.max(0, counts.total - connected) },
         firmware,
@@ -114,7 +149,8 @@ export function createUiApi (deps: UiApiDeps): UiApi {
         configurations: hub.configurations.list(50).map(c => ({
           id: c.id, priority: c.priority, targeted: c.systemMetrics.results.targetedCount, applied: c.systemMetrics.results.appliedCount
         })),
-        offlineMinutes
+        offlineMinutes,
+        store: storeUsageView(store)
       }
     },
     'devices.list': (input) => {
@@ -126,9 +162,9 @@ export function createUiApi (deps: UiApiDeps): UiApi {
       return { items: rows.slice(offset, offset + (input.limit ?? 1000)), total: rows.length, offset }
     },
     'devices.get': (input) => deviceView(hub.registry.mustGet(id(input.deviceId)), hub.connections.list().find(c => c.key === input.deviceId)),
-    'devices.create': async (input) => {
+    'devices.create': async (input, ctx) => {
       await hub.registry.create({ deviceId: input.deviceId, ...(input.status === undefined ? {} : { status: input.status }) })
-      if (input.tags !== undefined && Object.keys(input.tags).length > 0) await hub.twins.patchTags(id(input.deviceId), input.tags)
+      if (input.tags !== undefined && Object.keys(input.tags).length > 0) await hub.twins.patchTags(id(input.deviceId), input.tags, undefined, uiBy(ctx))
       return row(input.deviceId)
     },
     'devices.remove': async (input) => { await hub.registry.remove(id(input.deviceId)); return { deviceId: input.deviceId } },
@@ -142,8 +178,9 @@ export function createUiApi (deps: UiApiDeps): UiApi {
       return { connectionString: hub.registry.deviceConnectionString(id(input.deviceId), input.which === 'secondary' ? 'secondary' : 'primary') }
     },
     'twins.get': (input) => twinView(hub.twins.get(id(input.deviceId))),
-    'twins.patchDesired': async (input) => twinView(await hub.twins.patchDesired(id(input.deviceId), input.patch, input.etag)),
-    'twins.patchTags': async (input) => twinView(await hub.twins.patchTags(id(input.deviceId), input.patch, input.etag)),
+    // `by` names the UI as the source of the change for sync conflict records (docs/sync.md).
+    'twins.patchDesired': async (input, ctx) => twinView(await hub.twins.patchDesired(id(input.deviceId), input.patch, input.etag, uiBy(ctx))),
+    'twins.patchTags': async (input, ctx) => twinView(await hub.twins.patchTags(id(input.deviceId), input.patch, input.etag, uiBy(ctx))),
     'methods.invoke': (input) => hub.methods.invoke(id(input.deviceId), {
       methodName: input.methodName,
       ...(input.payload === undefined ? {} : { payload: input.payload }),
@@ -158,34 +195,10 @@ export function createUiApi (deps: UiApiDeps): UiApi {
       const items = hub.query.run(input.query)
       return { items: items.slice(0, input.limit ?? 200), total: items.length }
     },
-    'jobs.list': (input) => hub.jobs.query({ pageSize: 100, ...(input?.status === undefined ? {} : { jobStatus: input.status }) }).items.map(jobView),
-    'jobs.get': (input) => jobView(hub.jobs.get(input.jobId)),
-    'jobs.create': async (input) => {
-      const isMethod = input.methodName !== undefined
-      if (isMethod === (input.desired !== undefined || input.tags !== undefined)) {
-        throw new HubError('ArgumentInvalid', 'A job runs either a method (methodName) or a twin update (desired and/or tags), not both and not neither')
-      }
-      const jobId = input.jobId ?? `ui-${new Date(hub.clock.now()).toISOString().replace(/[:.]/g, '-')}`
-      const body = isMethod
-        ? { jobId, type: 'scheduleDeviceMethod', queryCondition: input.queryCondition, startTime: input.startTime ?? new Date(hub.clock.now()).toISOString(), maxExecutionTimeInSeconds: 3600,
-            cloudToDeviceMethod: { methodName: input.methodName, payload: input.payload ?? null, responseTimeoutInSeconds: 30 } }
-        : { jobId, type: 'scheduleUpdateTwin', queryCondition: input.queryCondition, startTime: input.startTime ?? new Date(hub.clock.now()).toISOString(), maxExecutionTimeInSeconds: 3600,
-            updateTwin: { etag: '*', ...(input.tags === undefined ? {} : { tags: input.tags }), ...(input.desired === undefined ? {} : { properties: { desired: input.desired } }) } }
-      await hub.jobs.create(jobId, body)
-      return jobView(hub.jobs.get(jobId))
-    },
-    'jobs.cancel': async (input) => jobView(await hub.jobs.cancel(input.jobId)),
-    'firmware.list': () => {
-      const running = new Map<string, number>()
-      for (const f of hub.query.run(FIRMWARE_QUERY)) {
-        const rec = f as Record<string, JsonValue>
-        if (typeof rec['version'] === 'string') running.set(rec['version'], Number(rec['devices'] ?? 0))
-      }
-      return hub.firmware.list().map(i => ({
-        name: i.name, version: i.version, size: i.size, sha256: i.sha256, uploadedAt: i.uploadedAt,
-        description: i.description ?? null, runningOn: running.get(i.version) ?? 0
-      }))
-    },
+    'jobs.list': (input) => hub.jobs.query({ pageSize: 100, ...(input?.status === undefined ? {} : { jobStatus: input.status }) }).items.map(j => jobView(j, hub.jobs.runState(j.jobId), hub.clock.now())),
+    'jobs.get': (input) => jobViewOf(hub, input.jobId),
+    'jobs.cancel': async (input) => { await hub.jobs.cancel(input.jobId); return jobViewOf(hub, input.jobId) },
+    'firmware.list': () => firmwareViews(hub),
     'devices.firmwareUpdate': (input) => {
       hub.registry.mustGet(id(input.deviceId))
       if (hub.firmware.get(input.name, input.version) === undefined) {
@@ -195,20 +208,6 @@ export function createUiApi (deps: UiApiDeps): UiApi {
       return hub.methods.invoke(id(input.deviceId), { methodName: 'firmwareUpdate', payload: { ...payload }, responseTimeoutInSeconds: 60 })
     },
     'configurations.list': () => hub.configurations.list().map(configurationView),
-    'configurations.create': async (input) => {
-      const metrics: Record<string, string> = {}
-      for (const [k, v] of Object.entries(input.metrics ?? {})) {
-        if (typeof v !== 'string') throw new HubError('ArgumentInvalid', `metric ${k} must be a query (text)`)
-        metrics[k] = v
-      }
-      const body = {
-        id: input.id, targetCondition: input.targetCondition, priority: input.priority ?? 0,
-        content: { deviceContent: input.content }, metrics: { queries: metrics }
-      }
-      const { configuration } = await hub.configurations.put(input.id, body)
-      await hub.configurations.idle()
-      return configurationView(hub.configurations.get(configuration.id) ?? configuration)
-    },
     'configurations.remove': async (input) => { await hub.configurations.remove(input.id); return { id: input.id } },
     'jobs.devices': (input) => {
       hub.jobs.get(input.jobId) // JobNotFound for an unknown id, not an empty list
@@ -219,21 +218,72 @@ export function createUiApi (deps: UiApiDeps): UiApi {
         error: d.error === undefined ? null : `${d.error.code}: ${d.error.description}`,
         endTime: d.endTimeUtc ?? null
       }))
+    },
+    ...createDeviceToolHandlers({ hub, checkQuery: (q) => { listRows(q) } }),
+    ...site.handlers
+  }
+
+  /** The caller's session when `method` may run; otherwise the refusal. */
+  function authorize (method: MethodName, caller: UiCaller): { session: CallContext['session'] } | { refused: Result<unknown>; session?: CallContext['session'] } {
+    const access = ACCESS[method]
+    if (access === 'public') return { session: auth.sessions.resolve(caller.token) }
+    if (auth.accounts.count() === 0) return { refused: fail(401203, 'SetupRequired', 'No account exists yet: create the first admin account') }
+    const session = auth.sessions.resolve(caller.token)
+    if (session === undefined) {
+      return { refused: fail(401201, 'Unauthorized', caller.token === undefined ? 'Sign in first' : 'Your session has ended: sign in again') }
     }
+    if (!roleAllows(session.role, access)) {
+      return { session, refused: fail(403201, 'Forbidden', `${ROLE_LABELS[session.role]} accounts cannot do this (${method}): ${accessReason(access).toLowerCase()}`) }
+    }
+    return { session }
+  }
+
+  async function audited (method: MethodName, input: unknown, ctx: CallContext, result: Result<unknown>, before: unknown, after: unknown): Promise<void> {
+    const tried = method === 'auth.signIn' || method === 'auth.setup' ? String((input as { name?: unknown }).name ?? '').toLowerCase() : undefined
+    const user = tried ?? ctx.session?.name ?? '(nobody)'
+    const role = tried !== undefined ? (result.ok ? (result.value as SessionInfo).role : null) : ctx.session?.role ?? null
+    const plain = redact(method === 'accounts.changeOwnPassword' ? {} : input)
+    await auth.audit.record({
+      user, role, method, target: targetOf(method, input), outcome: result.ok ? 'ok' : 'error',
+      error: result.ok ? null : { code: result.error.code, name: result.error.name, message: result.error.message },
+      input: plain, before: redact(before), after: redact(after), address: ctx.caller.address
+    })
   }
 
   return {
-    async handle (method, input) {
+    auth,
+    async handle (method, input, caller) {
       if (!isMethodName(method)) return fail(0, 'UnknownMethod', `The hub has no UI method '${String(method)}'`)
       const checked = methodInputs[method](input)
       if (!checked.ok) return fail(400004, 'ArgumentInvalid', checked.message)
-      try {
-        const run = handlers[method] as (i: unknown) => Promise<unknown> | unknown
-        return ok(await run(checked.value))
-      } catch (err) {
-        return toErrorResult(err, (err as { uiShift?: number } | null)?.uiShift ?? 0)
+      const gate = authorize(method, caller)
+      const ctx: CallContext = { caller, session: gate.session }
+      if ('refused' in gate) {
+        // A signed-in user trying what their role may not do is worth a line in the log.
+        if (gate.session !== undefined) await audited(method, checked.value, ctx, gate.refused, null, null)
+        return gate.refused
       }
+      const audit = isAudited(method) && !(method === 'auth.signOut' && gate.session === undefined)
+      const cap = audit ? capture(hub, auth.accounts, method, checked.value, gate.session?.name) : undefined
+      let result: Result<unknown>
+      try {
+        const run = handlers[method] as (i: unknown, c: CallContext) => Promise<unknown> | unknown
+        result = ok(await run(checked.value, ctx))
+      } catch (err) {
+        result = toErrorResult(err, (err as { uiShift?: number } | null)?.uiShift ?? 0)
+      }
+      if (cap !== undefined) {
+        // Durable before the answer: an answered change is never missing from the log.
+        const after = cap.after(result.ok, result.ok ? result.value : undefined)
+        try {
+          await audited(method, checked.value, ctx, result, cap.before, after)
+        } catch (err) {
+          hub.logger.error('audit log write failed', { method, error: err instanceof Error ? err.message : String(err) })
+          if (result.ok) return fail(500001, 'ServerError', 'The change was made, but the audit log could not be written: check the data dir (disk full?)')
+        }
+      }
+      return result
     },
-    close () { offMethods() }
+    close () { offMethods(); site.close() }
   }
 }
