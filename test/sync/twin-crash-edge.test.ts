@@ -90,9 +90,9 @@ describe('edge killed with SIGKILL mid twin sync', () => {
 
     // The link returns; kill -9 the edge as soon as the first twin change has reached the cloud.
     proxy.resume()
-    await waitFor('twin sync started', () => devs.some((d) => cloudTwin(d.id).properties.reported['r'] === REPORTS) || cloudTwin('t1').properties.desired['local'] === 'site', 60_000, 5)
+    await waitFor('reported sync started', () => devs.some((d) => cloudTwin(d.id).properties.reported['r'] === REPORTS), 60_000, 5)
     await killed(edge)
-    const atKill = devs.map((d) => cloudTwin(d.id).properties.reported['r'])
+    const atKill = devs.map((d) => `${String(cloudTwin(d.id).properties.reported['r'])},${String(cloudTwin(d.id).properties.desired['local'] ?? '-')}`)
     for (const d of devs) { d.client?.removeAllListeners(); d.client?.on('error', () => {}); await d.client?.close().catch(() => {}) }
 
     edge = await serve(base) // the upstream is remembered in the store
@@ -129,6 +129,6 @@ describe('edge killed with SIGKILL mid twin sync', () => {
     const v1 = edgeDesired.map((t) => t['$version'])
     await new Promise((r) => setTimeout(r, 2000))
     expect((await edgeTwins()).map((t) => t['$version'])).toEqual(v1)
-    console.log(`twin crash (edge): reported r at kill ${atKill.join('/')}; notifications ${devs.map((d) => d.notified.length).join('/')}`)
+    console.log(`twin crash (edge): cloud (reported r, desired local) at kill ${atKill.join('/')}; notifications ${devs.map((d) => d.notified.length).join('/')}`)
   }, 240_000)
 })
