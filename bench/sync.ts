@@ -52,7 +52,10 @@ export async function runSync (args: BenchArgs): Promise<Record<string, unknown>
     if (!freshRegistry) {
       // The site was in sync before the outage: the registry is mirrored, then the link goes.
       await hub.sync.configure({ connectionString: cloudCs, ca })
-      if (!await hub.sync.waitIdle(300_000)) throw new Error('the initial sync did not settle')
+      const until = Date.now() + 600_000
+      while (!(hub.sync.status().registry.mirrored >= devices && await hub.sync.waitIdle(1000))) {
+        if (Date.now() > until) throw new Error('the initial sync did not settle')
+      }
       await hub.sync.configure(null)
       log(`  registry mirrored before the outage; link down`)
     }

@@ -444,7 +444,12 @@ export function createSyncService (deps: SyncDeps): SyncService & { start(): voi
     try {
       while (online() && gen === generation && !closed) {
         if (edgeId === null || scope === null) await ensureEdge(c)
-        if (registryDirty) { registryDirty = false; await syncRegistry(c) }
+        if (registryDirty) {
+          registryDirty = false
+          // A failed pass (e.g. a bulk create timing out) stays dirty: otherwise the devices it
+          // did not mirror would wait for the next full resync.
+          try { await syncRegistry(c) } catch (err) { registryDirty = true; throw err }
+        }
         const ids = registry.list().filter((d) => d.moduleId === undefined).map((d) => d.deviceId).filter(mirrored)
         if (allTwinsDirty) {
           allTwinsDirty = false
