@@ -9,6 +9,7 @@ export * from './events.js'
 export * from './methods.js'
 export * from './model.js'
 export * from './result.js'
+export * from './sync.js'
 export type { Check, Validator } from './validate.js'
 
 /** IPC channel names (Electron). The WebSocket carries the same calls as JSON frames (ws-protocol.ts). */

@@ -42,6 +42,8 @@ export interface DeviceSyncStatus {
   deviceId: string
   state: 'inSync' | 'pending' | 'conflict' | 'notMirrored'
   pendingReported: boolean
+  /** Reported updates ($version steps) made at the site since the last one the cloud acknowledged; they go up as one coalesced patch. */
+  pendingChanges: number
   upstreamConnected: boolean
 }
 

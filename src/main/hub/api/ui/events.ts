@@ -3,7 +3,9 @@
 // few times a second whatever the device traffic is.
 import type { UiEvent } from '../../../../shared/contract/index.js'
 import type { HubEventBus } from '../../events.js'
+import type { SyncService } from '../../sync/types.js'
 import type { Clock } from '../../types.js'
+import { syncQueueSnapshot } from './sync.js'
 
 export interface EventCoalescerOptions {
   events: HubEventBus
@@ -12,6 +14,9 @@ export interface EventCoalescerOptions {
   onBatch: (events: UiEvent[]) => void
   /** Default 250 ms. */
   intervalMs?: number
+  /** The upstream sync: its queue depths are sampled every `syncSampleMs` (default 1 s) and sent when they change. */
+  sync?: SyncService
+  syncSampleMs?: number
 }
 
 type TwinPart = Extract<UiEvent, { type: 'twin.changed' }>['parts'][number]
@@ -23,6 +28,7 @@ export function createEventCoalescer (opts: EventCoalescerOptions): { flush(): v
   let lastFlush = opts.clock.now()
   let rateWasNonZero = false
   let timer: NodeJS.Timeout | undefined
+  let lastQueue = ''
   const iso = (): string => new Date(opts.clock.now()).toISOString()
 
   function schedule (): void {
@@ -84,6 +90,12 @@ export function createEventCoalescer (opts: EventCoalescerOptions): { flush(): v
       put(key, { type: 'telemetry.received', deviceId: e.deviceId, count, lastSeq: e.seq, at: e.at })
     }),
     opts.events.on('configuration.changed', (e) => { put(`cfg:${e.id}`, { type: 'configuration.changed', id: e.id, change: e.change }) }),
+    opts.events.on('sync.linkChanged', (e) => {
+      put('sync.link', { type: 'sync.link', state: e.state, previous: e.previous, reason: e.reason, at: e.at })
+      sampleSync() // the queue view often moves with the link (and the state colours it)
+    }),
+    opts.events.on('sync.conflict', (e) => { put(`sync.conflict:${e.id}`, { type: 'sync.conflict', change: 'opened', id: e.id, deviceId: e.deviceId, kind: e.kind, fields: e.fields }) }),
+    opts.events.on('sync.conflictCleared', (e) => { put(`sync.conflict:${e.id}`, { type: 'sync.conflict', change: 'cleared', id: e.id, deviceId: e.deviceId, kind: null, fields: [] }) }),
     opts.events.on('method.invoked', (e) => {
       if (e.moduleId !== undefined) return
       // not coalesced per device: each call is something the technician did
@@ -93,9 +105,24 @@ export function createEventCoalescer (opts: EventCoalescerOptions): { flush(): v
     })
   ]
 
+  /** Queue depths have no event of their own (a drain moves them silently): sample, send on change. */
+  function sampleSync (): void {
+    if (opts.sync === undefined) return
+    let snap: ReturnType<typeof syncQueueSnapshot>
+    try { snap = syncQueueSnapshot(opts.sync) } catch { return }
+    if (snap === null) return
+    const key = JSON.stringify(snap)
+    if (key === lastQueue) return
+    lastQueue = key
+    put('sync.queue', { type: 'sync.queue', ...snap, at: iso() })
+  }
+  const syncTimer = opts.sync === undefined ? undefined : setInterval(sampleSync, opts.syncSampleMs ?? 1000)
+  syncTimer?.unref()
+
   return {
     flush,
     close () {
+      if (syncTimer !== undefined) clearInterval(syncTimer)
       for (const off of offs) off()
       if (timer !== undefined) clearTimeout(timer)
       timer = undefined

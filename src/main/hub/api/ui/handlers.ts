@@ -8,6 +8,7 @@ import {
 import { HubError } from '../../errors.js'
 import type { Hub } from '../../services.js'
 import { toErrorResult } from './errors.js'
+import { createSyncHandlers } from './sync.js'
 import { configurationView, deviceView, jobView, rowFrom, rowOfTwin, telemetryItem, twinView } from './views.js'
 
 type Handlers = { [M in MethodName]: (input: MethodInput<M>) => Promise<MethodOutput<M>> | MethodOutput<M> }
@@ -219,7 +220,8 @@ export function createUiApi (deps: UiApiDeps): UiApi {
         error: d.error === undefined ? null : `${d.error.code}: ${d.error.description}`,
         endTime: d.endTimeUtc ?? null
       }))
-    }
+    },
+    ...createSyncHandlers(hub)
   }
 
   return {
