@@ -8,10 +8,13 @@ import { Configurations } from './screens/Configurations'
 import { Fleet } from './screens/Fleet'
 import { Jobs } from './screens/Jobs'
 import { Provision } from './screens/Provision'
+import { Sync } from './screens/Sync'
+import { SyncConflicts } from './screens/SyncConflicts'
 import { createConfigurationsStore } from './state/configurations'
 import { createDevicesStore } from './state/devices'
 import { createFleetStore } from './state/fleet'
 import { createJobsStore } from './state/jobs'
+import { createSyncStore } from './state/sync'
 import type { HubStatusStore } from './state/hub-status'
 
 export type Route =
@@ -21,6 +24,8 @@ export type Route =
   | { screen: 'provision' }
   | { screen: 'jobs'; query: string }
   | { screen: 'configurations' }
+  | { screen: 'sync' }
+  | { screen: 'syncConflicts'; id: string | undefined; deviceId: string | undefined }
 
 export function parseRoute (hash: string): Route {
   const [path = '', search = ''] = hash.replace(/^#/, '').split('?')
@@ -29,6 +34,11 @@ export function parseRoute (hash: string): Route {
   if (parts[0] === 'devices') return { screen: 'devices', query: new URLSearchParams(search).get('q') ?? '' }
   if (parts[0] === 'provision') return { screen: 'provision' }
   if (parts[0] === 'configurations') return { screen: 'configurations' }
+  if (parts[0] === 'sync' && parts[1] === 'conflicts') {
+    const q = new URLSearchParams(search)
+    return { screen: 'syncConflicts', id: q.get('id') ?? undefined, deviceId: q.get('device') ?? undefined }
+  }
+  if (parts[0] === 'sync') return { screen: 'sync' }
   if (parts[0] === 'jobs') return { screen: 'jobs', query: new URLSearchParams(search).get('q') ?? '' }
   return { screen: 'fleet' }
 }
@@ -61,17 +71,17 @@ export function App ({ api, hubStatus }: { api: HubApi | undefined; hubStatus: H
   }, [theme])
   // Tests and the shell wait on this instead of sleeping.
   useEffect(() => { document.body.dataset['ready'] = status?.state === 'running' ? 'true' : 'false' }, [status?.state])
-  const stores = useMemo(() => (api === undefined ? undefined : { fleet: createFleetStore(api), devices: createDevicesStore(api), jobs: createJobsStore(api), configs: createConfigurationsStore(api) }), [api])
+  const stores = useMemo(() => (api === undefined ? undefined : { fleet: createFleetStore(api), devices: createDevicesStore(api), jobs: createJobsStore(api), configs: createConfigurationsStore(api), sync: createSyncStore(api) }), [api])
   const navigate = (hash: string): void => { window.location.hash = hash }
 
-  const nav: Array<[Route['screen'], string, string]> = [['fleet', '#/', 'Fleet'], ['devices', '#/devices', 'Devices'], ['jobs', '#/jobs', 'Jobs'], ['configurations', '#/configurations', 'Configurations'], ['provision', '#/provision', 'Add a device']]
+  const nav: Array<[Route['screen'], string, string]> = [['fleet', '#/', 'Fleet'], ['devices', '#/devices', 'Devices'], ['jobs', '#/jobs', 'Jobs'], ['configurations', '#/configurations', 'Configurations'], ['sync', '#/sync', 'Cloud sync'], ['provision', '#/provision', 'Add a device']]
   return (
     <div className="app">
       <header className="top">
         <a className="brand" href="#/">Sitehub</a>
         <nav aria-label="Screens">
           {nav.map(([screen, href, label]) => (
-            <a key={screen} href={href} aria-current={route.screen === screen || (screen === 'devices' && route.screen === 'device') ? 'page' : undefined}>{label}</a>
+            <a key={screen} href={href} aria-current={route.screen === screen || (screen === 'devices' && route.screen === 'device') || (screen === 'sync' && route.screen === 'syncConflicts') ? 'page' : undefined}>{label}</a>
           ))}
         </nav>
         <span className="grow" />
@@ -93,7 +103,7 @@ export function App ({ api, hubStatus }: { api: HubApi | undefined; hubStatus: H
 }
 
 function Screen ({ route, api, stores, navigate, endpoints }: {
-  route: Route; api: HubApi; stores: { fleet: ReturnType<typeof createFleetStore>; devices: ReturnType<typeof createDevicesStore>; jobs: ReturnType<typeof createJobsStore>; configs: ReturnType<typeof createConfigurationsStore> }; navigate: (h: string) => void; endpoints: HubEndpoint[]
+  route: Route; api: HubApi; stores: { fleet: ReturnType<typeof createFleetStore>; devices: ReturnType<typeof createDevicesStore>; jobs: ReturnType<typeof createJobsStore>; configs: ReturnType<typeof createConfigurationsStore>; sync: ReturnType<typeof createSyncStore> }; navigate: (h: string) => void; endpoints: HubEndpoint[]
 }) {
   switch (route.screen) {
     case 'fleet': return <Fleet fleet={stores.fleet} endpoints={endpoints} />
@@ -102,6 +112,8 @@ function Screen ({ route, api, stores, navigate, endpoints }: {
     case 'provision': return <Provision api={api} />
     case 'configurations': return <Configurations configs={stores.configs} />
     case 'jobs': return <Jobs jobs={stores.jobs} initialQuery={route.query} />
+    case 'sync': return <Sync sync={stores.sync} navigate={navigate} />
+    case 'syncConflicts': return <SyncConflicts sync={stores.sync} selectedId={route.id} deviceId={route.deviceId} navigate={navigate} />
   }
 }
 
