@@ -39,7 +39,7 @@ export function forwardEvents (hub: Hub, target: () => WebContents | undefined):
   const c = createEventCoalescer({
     events: hub.events,
     clock: hub.clock,
-    sync: hub.sync,
+    sync: hub,
     onBatch: (events) => {
       const wc = target()
       if (wc !== undefined && !wc.isDestroyed()) wc.send(IPC.events, events)

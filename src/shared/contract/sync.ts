@@ -14,7 +14,7 @@ export interface SyncQueueView {
   reportedPendingDevices: number
   /** Telemetry messages in the local log not yet sent (or expired/dropped). */
   telemetryPending: number
-  /** Enqueue time of the oldest message of the backlog being drained; null when none. */
+  /** When the oldest telemetry message still waiting was received; null when none waits. */
   backlogOldest: string | null
   /** Telemetry messages accepted by the cloud (exactly once each). */
   sent: number

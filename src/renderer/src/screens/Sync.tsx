@@ -143,7 +143,7 @@ function Devices ({ sync, navigate }: { sync: SyncStore; navigate: (hash: string
         <div className="tabs" role="group" aria-label="Show devices">
           {TABS.map(([f, label]) => (
             <button key={f} type="button" className="button" aria-pressed={filter === f} data-testid={`sync-tab-${f}`} onClick={() => { sync.setFilter(f) }}>
-              {label} <small data-testid={`sync-count-${f}`}>&nbsp;{f === 'all' ? all : counts?.[f] ?? 0}</small>
+              {label}<small className="tab-count" data-testid={`sync-count-${f}`}>{f === 'all' ? all : counts?.[f] ?? 0}</small>
             </button>
           ))}
         </div>
@@ -154,7 +154,7 @@ function Devices ({ sync, navigate }: { sync: SyncStore; navigate: (hash: string
       </div>
       {devicesLoaded && total === 0
         ? <p className="note" data-testid="sync-devices-empty">{filter === 'all' ? 'No devices at this site yet.' : `No device is ${STATE_WORDS[filter].toLowerCase()}.`}</p>
-        : <div className="sync-table" data-testid="sync-devices" data-total={total}>
+        : <div className="sync-table" data-testid="sync-devices" data-total={total} style={{ height: `min(26rem, ${rows.length * 48 + 56}px)` }}>
           <VirtualTable rows={rows} columns={columns} rowKey={r => r.deviceId} label="Devices and their sync state"
             onOpen={r => { navigate(r.state === 'conflict' ? `#/sync/conflicts?device=${encodeURIComponent(r.deviceId)}` : `#/devices/${encodeURIComponent(r.deviceId)}`) }} />
         </div>}

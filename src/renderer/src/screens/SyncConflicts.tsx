@@ -74,7 +74,7 @@ function ConflictDetail ({ sync, conflict: c, online, navigate }: { sync: SyncSt
   }
 
   const summary = resolution === undefined
-    ? `Choose a value for every field (${c.fields.filter(f => choices[f] === undefined).length} left).`
+    ? (fieldLevel && c.perField ? `Choose a value for every field (${c.fields.filter(f => choices[f] === undefined).length} left), or keep all of one side.` : 'Choose which side to keep.')
     : resolution === 'cloud' ? (fieldLevel ? 'Keep the cloud\'s value for every field: the site takes them (its devices are told).' : words.keepCloud)
       : resolution === 'local' ? (fieldLevel ? 'Keep the site\'s value for every field: they are written to the cloud.' : words.keepLocal)
         : `Field by field: ${Object.entries(resolution.fields).map(([f, v]) => `${f} = ${v === 'cloud' ? 'cloud' : v === 'local' ? 'site' : JSON.stringify(v.value)}`).join(', ')}.`

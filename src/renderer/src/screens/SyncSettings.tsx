@@ -41,7 +41,7 @@ export function SyncSettings ({ sync, settings, status }: { sync: SyncStore; set
     const err = await sync.saveSettings(input())
     setBusy(false)
     setError(err)
-    if (err === undefined) { setCs(''); setCa(undefined); setCaName(''); setSaved(true) }
+    if (err === undefined) { setCs(''); setCa(undefined); setCaName(''); setOpen(false); setSaved(true); setTimeout(() => { setSaved(false) }, 20_000) }
   }
   async function turnOff (): Promise<void> {
     setBusy(true); setError(undefined); setConfirmOff(false)
@@ -67,7 +67,7 @@ export function SyncSettings ({ sync, settings, status }: { sync: SyncStore; set
         <dl className="facts" data-testid="sync-settings-current">
           <div><dt>Cloud hub</dt><dd className="mono" data-testid="settings-host">{settings.upstreamHost}</dd></div>
           <div><dt>Policy</dt><dd className="mono" data-testid="settings-policy">{settings.policyName}</dd></div>
-          <div><dt>This site upstream</dt><dd className="mono">{settings.edgeDeviceId ?? '(set at first connection)'}</dd></div>
+          <div><dt>This site upstream</dt><dd className="mono">{status?.edgeDeviceId ?? settings.edgeDeviceId ?? '(set at first connection)'}</dd></div>
           <div><dt>Trusted CA</dt><dd data-testid="settings-ca">{settings.ca === null ? 'the system CAs' : `${settings.ca.subject} (until ${new Date(settings.ca.validTo).toLocaleDateString()})`}</dd></div>
           <div><dt>Connection string</dt><dd className="muted">stored on the hub; never shown again</dd></div>
         </dl>}

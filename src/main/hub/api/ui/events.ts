@@ -3,7 +3,7 @@
 // few times a second whatever the device traffic is.
 import type { UiEvent } from '../../../../shared/contract/index.js'
 import type { HubEventBus } from '../../events.js'
-import type { SyncService } from '../../sync/types.js'
+import type { Hub } from '../../services.js'
 import type { Clock } from '../../types.js'
 import { syncQueueSnapshot } from './sync.js'
 
@@ -14,8 +14,8 @@ export interface EventCoalescerOptions {
   onBatch: (events: UiEvent[]) => void
   /** Default 250 ms. */
   intervalMs?: number
-  /** The upstream sync: its queue depths are sampled every `syncSampleMs` (default 1 s) and sent when they change. */
-  sync?: SyncService
+  /** The upstream sync (and the log it drains): queue depths are sampled every `syncSampleMs` (default 1 s) and sent when they change. */
+  sync?: Pick<Hub, 'sync' | 'telemetry'>
   syncSampleMs?: number
 }
 
@@ -106,15 +106,18 @@ export function createEventCoalescer (opts: EventCoalescerOptions): { flush(): v
   ]
 
   /** Queue depths have no event of their own (a drain moves them silently): sample, send on change. */
+  let sampling = false
+  let closed = false
   function sampleSync (): void {
-    if (opts.sync === undefined) return
-    let snap: ReturnType<typeof syncQueueSnapshot>
-    try { snap = syncQueueSnapshot(opts.sync) } catch { return }
-    if (snap === null) return
-    const key = JSON.stringify(snap)
-    if (key === lastQueue) return
-    lastQueue = key
-    put('sync.queue', { type: 'sync.queue', ...snap, at: iso() })
+    if (opts.sync === undefined || sampling) return
+    sampling = true
+    syncQueueSnapshot(opts.sync).then((snap) => {
+      if (snap === null || closed) return
+      const key = JSON.stringify(snap)
+      if (key === lastQueue) return
+      lastQueue = key
+      put('sync.queue', { type: 'sync.queue', ...snap, at: iso() })
+    }, () => {}).finally(() => { sampling = false })
   }
   const syncTimer = opts.sync === undefined ? undefined : setInterval(sampleSync, opts.syncSampleMs ?? 1000)
   syncTimer?.unref()
@@ -122,6 +125,7 @@ export function createEventCoalescer (opts: EventCoalescerOptions): { flush(): v
   return {
     flush,
     close () {
+      closed = true
       if (syncTimer !== undefined) clearInterval(syncTimer)
       for (const off of offs) off()
       if (timer !== undefined) clearTimeout(timer)

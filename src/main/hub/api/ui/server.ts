@@ -75,7 +75,7 @@ export async function startUiServer (opts: UiServerOptions): Promise<UiServer> {
       send(ws, { events })
     }
   }
-  const coalescer = createEventCoalescer({ events: opts.hub.events, clock: opts.hub.clock, sync: opts.hub.sync, onBatch: broadcast, ...(opts.intervalMs === undefined ? {} : { intervalMs: opts.intervalMs }) })
+  const coalescer = createEventCoalescer({ events: opts.hub.events, clock: opts.hub.clock, sync: opts.hub, onBatch: broadcast, ...(opts.intervalMs === undefined ? {} : { intervalMs: opts.intervalMs }) })
 
   const http = createServer((req, res) => serveStatic(staticDir, req, res))
   const wss = new WebSocketServer({

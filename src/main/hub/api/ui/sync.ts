@@ -20,11 +20,22 @@ const parseCs = (cs: string | undefined): ServiceConnectionString | null => {
   try { return parseServiceConnectionString(cs) } catch { return null }
 }
 
-export function queueOf (s: SyncStatus): SyncQueueView {
+type SyncSource = Pick<Hub, 'sync' | 'telemetry'>
+
+/** Enqueue time of the oldest telemetry message not yet sent (the lowest seq missing from the done-set). */
+async function oldestPending (hub: SyncSource, s: SyncStatus): Promise<string | null> {
+  if (s.telemetry.pending === 0) return null
+  try {
+    const [m] = await hub.telemetry.read(s.telemetry.cursor, 1)
+    return m?.enqueuedTime ?? s.telemetry.backlogOldest
+  } catch { return s.telemetry.backlogOldest }
+}
+
+export async function queueOf (hub: SyncSource, s: SyncStatus): Promise<SyncQueueView> {
   return {
     reportedPendingDevices: s.reported.pendingDevices,
     telemetryPending: s.telemetry.pending,
-    backlogOldest: s.telemetry.backlogOldest,
+    backlogOldest: await oldestPending(hub, s),
     sent: s.telemetry.sent,
     expired: s.telemetry.expired,
     dropped: s.telemetry.dropped,
@@ -39,9 +50,9 @@ export function deviceCounts (sync: SyncService): SyncDeviceCounts {
 }
 
 /** The queue part of the status and the device counts, for the `sync.queue` event; null when sync is off. */
-export function syncQueueSnapshot (sync: SyncService): { queue: SyncQueueView; devices: SyncDeviceCounts } | null {
-  if (sync.settings() === null) return null
-  return { queue: queueOf(sync.status()), devices: deviceCounts(sync) }
+export async function syncQueueSnapshot (hub: SyncSource): Promise<{ queue: SyncQueueView; devices: SyncDeviceCounts } | null> {
+  if (hub.sync.settings() === null) return null
+  return { queue: await queueOf(hub, hub.sync.status()), devices: deviceCounts(hub.sync) }
 }
 
 function caInfo (pem: string | undefined): SyncSettingsView['ca'] {
@@ -116,7 +127,7 @@ export function createSyncHandlers (hub: Hub): SyncHandlers {
     }
   }
 
-  function statusView (): SyncStatusView {
+  async function statusView (): Promise<SyncStatusView> {
     const s = sync.status()
     const cs = parseCs(sync.settings()?.connectionString)
     return {
@@ -133,7 +144,7 @@ export function createSyncHandlers (hub: Hub): SyncHandlers {
       registry: s.registry,
       reported: { pendingDevices: s.reported.pendingDevices, patchesSent: s.reported.patchesSent },
       desired: s.desired,
-      queue: queueOf(s),
+      queue: await queueOf(hub, s),
       devices: deviceCounts(sync)
     }
   }
