@@ -74,7 +74,7 @@ export function App ({ api, hubStatus }: { api: HubApi | undefined; hubStatus: H
   const stores = useMemo(() => (api === undefined ? undefined : { fleet: createFleetStore(api), devices: createDevicesStore(api), jobs: createJobsStore(api), configs: createConfigurationsStore(api), sync: createSyncStore(api) }), [api])
   const navigate = (hash: string): void => { window.location.hash = hash }
 
-  const nav: Array<[Route['screen'], string, string]> = [['fleet', '#/', 'Fleet'], ['devices', '#/devices', 'Devices'], ['jobs', '#/jobs', 'Jobs'], ['configurations', '#/configurations', 'Configurations'], ['sync', '#/sync', 'Cloud sync'], ['provision', '#/provision', 'Add a device']]
+  const nav: Array<[Route['screen'], string, string]> = [['fleet', '#/', 'Fleet'], ['devices', '#/devices', 'Devices'], ['jobs', '#/jobs', 'Jobs'], ['configurations', '#/configurations', 'Configurations'], ['sync', '#/sync', 'Sync'], ['provision', '#/provision', 'Add a device']]
   return (
     <div className="app">
       <header className="top">

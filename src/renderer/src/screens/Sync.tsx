@@ -76,7 +76,7 @@ function Link ({ status, now }: { status: SyncStatusView; now: number }) {
         <div><dt>Last successful sync</dt><dd data-testid="last-sync">{ago(status.lastSuccessfulSync, now)}</dd></div>
         {status.state !== 'online' && <div><dt>Reconnect attempts</dt><dd data-testid="reconnects">{status.reconnectAttempts}</dd></div>}
         {status.lastError !== null && status.state !== 'online' && <div><dt>Last error</dt><dd className="wrap" data-testid="last-error">{status.lastError}</dd></div>}
-        <div><dt>Mirrored</dt><dd>{status.registry.mirrored} devices · {status.reported.patchesSent} reported patches sent · {status.desired.applied} cloud changes applied · {status.desired.localEditsSent} site edits sent</dd></div>
+        <div><dt>Mirrored devices</dt><dd>{status.registry.mirrored} <small className="muted">· reported patches sent: {status.reported.patchesSent} · cloud changes applied: {status.desired.applied} · site edits sent: {status.desired.localEditsSent}</small></dd></div>
       </dl>
     </div>
   )
