@@ -4,7 +4,7 @@ import { contextBridge, ipcRenderer, type IpcRendererEvent } from 'electron'
 import { IPC, type HubApi, type UiEvent } from '../shared/contract/index.js'
 
 const hub: HubApi = {
-  call: (method, input) => ipcRenderer.invoke(IPC.call, method, input) as never,
+  call: (method, input, token) => ipcRenderer.invoke(IPC.call, method, input, token) as never,
   subscribe (listener) {
     const handler = (_e: IpcRendererEvent, events: UiEvent[]): void => { listener(events) }
     ipcRenderer.on(IPC.events, handler)

@@ -35,7 +35,7 @@ const report = (patch: Record<string, unknown>): Promise<void> => new Promise((r
 
 beforeAll(async () => {
   env = await startSyncUi(stack.defer)
-  api = env.client()
+  api = await env.client()
   api.subscribe(b => { events.push(...b); seen.push(JSON.stringify(b)) })
   await env.edge.running.hub.registry.create({ deviceId: 'dev1' })
   await env.edge.running.hub.registry.create({ deviceId: 'dev2' })
@@ -47,7 +47,13 @@ afterAll(() => stack.run(), 60_000)
 describe('sync over the UI API', () => {
   it('tests an upstream in plain words, refuses bad settings, and never sends the key back', async () => {
     expect(value(await api.call('sync.status', undefined))).toMatchObject({ configured: false, state: 'offline' })
-    expect(value(await api.call('sync.settings.get', undefined))).toEqual({ configured: false, upstreamHost: null, policyName: null, edgeDeviceId: null, ca: null })
+    expect(value(await api.call('sync.settings.get', undefined))).toEqual({
+      configured: false, upstreamHost: null, policyName: null, edgeDeviceId: null, ca: null, conflictPolicy: { mode: 'cloud-wins', afterMinutes: 1440 }
+    })
+    // the upstream is the admin's
+    const supervisor = await env.client('supervisor')
+    expect(await supervisor.call('sync.settings.set', { connectionString: env.upstreamCs })).toMatchObject({ ok: false, error: { code: 403201 } })
+    expect(await supervisor.call('sync.settings.test', {})).toMatchObject({ ok: false, error: { code: 403201 } })
     const key = /SharedAccessKey=([^;]+)/.exec(env.upstreamCs)?.[1] as string
 
     expect(value(await api.call('sync.settings.test', { connectionString: 'HostName=x' }))).toMatchObject({ ok: false, step: 'settings' })
@@ -121,43 +127,74 @@ describe('sync over the UI API', () => {
     expect(await api.call('sync.devices', { state: 'bogus' as never })).toMatchObject({ ok: false, error: { code: 400004 } })
   }, 90_000)
 
-  it('lists a desired conflict with base, site and cloud values; resolves it only online, as a whole', async () => {
-    await env.cloudReg.updateTwin('dev1', { properties: { desired: { mode: 'normal' } } } as never, '*')
-    await waitFor('mode=normal at the edge', () => env.edge.running.hub.twins.get({ deviceId: 'dev1' }).properties.desired['mode'] === 'normal', 20_000)
+  it('lists a desired conflict with its three values and who changed it; resolves it field by field, online, as an approval', async () => {
+    await env.cloudReg.updateTwin('dev1', { properties: { desired: { mode: 'normal', limit: 10 } } } as never, '*')
+    await waitFor('mode=normal at the edge', () => env.edge.running.hub.twins.get({ deviceId: 'dev1' }).properties.desired['limit'] === 10, 20_000)
     expect(await env.edge.running.hub.sync.waitIdle(20_000)).toBe(true)
     env.proxy.pause()
     await waitFor('offline', () => env.edge.running.hub.sync.status().state === 'offline', 15_000)
-    value(await api.call('twins.patchDesired', { deviceId: 'dev1', patch: { mode: 'eco' } }))
-    await env.cloudReg.updateTwin('dev1', { properties: { desired: { mode: 'turbo' } } } as never, '*')
+    value(await api.call('twins.patchDesired', { deviceId: 'dev1', patch: { mode: 'eco', limit: 20 } }))
+    await env.cloudReg.updateTwin('dev1', { properties: { desired: { mode: 'turbo', limit: 30 } } } as never, '*')
     env.proxy.resume()
 
     await waitFor('sync.conflict opened event', () => events.some(e => e.type === 'sync.conflict' && e.change === 'opened' && e.id === 'dev1|desired'), 30_000)
     const [c] = value(await api.call('sync.conflicts', undefined))
-    expect(c).toMatchObject({ id: 'dev1|desired', kind: 'desired', deviceId: 'dev1', fields: ['mode'], base: { mode: 'normal' }, local: { mode: 'eco' }, cloud: { mode: 'turbo' } })
-    // when the site changed it: the edge twin's $metadata
+    expect(c).toMatchObject({
+      id: 'dev1|desired', kind: 'desired', deviceId: 'dev1', perField: true, resolving: false,
+      base: { mode: 'normal', limit: 10 }, local: { mode: 'eco', limit: 20 }, cloud: { mode: 'turbo', limit: 30 }, autoResolution: 'cloud'
+    })
+    expect([...(c?.fields ?? [])].sort()).toEqual(['limit', 'mode'])
+    // who changed it at the site (the signed-in admin, through the UI) and when, on both sides
+    expect(c?.changes['mode']?.local.by).toBe('ui:test-admin')
     expect(Date.parse(c?.changes['mode']?.local.at ?? '')).toBeGreaterThan(0)
+    expect(c?.changes['mode']?.cloud.by).toBe('cloud')
+    expect(Date.parse(c?.changes['mode']?.cloud.at ?? '')).toBeGreaterThan(0)
+    expect(Date.parse(c?.autoResolveAt ?? '') - Date.parse(c?.detectedAt ?? '')).toBe(1440 * 60_000)
     expect(value(await api.call('sync.conflicts', { deviceId: 'dev2' }))).toEqual([])
     expect(value(await api.call('sync.devices', { state: 'conflict' })).items).toMatchObject([{ deviceId: 'dev1', conflicts: ['desired'] }])
 
     const unknown = await api.call('sync.resolve', { id: 'nope|desired', resolution: 'cloud' })
     expect(!unknown.ok && unknown.error.message).toMatch(/no open sync conflict 'nope\|desired'/)
     expect(await api.call('sync.resolve', { id: 'dev1|desired', resolution: { fields: {} } })).toMatchObject({ ok: false, error: { code: 400004 } })
-    expect(await api.call('sync.resolve', { id: 'dev1|desired', resolution: { fields: { other: 'cloud' } } })).toMatchObject({ ok: false, error: { code: 400004 } })
+    const partial = await api.call('sync.resolve', { id: 'dev1|desired', resolution: { fields: { mode: 'cloud' } } })
+    expect(!partial.ok && partial.error.message).toMatch(/missing: limit/)
+    expect(await api.call('sync.resolve', { id: 'dev1|desired', resolution: { fields: { mode: 'cloud', limit: 'cloud', other: 'cloud' } } })).toMatchObject({ ok: false, error: { code: 400004 } })
+    // a technician may look, not decide (resolving is an approval)
+    const tech = await env.client('technician')
+    expect(value(await tech.call('sync.conflicts', undefined))).toHaveLength(1)
+    expect(await tech.call('sync.resolve', { id: 'dev1|desired', resolution: 'cloud' })).toMatchObject({ ok: false, error: { code: 403201, name: 'Forbidden' } })
 
     env.proxy.pause()
     await waitFor('offline', () => env.edge.running.hub.sync.status().state === 'offline', 15_000)
-    const offline = await api.call('sync.resolve', { id: 'dev1|desired', resolution: 'local' })
+    const supervisor = await env.client('supervisor')
+    const offline = await supervisor.call('sync.resolve', { id: 'dev1|desired', resolution: 'local' })
     expect(offline).toMatchObject({ ok: false, error: { code: 503001, name: 'ServiceUnavailable' } })
-    expect(!offline.ok && offline.error.message).toMatch(/link to the cloud is offline/)
+    expect(!offline.ok && offline.error.message).toMatch(/link to the cloud is (offline|connecting)/)
     env.proxy.resume()
     await waitFor('online', () => env.edge.running.hub.sync.status().state === 'online', 20_000)
 
-    // all fields keeping one side is that side
-    value(await api.call('sync.resolve', { id: 'dev1|desired', resolution: { fields: { mode: 'local' } } }))
+    const done = value(await supervisor.call('sync.resolve', { id: 'dev1|desired', resolution: { fields: { mode: 'local', limit: { value: 42 } } } }))
+    expect(done).toEqual({ id: 'dev1|desired', by: 'ui:test-supervisor', applied: { mode: 'eco', limit: 42 } })
     await waitFor('sync.conflict cleared event', () => events.some(e => e.type === 'sync.conflict' && e.change === 'cleared' && e.id === 'dev1|desired'), 10_000)
-    await waitFor('mode=eco upstream', async () => (await env.cloudReg.getTwin('dev1')).responseBody.properties.desired['mode'] === 'eco', 20_000)
+    const ct = (await env.cloudReg.getTwin('dev1')).responseBody.properties.desired
+    expect([ct['mode'], ct['limit']]).toEqual(['eco', 42])
+    const lt = env.edge.running.hub.twins.get({ deviceId: 'dev1' }).properties.desired
+    expect([lt['mode'], lt['limit']]).toEqual(['eco', 42])
     expect(value(await api.call('sync.conflicts', undefined))).toEqual([])
+    expect(value(await api.call('sync.conflicts.resolved', { deviceId: 'dev1' }))[0]).toMatchObject({
+      id: 'dev1|desired', outcome: 'resolved', by: 'ui:test-supervisor', decision: 'per field', applied: { mode: 'eco', limit: 42 }
+    })
   }, 120_000)
+
+  it('sets the default conflict policy without touching the link', async () => {
+    const before = value(await api.call('sync.status', undefined))
+    const set = value(await api.call('sync.settings.set', { conflictPolicy: { mode: 'manual', afterMinutes: 0 } }))
+    expect(set.conflictPolicy).toEqual({ mode: 'manual', afterMinutes: 0 })
+    expect(value(await api.call('sync.settings.get', undefined)).conflictPolicy).toEqual({ mode: 'manual', afterMinutes: 0 })
+    const after = value(await api.call('sync.status', undefined))
+    expect([after.state, after.since]).toEqual([before.state, before.since])
+    expect(await api.call('sync.settings.set', { conflictPolicy: { mode: 'sometimes' as never, afterMinutes: 5 } })).toMatchObject({ ok: false, error: { code: 400004 } })
+  })
 
   it('turns sync off from the UI (the hub forgets the upstream)', async () => {
     const off = value(await api.call('sync.settings.set', { enabled: false }))

@@ -165,7 +165,7 @@ describe('UI API over the WebSocket', () => {
   it('refuses a non-loopback address, and WebSocket upgrades from another origin', async () => {
     const { ui, hub } = await startUiHub(defer)
     await expect(startUiServer({ hub: hub.hub, bind: '0.0.0.0', port: 0, staticDir: '/nonexistent', status: () => ({ state: 'running', endpoints: [], devices: 0, connected: 0 }) }))
-      .rejects.toThrow(/only listens on a loopback address .* needs TLS and a login/)
+      .rejects.toThrow(/listens on 0\.0\.0\.0 \(not loopback\) only with TLS/)
     const url = `${ui.url.replace('http', 'ws')}ui/ws`
     const refused = await new Promise<string>((resolve) => {
       const ws = new WebSocket(url, { origin: 'http://evil.example' })

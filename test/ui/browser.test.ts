@@ -11,7 +11,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { CleanupStack, REPO_ROOT } from '../helpers/hub.js'
 import { message, openClient } from '../helpers/sdk.js'
 import { createSimulatedDevice } from '../../src/main/sim/index.js'
-import { buildRenderer, CHROMIUM_ARGS, startUiHub, type UiHub } from './support.js'
+import { buildRenderer, CHROMIUM_ARGS, signIn, startUiHub, type UiHub } from './support.js'
 
 const shots = join(REPO_ROOT, 'test-results', 'ui')
 const suite = new CleanupStack()
@@ -36,7 +36,7 @@ beforeAll(async () => {
   page.on('console', m => { if (m.type() === 'error') problems.push(m.text()) })
   page.on('pageerror', e => { problems.push(e.message) })
   await page.goto(env.ui.url)
-  await page.locator('body[data-ready="true"]').waitFor()
+  await signIn(page, env)
 }, 180_000)
 
 afterAll(() => suite.run(), 60_000)

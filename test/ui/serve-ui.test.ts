@@ -1,6 +1,7 @@
 // `sitehub serve --ui-port`: the real CLI starts the UI on a loopback port, lists it in the
 // ready line and in hub.status, and refuses a LAN address for it.
 import { spawn } from 'node:child_process'
+import { createServer } from 'node:net'
 import { createInterface } from 'node:readline'
 import { describe, expect, it, onTestFinished } from 'vitest'
 import WebSocket from 'ws'
@@ -25,11 +26,62 @@ describe('sitehub serve --ui-port', () => {
     expect([200, 503]).toContain(res.status) // 503 + "run npm run build" when out/renderer is missing
     expect(res.headers.get('content-security-policy')).toContain("default-src 'none'")
     const api = createWsHub(`${(ready.ui as string).replace('http', 'ws')}ui/ws`, WebSocket as unknown as typeof globalThis.WebSocket)
-    const status = await api.call('hub.status', undefined)
+    // A new data dir has no account: the UI offers the first-run setup (this is loopback) and nothing else.
+    expect(await api.call('auth.status', undefined)).toEqual({ ok: true, value: { setupNeeded: true, setupAllowed: true, session: null } })
+    expect(await api.call('hub.status', undefined)).toMatchObject({ ok: false, error: { code: 401203, name: 'SetupRequired' } })
+    const setup = await api.call('auth.setup', { name: 'admin', password: 'first admin password' })
+    expect(setup).toMatchObject({ ok: true, value: { name: 'admin', role: 'admin' } })
+    const status = await api.call('hub.status', undefined, setup.ok ? setup.value.token : undefined)
     api.close()
     expect(status.ok && status.value.endpoints.find(e => e.name === 'Technician UI')?.url).toBe(ready.ui)
     child.kill('SIGTERM')
     expect(await exited).toBe(0)
+  }, 60_000)
+
+  /** Starts `sitehub serve` on its own loopback IP with these extra args; resolves the ready line's endpoints. */
+  async function serveReady (ip: string, extra: string[]): Promise<{ ready: { ui?: string }; stop: () => Promise<number | null> }> {
+    const child = spawn(process.execPath, [CLI, 'serve', '--data-dir', await tempDataDir(), '--host-name', ip, '--bind', ip,
+      '--mqtts-port', '8883', '--https-port', '443', ...extra], { cwd: REPO_ROOT, stdio: ['ignore', 'pipe', 'pipe'] })
+    const exited = new Promise<number | null>(resolve => { child.on('exit', code => { resolve(code) }) })
+    onTestFinished(async () => { if (child.exitCode === null) { child.kill('SIGKILL'); await exited } })
+    const ready = await new Promise<{ ui?: string }>((resolve, reject) => {
+      const rl = createInterface({ input: child.stdout })
+      rl.on('line', line => { if (line.startsWith('sitehub ready ')) resolve(JSON.parse(line.slice('sitehub ready '.length)) as { ui?: string }) })
+      child.on('exit', code => { reject(new Error(`serve exited ${String(code)} before ready`)) })
+    })
+    return { ready, stop: async () => { child.kill('SIGTERM'); return await exited } }
+  }
+
+  it('is on by default at port 8090 of the hub\'s own loopback address', async () => {
+    const ip = randomLoopback()
+    const { ready, stop } = await serveReady(ip, [])
+    expect(ready.ui).toBe(`http://${ip}:8090/`)
+    expect([200, 503]).toContain((await fetch(ready.ui as string)).status)
+    expect(await stop()).toBe(0)
+  }, 60_000)
+
+  it('runs without the UI when the default port is taken, and with --ui-port off', async () => {
+    const ip = randomLoopback()
+    const squatter = createServer()
+    await new Promise<void>(resolve => { squatter.listen(8090, ip, resolve) })
+    onTestFinished(() => { squatter.close() })
+    const taken = await serveReady(ip, [])
+    expect(taken.ready.ui).toBeUndefined()
+    expect(await taken.stop()).toBe(0)
+    const off = await serveReady(randomLoopback(), ['--ui-port', 'off'])
+    expect(off.ready.ui).toBeUndefined()
+    expect(await off.stop()).toBe(0)
+  }, 90_000)
+
+  it('fails when an explicitly chosen UI port is taken', async () => {
+    const ip = randomLoopback()
+    const squatter = createServer()
+    await new Promise<void>(resolve => { squatter.listen(0, ip, resolve) })
+    onTestFinished(() => { squatter.close() })
+    const port = (squatter.address() as { port: number }).port
+    const r = await runCli(['serve', '--data-dir', await tempDataDir(), '--host-name', ip, '--bind', ip, '--ui-port', String(port)])
+    expect(r.code).not.toBe(0)
+    expect(r.stderr).toMatch(/in use|EADDRINUSE/i)
   }, 60_000)
 
   it('refuses a non-loopback UI address in plain words', async () => {

@@ -10,6 +10,7 @@ const conflict = (over: Partial<SyncConflictView> = {}): SyncConflictView => ({
   id: 'dev1|desired', kind: 'desired', deviceId: 'dev1', detectedAt: '2026-11-26T10:00:00.000Z',
   base: { mode: 'normal' }, local: { mode: 'eco', extra: 1 }, cloud: { mode: 'turbo' }, fields: ['mode'],
   changes: { mode: { local: { at: '2026-11-26T09:58:00.000Z', by: 'tech1' }, cloud: { at: null, by: null } } }, perField: true,
+  autoResolveAt: null, autoResolution: null, resolving: false,
   ...over
 })
 

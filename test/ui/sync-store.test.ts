@@ -25,6 +25,7 @@ function fakeHub (impl: Impl) {
 }
 
 const flush = (): Promise<void> => new Promise(r => setTimeout(r, 0))
+const conflictPolicy = { mode: 'cloud-wins' as const, afterMinutes: 1440 }
 const counts = { inSync: 0, pending: 0, conflict: 0, notMirrored: 0 }
 const queue = { reportedPendingDevices: 0, telemetryPending: 0, backlogOldest: null, sent: 0, expired: 0, dropped: 0, conflicts: 0 }
 const status = (over: Partial<SyncStatusView> = {}): SyncStatusView => ({
@@ -34,11 +35,11 @@ const status = (over: Partial<SyncStatusView> = {}): SyncStatusView => ({
   queue, devices: { ...counts, inSync: 3 }, ...over
 })
 const row = (deviceId: string, state: SyncDeviceRow['state'] = 'inSync', pendingChanges = 0): SyncDeviceRow => ({
-  deviceId, state, pendingChanges, upstreamConnected: false, telemetrySent: 0, telemetryExpired: 0, conflicts: state === 'conflict' ? ['desired'] : []
+  deviceId, state, pendingChanges, upstreamConnected: false, telemetrySent: 0, telemetryExpired: 0, telemetryDropped: 0, conflicts: state === 'conflict' ? ['desired'] : []
 })
 const conflict: SyncConflictView = {
   id: 'd2|desired', kind: 'desired', deviceId: 'd2', detectedAt: '2026-11-26T10:00:00.000Z', base: { mode: 'a' }, local: { mode: 'b' }, cloud: { mode: 'c' },
-  fields: ['mode'], changes: {}, perField: false
+  fields: ['mode'], changes: {}, perField: true, autoResolveAt: null, autoResolution: null, resolving: false
 }
 
 afterEach(() => { vi.useRealTimers() })
@@ -53,7 +54,7 @@ describe('sync store', () => {
         return ok({ items, total: items.length, offset: 0, counts: { ...counts, inSync: 4500, pending: 500 } })
       },
       'sync.conflicts': () => ok([conflict]),
-      'sync.settings.get': () => ok({ configured: true, upstreamHost: 'cloud.example', policyName: 'iothubowner', edgeDeviceId: 'site-a', ca: null })
+      'sync.settings.get': () => ok({ configured: true, upstreamHost: 'cloud.example', policyName: 'iothubowner', edgeDeviceId: 'site-a', ca: null, conflictPolicy })
     })
     const s = createSyncStore(f.api, { pollMs: 60_000 })
     const stop = s.start()
@@ -82,7 +83,7 @@ describe('sync store', () => {
       'sync.status': () => ok(status()),
       'sync.devices': () => ok({ items: [row('a')], total: 1, offset: 0, counts }),
       'sync.conflicts': () => ok([]),
-      'sync.settings.get': () => ok({ configured: true, upstreamHost: 'h', policyName: 'p', edgeDeviceId: null, ca: null })
+      'sync.settings.get': () => ok({ configured: true, upstreamHost: 'h', policyName: 'p', edgeDeviceId: null, ca: null, conflictPolicy })
     })
     const s = createSyncStore(f.api, { refetchMs: 2000, pollMs: 60_000, now: () => t })
     const stop = s.start()
@@ -117,10 +118,10 @@ describe('sync store', () => {
       'sync.status': () => ok(status()),
       'sync.devices': () => ok({ items: [], total: 0, offset: 0, counts }),
       'sync.conflicts': () => ok(open),
-      'sync.settings.get': () => ok({ configured: true, upstreamHost: 'h', policyName: 'p', edgeDeviceId: null, ca: null }),
+      'sync.settings.get': () => ok({ configured: true, upstreamHost: 'h', policyName: 'p', edgeDeviceId: null, ca: null, conflictPolicy }),
       'sync.resolve': (i) => i.resolution === 'local'
         ? fail(503001, 'ServiceUnavailable', 'The link to the cloud is offline: a conflict can be resolved only while the cloud is reachable')
-        : ok({ id: i.id })
+        : ok({ id: i.id, by: 'ui:sam', applied: { mode: 'c' } })
     })
     const s = createSyncStore(f.api, { pollMs: 60_000 })
     const stop = s.start()
@@ -141,7 +142,7 @@ describe('sync store', () => {
   it('saves settings and returns test outcomes or errors', async () => {
     const f = fakeHub({
       'sync.status': () => ok(status({ configured: false, state: 'offline' })),
-      'sync.settings.set': (i) => i.connectionString === 'bad' ? fail(400004, 'ArgumentInvalid', 'connectionString: needs HostName') : ok({ configured: true, upstreamHost: 'h', policyName: 'p', edgeDeviceId: null, ca: null }),
+      'sync.settings.set': (i) => i.connectionString === 'bad' ? fail(400004, 'ArgumentInvalid', 'connectionString: needs HostName') : ok({ configured: true, upstreamHost: 'h', policyName: 'p', edgeDeviceId: null, ca: null, conflictPolicy }),
       'sync.settings.test': () => ok({ ok: false, step: 'tls', message: "The cloud's certificate is not trusted", latencyMs: null })
     })
     const s = createSyncStore(f.api)

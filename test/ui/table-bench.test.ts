@@ -8,7 +8,7 @@ import { join } from 'node:path'
 import { chromium } from 'playwright-core'
 import { describe, expect, it } from 'vitest'
 import { CleanupStack, REPO_ROOT } from '../helpers/hub.js'
-import { buildRenderer, CHROMIUM_ARGS, startUiHub } from './support.js'
+import { buildRenderer, CHROMIUM_ARGS, signIn, startUiHub } from './support.js'
 
 const DEVICES = 10_000
 const UPDATES_PER_SECOND = 1000
@@ -27,6 +27,7 @@ describe('devices table bench', () => {
       const ctx = await chromium.launchPersistentContext(userDataDir, { executablePath: '/usr/bin/chromium', args: CHROMIUM_ARGS, viewport: { width: 1366, height: 768 } })
       suite.defer(() => ctx.close())
       const page = ctx.pages()[0] ?? await ctx.newPage()
+      await signIn(page, env)
       await page.goto(`${env.ui.url}#/devices`)
       await page.locator('[data-testid="device-total"]', { hasText: String(DEVICES) }).waitFor({ timeout: 60_000 })
 

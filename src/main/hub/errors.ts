@@ -29,7 +29,17 @@ export const ErrorCodes = {
   CannotModifyImmutableConfigurationContent: 400403,
   InvalidConfigurationCustomMetricsQuery: 400404,
   ConfigurationNotFound: 404301,
-  ConfigurationCountLimitExceeded: 413101
+  ConfigurationCountLimitExceeded: 413101,
+  // Accounts and sessions of the technician UI (Sitehub's own, in the IoT Hub numbering style).
+  Unauthorized: 401201,
+  SignInFailed: 401202,
+  SetupRequired: 401203,
+  Forbidden: 403201,
+  AccountNotFound: 404201,
+  AccountAlreadyExists: 409201,
+  TooManySignInAttempts: 429201,
+  /** Sitehub extension (docs/sync.md): no open sync conflict with that id. */
+  SyncConflictNotFound: 404901
 } as const
 
 export type ErrorName = keyof typeof ErrorCodes

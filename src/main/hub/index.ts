@@ -24,6 +24,7 @@ import type { HubStore } from './store/types.js'
 import { createTelemetryService } from './telemetry/service.js'
 import { withTelemetryDedupe } from './sync/dedupe.js'
 import { createSyncService, type SyncOptions } from './sync/service.js'
+import { createCloudDelegation } from './sync/cloud-delegation.js'
 import { createTwinService } from './twins/twin-service.js'
 import type { Clock, Logger } from './types.js'
 
@@ -39,7 +40,7 @@ export interface CreateHubOptions {
   store?: HubStore
   telemetry?: { maxBytes?: number; maxAgeMs?: number }
   /** Offline command queue: TTL sweep period (0 = tests call hub.commands.sweep()). */
-  commands?: { sweepIntervalMs?: number; connectGraceMs?: number }
+  commands?: { sweepIntervalMs?: number; connectGraceMs?: number; delegatedOutcomeWaitSeconds?: number }
   /** Automatic configurations: run period, debounce, limit. */
   configurations?: ConfigurationOptions
   /** Jobs v2 limits and time source (tests inject a fake scheduler). */
@@ -102,8 +103,10 @@ export async function createHub (opts: CreateHubOptions): Promise<Hub> {
   const serial = createSerialService({ store, clock, logger, dataDir: config.dataDir })
   const ioJobs = createIoJobService({ store, registry, twins, clock, logger })
   await ioJobs.resume()
+  // Devices of an edge that takes over its devices' jobs and queued commands are left to it (docs/sync.md).
+  const delegation = createCloudDelegation({ store, registry, clock })
   const jobs = createJobService({
-    store, twins, methods, connections, events, query, logger, ...opts.jobs,
+    store, twins, methods, connections, events, query, logger, delegation, ...opts.jobs,
     scheduler: opts.jobs?.scheduler ?? createScheduler({ clock })
   })
   await jobs.resume()
@@ -112,10 +115,10 @@ export async function createHub (opts: CreateHubOptions): Promise<Hub> {
     baseUrl: () => `https://${config.hostName.includes(':') ? `[${config.hostName}]` : config.hostName}${config.httpsPort === 443 ? '' : `:${config.httpsPort}`}`
   })
   const reports = createReportService({ query, clock })
-  const commands = createCommandService({ store, events, clock, logger, methods, connections, exists, ...opts.commands })
+  const commands = createCommandService({ store, events, clock, logger, methods, connections, exists, delegation, ...opts.commands })
   const configurations = createConfigurationService({ store, events, clock, logger, twins, query, ...(opts.configurations === undefined ? {} : { options: opts.configurations }) })
 
-  const sync = createSyncService({ store, events, registry, twins, telemetry, methods, connections, clock, logger, hostName: () => config.hostName, ...(opts.sync === undefined ? {} : { options: opts.sync }) })
+  const sync = createSyncService({ store, events, registry, twins, telemetry, methods, connections, jobs, commands, clock, logger, hostName: () => config.hostName, ...(opts.sync === undefined ? {} : { options: opts.sync }) })
   sync.start()
 
   const flushTimer = setInterval(() => {
@@ -126,7 +129,7 @@ export async function createHub (opts: CreateHubOptions): Promise<Hub> {
   let closed = false
   return {
     config, store, events, registry, twins, methods, telemetry, c2d, connections, ioJobs, jobs, query, serial, logger, clock,
-    firmware, reports, commands, configurations, sync,
+    firmware, reports, commands, configurations, sync, delegation,
     async close () {
       if (closed) return
       closed = true

@@ -48,7 +48,7 @@ export interface StartServerOptions {
   /** HTTPS request handler; defaults to the service REST API. */
   createRequestHandler?: (hub: Hub) => RequestHandler
   /** Technician UI on a loopback port (api/ui/server.ts); off when absent. */
-  ui?: { port: number; bind?: string; staticDir: string }
+  ui?: { port: number; bind?: string; staticDir: string; /** A default port: when it is taken, warn and run without the UI. */ optional?: boolean }
 }
 
 function listenHttps (server: HttpsServer, port: number, host: string): Promise<number> {
@@ -111,12 +111,17 @@ export async function startServer (opts: StartServerOptions): Promise<RunningHub
       role: config.role
     }
     if (opts.ui !== undefined) {
-      const ui = await startUiServer({
-        hub, port: opts.ui.port, staticDir: opts.ui.staticDir, ...(opts.ui.bind === undefined ? {} : { bind: opts.ui.bind }),
-        status: () => ({ state: 'running', endpoints: describeEndpoints(endpoints), devices: hub.registry.count().total, connected: hub.connections.count() })
-      })
-      cleanups.push(() => ui.close())
-      endpoints.ui = ui.url
+      try {
+        const ui = await startUiServer({
+          hub, port: opts.ui.port, staticDir: opts.ui.staticDir, ...(opts.ui.bind === undefined ? {} : { bind: opts.ui.bind }),
+          status: () => ({ state: 'running', endpoints: describeEndpoints(endpoints), devices: hub.registry.count().total, connected: hub.connections.count() })
+        })
+        cleanups.push(() => ui.close())
+        endpoints.ui = ui.url
+      } catch (err) {
+        if (opts.ui.optional !== true || (err as NodeJS.ErrnoException).code !== 'EADDRINUSE') throw err
+        logger.warn('technician UI not started: its default port is taken (choose one with --ui-port, or --ui-port off)', { bind: opts.ui.bind, port: opts.ui.port })
+      }
     }
     return { hub, endpoints, close }
   } catch (err) {

@@ -11,6 +11,7 @@ import type { QueryService } from './query/twin-query.js'
 import type { HubStore } from './store/types.js'
 import type { SerialService } from './serial/service.js'
 import type { SyncService } from './sync/types.js'
+import type { CloudDelegation } from './sync/cloud-delegation.js'
 import type {
   C2dMessage, ConnectionInfo, DeviceConnection, DeviceDocument, DeviceRecord, Identity,
   JsonObject, JsonValue, Logger, Clock, SessionSubscriptions, SharedAccessPolicy, StoredTelemetry,
@@ -89,6 +90,12 @@ export interface PolicyService {
   connectionString(name: string): string
 }
 
+/** Who is writing (carried on twin.desiredChanged / twin.tagsChanged; sync records it for conflicts). */
+export interface TwinWriteOptions {
+  /** `ui:{user}`, `rest:{policy}`, `job:{jobId}`, `configuration:{id}`, `sync` (the cloud's value applied by the edge). */
+  by?: string
+}
+
 export interface TwinService {
   /** Full twin document (B.1). Throws DeviceNotFound. */
   get(identity: Identity): TwinDocument
@@ -97,13 +104,13 @@ export interface TwinService {
   /** Device reported PATCH (B.3). Returns the new reported $version. Throws ArgumentInvalid on limits. */
   patchReported(identity: Identity, patch: JsonValue): Promise<number>
   /** Service PATCH /twins/{id} (tags, properties.desired). etag is the If-Match value. */
-  patch(identity: Identity, patch: JsonValue, etag?: string): Promise<TwinDocument>
+  patch(identity: Identity, patch: JsonValue, etag?: string, opts?: TwinWriteOptions): Promise<TwinDocument>
   /** Service PUT /twins/{id}: replaces tags and desired. */
-  replace(identity: Identity, twin: JsonValue, etag?: string): Promise<TwinDocument>
+  replace(identity: Identity, twin: JsonValue, etag?: string, opts?: TwinWriteOptions): Promise<TwinDocument>
   /** Patch only desired (UI, jobs, configurations). */
-  patchDesired(identity: Identity, desired: JsonValue, etag?: string): Promise<TwinDocument>
+  patchDesired(identity: Identity, desired: JsonValue, etag?: string, opts?: TwinWriteOptions): Promise<TwinDocument>
   /** Patch only tags. */
-  patchTags(identity: Identity, tags: JsonValue, etag?: string): Promise<TwinDocument>
+  patchTags(identity: Identity, tags: JsonValue, etag?: string, opts?: TwinWriteOptions): Promise<TwinDocument>
   /** Every twin (for the query engine). */
   all(): IterableIterator<TwinDocument>
 }
@@ -142,6 +149,10 @@ export interface TelemetryService {
   history(identity: Identity, limit?: number): Promise<StoredTelemetry[]>
   /** Resume-from-cursor reader (for the upstream sync): messages with seq >= fromSeq. */
   read(fromSeq: number, limit: number): Promise<StoredTelemetry[]>
+  /** One device's messages with seq >= fromSeq, oldest first (GET /devices/{id}/messages). */
+  readDevice(identity: Identity, fromSeq: number, limit: number): Promise<StoredTelemetry[]>
+  /** How many messages of the device the log holds now. */
+  deviceCount(identity: Identity): number
   stats(): TelemetryStats
 }
 
@@ -205,6 +216,8 @@ export interface Hub {
   readonly configurations: ConfigurationService
   /** Upstream cloud sync: link, registry, twins, telemetry (docs/sync.md). */
   readonly sync: SyncService
+  /** Edges that take over their devices' part of jobs and queued commands (cloud side, docs/sync.md). */
+  readonly delegation: CloudDelegation
   readonly logger: Logger
   readonly clock: Clock
   close(): Promise<void>

@@ -222,8 +222,10 @@ export interface HubEvents {
   'device.disconnected': { deviceId: string; moduleId?: string; reason: string; at: string }
   'device.authFailed': { clientId: string; reason: string; remote: string; at: string }
   'twin.reportedChanged': { deviceId: string; moduleId?: string; patch: JsonObject; version: number; changeSeq: number }
-  'twin.desiredChanged': { deviceId: string; moduleId?: string; patch: JsonObject; version: number; changeSeq: number }
-  'twin.tagsChanged': { deviceId: string; moduleId?: string; tags: JsonObject; changeSeq: number }
+  /** `by`: who wrote it when the caller said (TwinWriteOptions.by; docs/sync.md "who changed what"). */
+  'twin.desiredChanged': { deviceId: string; moduleId?: string; patch: JsonObject; version: number; changeSeq: number; by?: string }
+  /** `tags` is the whole new tags section; `patch` the effective change (null = removed). */
+  'twin.tagsChanged': { deviceId: string; moduleId?: string; tags: JsonObject; changeSeq: number; patch?: JsonObject; by?: string }
   'telemetry.received': { deviceId: string; moduleId?: string; seq: number; size: number; at: string }
   'telemetry.dropped': { reason: 'size' | 'age'; count: number; perDevice: Record<string, number> }
   'c2d.enqueued': { deviceId: string; messageId: string }
@@ -238,8 +240,9 @@ export interface HubEvents {
   /** The upstream link changed state (docs/sync.md). */
   'sync.linkChanged': { state: 'offline' | 'connecting' | 'online' | 'degraded'; previous: 'offline' | 'connecting' | 'online' | 'degraded'; reason: string; at: string }
   /** Sync found a clash it will not resolve on its own (registry, desired, tags). */
-  'sync.conflict': { id: string; kind: string; deviceId: string; fields: string[] }
-  'sync.conflictCleared': { id: string; deviceId: string }
+  'sync.conflict': { id: string; kind: string; deviceId: string; fields: string[]; autoResolveAt: string | null; autoResolution: 'cloud' | 'local' | null }
+  /** A conflict ended: decided (`resolution` says by whom: a user, REST, or `policy`) or converged by itself. */
+  'sync.conflictCleared': { id: string; deviceId: string; kind: string; outcome: 'resolved' | 'converged'; resolution: import('./sync/types.js').ConflictResolutionRecord | null }
 }
 
 export type HubEventName = keyof HubEvents

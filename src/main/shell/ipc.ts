@@ -1,9 +1,12 @@
 // Main side of the contract over IPC: the same UI API the headless UI server uses
 // (hub/api/ui), answering only our own window, with Result envelopes (a throwing handler
-// would reach the renderer as a bare message). Events go out as coalesced batches.
+// would reach the renderer as a bare message). The renderer signs in like a browser does and
+// sends its session token with every call; the window counts as a local caller (it may run
+// the first-run setup). Events go out as coalesced batches.
 import { ipcMain, type IpcMainInvokeEvent, type WebContents } from 'electron'
 import { fail, IPC, ok, type HubStatus, type Result } from '../../shared/contract/index.js'
 import { createEventCoalescer } from '../hub/api/ui/events.js'
+import { desktopCaller } from '../hub/api/ui/caller.js'
 import { createUiApi, type UiApi } from '../hub/api/ui/handlers.js'
 import type { Hub } from '../hub/services.js'
 
@@ -15,22 +18,23 @@ export interface IpcDeps {
 }
 
 /** Handles one call; exported for tests (no electron needed beyond the import). */
-export function createCallHandler (deps: Omit<IpcDeps, 'isTrustedSender'>): (method: unknown, input: unknown) => Promise<Result<unknown>> {
+export function createCallHandler (deps: Omit<IpcDeps, 'isTrustedSender'>): (method: unknown, input: unknown, token?: unknown) => Promise<Result<unknown>> {
   let api: { hub: Hub; api: UiApi } | undefined
-  return async (method, input) => {
-    if (method === 'hub.status') return ok(deps.status())
+  return async (method, input, token) => {
     const hub = deps.hub()
+    // Before the hub runs there is nothing to protect, and the window shows why it waits.
+    if (hub === undefined && method === 'hub.status') return ok(deps.status())
     if (hub === undefined) return fail(503001, 'ServiceUnavailable', 'The hub is not running yet (see its status)')
     if (api?.hub !== hub) api = { hub, api: createUiApi({ hub, status: deps.status }) }
-    return api.api.handle(method, input)
+    return api.api.handle(method, input, desktopCaller(typeof token === 'string' ? token : undefined))
   }
 }
 
 export function registerIpc (deps: IpcDeps): void {
   const call = createCallHandler(deps)
-  ipcMain.handle(IPC.call, async (event, method: unknown, input: unknown): Promise<Result<unknown>> => {
+  ipcMain.handle(IPC.call, async (event, method: unknown, input: unknown, token: unknown): Promise<Result<unknown>> => {
     if (!deps.isTrustedSender(event)) return fail(401003, 'IotHubUnauthorized', 'This window is not the Sitehub window')
-    return call(method, input)
+    return call(method, input, token)
   })
 }
 

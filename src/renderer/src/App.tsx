@@ -1,7 +1,10 @@
-import { useEffect, useMemo, useState } from 'react'
+import { useEffect, useMemo, useState, type ReactElement } from 'react'
 import { useStore } from 'zustand'
-import type { HubApi, HubEndpoint } from '../../shared/contract/index'
+import { ROLE_LABELS, type HubApi, type HubEndpoint, type MethodName } from '../../shared/contract/index'
+import { IfCan, NotAllowed, RoleProvider, useCan } from './components/Access'
 import { ErrorNote } from './components/ErrorNote'
+import { Accounts, MyAccount } from './screens/Accounts'
+import { Audit } from './screens/Audit'
 import { DeviceDetail } from './screens/DeviceDetail'
 import { Devices } from './screens/Devices'
 import { Configurations } from './screens/Configurations'
@@ -10,12 +13,14 @@ import { Jobs } from './screens/Jobs'
 import { Provision } from './screens/Provision'
 import { Sync } from './screens/Sync'
 import { SyncConflicts } from './screens/SyncConflicts'
+import { Setup, SignIn } from './screens/SignIn'
 import { createConfigurationsStore } from './state/configurations'
 import { createDevicesStore } from './state/devices'
 import { createFleetStore } from './state/fleet'
 import { createJobsStore } from './state/jobs'
 import { createSyncStore } from './state/sync'
 import type { HubStatusStore } from './state/hub-status'
+import type { SessionStore } from './state/session'
 
 export type Route =
   | { screen: 'fleet' }
@@ -26,6 +31,9 @@ export type Route =
   | { screen: 'configurations' }
   | { screen: 'sync' }
   | { screen: 'syncConflicts'; id: string | undefined; deviceId: string | undefined }
+  | { screen: 'accounts' }
+  | { screen: 'audit'; deviceId: string; user: string }
+  | { screen: 'account' }
 
 export function parseRoute (hash: string): Route {
   const [path = '', search = ''] = hash.replace(/^#/, '').split('?')
@@ -40,6 +48,12 @@ export function parseRoute (hash: string): Route {
   }
   if (parts[0] === 'sync') return { screen: 'sync' }
   if (parts[0] === 'jobs') return { screen: 'jobs', query: new URLSearchParams(search).get('q') ?? '' }
+  if (parts[0] === 'accounts') return { screen: 'accounts' }
+  if (parts[0] === 'account') return { screen: 'account' }
+  if (parts[0] === 'audit') {
+    const q = new URLSearchParams(search)
+    return { screen: 'audit', deviceId: q.get('device') ?? '', user: q.get('user') ?? '' }
+  }
   return { screen: 'fleet' }
 }
 
@@ -60,46 +74,136 @@ function initialTheme (): Theme {
   return window.matchMedia('(prefers-color-scheme: dark)').matches ? 'dark' : 'light'
 }
 
-export function App ({ api, hubStatus }: { api: HubApi | undefined; hubStatus: HubStatusStore }) {
-  const { source, status, error } = useStore(hubStatus.store)
+/** One entry of the sidebar. `needs`: hidden unless the role may call this method. */
+interface NavItem { screen: Route['screen']; href: string; label: string; needs?: MethodName; also?: Array<Route['screen']> }
+interface NavGroup { label: string; items: NavItem[] }
+
+/**
+ * The sidebar, in groups (fits ~12 entries at 1366x768; on narrow or touch screens it folds
+ * behind a Menu button). Add a screen here and in `Route`/`parseRoute`/`Screen`.
+ */
+const NAV: NavGroup[] = [
+  { label: 'Watch', items: [
+    { screen: 'fleet', href: '#/', label: 'Fleet' },
+    { screen: 'devices', href: '#/devices', label: 'Devices', also: ['device'] }
+  ] },
+  { label: 'Operate', items: [
+    { screen: 'jobs', href: '#/jobs', label: 'Jobs' },
+    { screen: 'configurations', href: '#/configurations', label: 'Configurations' },
+    { screen: 'sync', href: '#/sync', label: 'Cloud sync', needs: 'sync.status', also: ['syncConflicts'] },
+    { screen: 'provision', href: '#/provision', label: 'Add a device', needs: 'devices.create' }
+  ] },
+  { label: 'Administer', items: [
+    { screen: 'accounts', href: '#/accounts', label: 'Accounts', needs: 'accounts.list' },
+    { screen: 'audit', href: '#/audit', label: 'Audit log' }
+  ] }
+]
+
+export function App ({ api, hubStatus, session }: { api: HubApi | undefined; hubStatus: HubStatusStore; session: SessionStore | undefined }) {
   const [theme, setTheme] = useState<Theme>(initialTheme)
-  const route = parseRoute(useHash())
-  useEffect(() => hubStatus.poll(), [hubStatus])
   useEffect(() => {
     document.documentElement.dataset['theme'] = theme
     window.localStorage.setItem('sitehub.theme', theme)
   }, [theme])
+  const themeButton = (
+    <button className="button ghost" data-testid="theme-toggle" aria-label={`Switch to ${theme === 'dark' ? 'light' : 'dark'} theme`}
+      onClick={() => { setTheme(theme === 'dark' ? 'light' : 'dark') }}>{theme === 'dark' ? 'Light' : 'Dark'} theme</button>
+  )
+  if (session === undefined || api === undefined) {
+    return (
+      <div className="app">
+        <header className="top"><a className="brand" href="#/">Sitehub</a><span className="grow" />{themeButton}</header>
+        <main className="page"><p className="note">This page needs a Sitehub hub: open it from the hub's UI address, or in the desktop app.</p></main>
+      </div>
+    )
+  }
+  return <AuthGate api={api} hubStatus={hubStatus} session={session} themeButton={themeButton} />
+}
+
+function AuthGate ({ api, hubStatus, session, themeButton }: { api: HubApi; hubStatus: HubStatusStore; session: SessionStore; themeButton: ReactElement }) {
+  const { phase, session: who, error } = useStore(session.store)
+  useEffect(() => { void session.check() }, [session])
+  // Tests wait on this instead of sleeping.
+  useEffect(() => { document.body.dataset['auth'] = phase }, [phase])
+  if (phase === 'signedIn' && who !== null) {
+    return <RoleProvider role={who.role}><Shell api={api} hubStatus={hubStatus} session={session} themeButton={themeButton} /></RoleProvider>
+  }
+  return (
+    <div className="app">
+      <header className="top"><a className="brand" href="#/">Sitehub</a><span className="grow" />{themeButton}</header>
+      <main className="page">
+        {phase === 'setup' && <Setup session={session} />}
+        {phase === 'signIn' && <SignIn session={session} />}
+        {(phase === 'checking' || phase === 'waiting') && (
+          <div className="auth-page"><p className="note" data-testid="auth-waiting">{phase === 'waiting' ? 'Waiting for the hub…' : 'Connecting to the hub…'}</p>
+            {phase === 'waiting' && error !== undefined && <ErrorNote error={error} />}</div>
+        )}
+      </main>
+    </div>
+  )
+}
+
+function Shell ({ api, hubStatus, session, themeButton }: { api: HubApi; hubStatus: HubStatusStore; session: SessionStore; themeButton: ReactElement }) {
+  const { status, error } = useStore(hubStatus.store)
+  const who = useStore(session.store, s => s.session)
+  const [menuOpen, setMenuOpen] = useState(false)
+  const route = parseRoute(useHash())
+  useEffect(() => hubStatus.poll(), [hubStatus])
   // Tests and the shell wait on this instead of sleeping.
-  useEffect(() => { document.body.dataset['ready'] = status?.state === 'running' ? 'true' : 'false' }, [status?.state])
-  const stores = useMemo(() => (api === undefined ? undefined : { fleet: createFleetStore(api), devices: createDevicesStore(api), jobs: createJobsStore(api), configs: createConfigurationsStore(api), sync: createSyncStore(api) }), [api])
+  useEffect(() => {
+    document.body.dataset['ready'] = status?.state === 'running' ? 'true' : 'false'
+    return () => { document.body.dataset['ready'] = 'false' }
+  }, [status?.state])
+  useEffect(() => { setMenuOpen(false) }, [route.screen])
+  const stores = useMemo(() => ({ fleet: createFleetStore(api), devices: createDevicesStore(api), jobs: createJobsStore(api), configs: createConfigurationsStore(api), sync: createSyncStore(api) }), [api])
   const navigate = (hash: string): void => { window.location.hash = hash }
 
-  const nav: Array<[Route['screen'], string, string]> = [['fleet', '#/', 'Fleet'], ['devices', '#/devices', 'Devices'], ['jobs', '#/jobs', 'Jobs'], ['configurations', '#/configurations', 'Configurations'], ['sync', '#/sync', 'Sync'], ['provision', '#/provision', 'Add a device']]
   return (
     <div className="app">
       <header className="top">
+        <button className="button ghost menu-toggle" aria-expanded={menuOpen} aria-controls="side-nav" onClick={() => { setMenuOpen(!menuOpen) }}>Menu</button>
         <a className="brand" href="#/">Sitehub</a>
-        <nav aria-label="Screens">
-          {nav.map(([screen, href, label]) => (
-            <a key={screen} href={href} aria-current={route.screen === screen || (screen === 'devices' && route.screen === 'device') || (screen === 'sync' && route.screen === 'syncConflicts') ? 'page' : undefined}>{label}</a>
-          ))}
-        </nav>
         <span className="grow" />
         <HubBadge state={status?.state} connected={status?.connected} devices={status?.devices} />
-        <button className="button ghost" data-testid="theme-toggle" aria-label={`Switch to ${theme === 'dark' ? 'light' : 'dark'} theme`}
-          onClick={() => { setTheme(theme === 'dark' ? 'light' : 'dark') }}>{theme === 'dark' ? 'Light' : 'Dark'} theme</button>
+        {who !== null && (
+          <span className="who">
+            <a href="#/account" data-testid="signed-in-user" title="Your account: change your password">{who.name}</a>
+            <span className="pill" data-testid="signed-in-role">{ROLE_LABELS[who.role]}</span>
+            <button className="button ghost" data-testid="sign-out" onClick={() => { void session.signOut() }}>Sign out</button>
+          </span>
+        )}
+        {themeButton}
       </header>
-      <main className="page">
-        {source === 'unavailable' || stores === undefined || api === undefined
-          ? <p className="note">This page needs a Sitehub hub: open it from the hub's UI address, or in the desktop app.</p>
-          : error !== undefined
+      <div className="shell">
+        <nav id="side-nav" className={`side${menuOpen ? ' open' : ''}`} aria-label="Screens">
+          {NAV.map(g => <NavSection key={g.label} group={g} route={route} />)}
+        </nav>
+        <main className="page">
+          {error !== undefined
             ? <ErrorNote error={error} />
             : status?.state === 'failed'
               ? <div className="note error"><p>The hub did not start: {status.error}</p></div>
               : <Screen route={route} api={api} stores={stores} navigate={navigate} endpoints={status?.endpoints ?? []} />}
-      </main>
+        </main>
+      </div>
     </div>
   )
+}
+
+function NavSection ({ group, route }: { group: NavGroup; route: Route }) {
+  return (
+    <section aria-label={group.label}>
+      <h2>{group.label}</h2>
+      <ul>{group.items.map(item => <NavEntry key={item.screen} item={item} route={route} />)}</ul>
+    </section>
+  )
+}
+
+function NavEntry ({ item, route }: { item: NavItem; route: Route }) {
+  const allowed = useCan(item.needs ?? 'hub.status')
+  if (!allowed.ok) return null
+  const current = route.screen === item.screen || (item.also?.includes(route.screen) ?? false)
+  return <li><a href={item.href} aria-current={current ? 'page' : undefined}>{item.label}</a></li>
 }
 
 function Screen ({ route, api, stores, navigate, endpoints }: {
@@ -109,11 +213,14 @@ function Screen ({ route, api, stores, navigate, endpoints }: {
     case 'fleet': return <Fleet fleet={stores.fleet} endpoints={endpoints} />
     case 'devices': return <Devices devices={stores.devices} initialQuery={route.query} navigate={navigate} />
     case 'device': return <DeviceDetail key={route.deviceId} api={api} deviceId={route.deviceId} navigate={navigate} />
-    case 'provision': return <Provision api={api} />
+    case 'provision': return <IfCan method="devices.create" fallback={<NotAllowed method="devices.create" what="Adding devices" />}><Provision api={api} /></IfCan>
     case 'configurations': return <Configurations configs={stores.configs} />
     case 'jobs': return <Jobs jobs={stores.jobs} initialQuery={route.query} />
     case 'sync': return <Sync sync={stores.sync} navigate={navigate} />
     case 'syncConflicts': return <SyncConflicts sync={stores.sync} selectedId={route.id} deviceId={route.deviceId} navigate={navigate} />
+    case 'accounts': return <Accounts api={api} />
+    case 'account': return <MyAccount api={api} />
+    case 'audit': return <Audit key={`${route.deviceId}|${route.user}`} api={api} initialDeviceId={route.deviceId} initialUser={route.user} />
   }
 }
 

@@ -5,6 +5,8 @@ import type { UiEvent } from './events.js'
 import type { MethodInput, MethodName, MethodOutput } from './methods.js'
 import type { Result } from './result.js'
 
+export * from './access.js'
+export * from './auth.js'
 export * from './events.js'
 export * from './methods.js'
 export * from './model.js'
@@ -17,7 +19,8 @@ export const IPC = { call: 'hub.call', events: 'hub.events' } as const
 
 /** What the preload exposes as `window.hub`, and what the browser's WebSocket client implements. */
 export interface HubApi {
-  call<M extends MethodName>(method: M, input: MethodInput<M>): Promise<Result<MethodOutput<M>>>
+  /** `token`: the session token (auth.signIn / auth.setup); the renderer's session layer adds it. */
+  call<M extends MethodName>(method: M, input: MethodInput<M>, token?: string): Promise<Result<MethodOutput<M>>>
   /** Coalesced event batches; returns an unsubscribe function. */
   subscribe(listener: (events: UiEvent[]) => void): () => void
 }

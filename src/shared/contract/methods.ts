@@ -1,11 +1,12 @@
 // The call half of the contract: every method's input validator, and its output type.
 // Main (IPC) and the UI server (WebSocket) both validate with these before the hub sees a call.
 import type {
-  ConfigurationView, DeviceRow, DevicesPage, DeviceView, FirmwareImageView, FleetSummary, HubStatus, JobDeviceResult, JobView, MethodResult, QueryResult, TelemetryItem, TwinView
+  ConfigurationView, DeviceRow, JsonValue, DevicesPage, DeviceView, FirmwareImageView, FleetSummary, HubStatus, JobDeviceResult, JobView, MethodResult, QueryResult, TelemetryItem, TwinView
 } from './model.js'
 import {
-  SYNC_DEVICE_STATES, type SyncConflictView, type SyncDevicesPage, type SyncResolution, type SyncSettingsView, type SyncStatusView, type SyncTestResult
+  SYNC_DEVICE_STATES, type SyncConflictView, type SyncDevicesPage, type SyncResolvedConflictView, type SyncResolution, type SyncSettingsView, type SyncStatusView, type SyncTestResult
 } from './sync.js'
+import { authMethodInputs, type AuthMethodOutputs } from './auth-methods.js'
 import { bool, int, json, jsonObject, none, object, oneOf, optional, str, type Infer, type Validator } from './validate.js'
 
 /** IoT Hub device ids: up to 128 of these characters (C.2). */
@@ -105,13 +106,23 @@ export const methodInputs = {
   'sync.conflicts': optional(object({ deviceId: optional(deviceId) })),
   'sync.resolve': object({ id: str({ min: 1, max: 300 }), resolution: syncResolution }),
   'sync.settings.get': none,
-  /** Saves the upstream (the link restarts with it), or `enabled: false` turns sync off and forgets it. */
-  'sync.settings.set': object({ ...syncSettingsShape, enabled: optional(bool) }),
+  /** Conflicts that ended (newest first, the last 200): who decided what, and when. */
+  'sync.conflicts.resolved': optional(object({ deviceId: optional(deviceId) })),
+  /**
+   * Saves the upstream (the link restarts with it; an empty input reconnects with the stored one),
+   * and/or the default conflict policy; `enabled: false` turns sync off and forgets the upstream.
+   */
+  'sync.settings.set': object({
+    ...syncSettingsShape,
+    enabled: optional(bool),
+    conflictPolicy: optional(object({ mode: oneOf(['manual', 'cloud-wins', 'local-wins'] as const), afterMinutes: int({ min: 0, max: 525_600 }) }))
+  }),
   /** Tries the given (or stored) upstream once: reach, TLS trust, the policy's rights. Changes nothing. */
-  'sync.settings.test': optional(object(syncSettingsShape))
+  'sync.settings.test': optional(object(syncSettingsShape)),
+  ...authMethodInputs
 } as const satisfies Record<string, Validator<unknown>>
 
-export interface MethodOutputs {
+export interface MethodOutputs extends AuthMethodOutputs {
   'hub.status': HubStatus
   'fleet.summary': FleetSummary
   'devices.list': DevicesPage
@@ -140,7 +151,8 @@ export interface MethodOutputs {
   'sync.status': SyncStatusView
   'sync.devices': SyncDevicesPage
   'sync.conflicts': SyncConflictView[]
-  'sync.resolve': { id: string }
+  'sync.conflicts.resolved': SyncResolvedConflictView[]
+  'sync.resolve': { id: string; by: string; applied: Record<string, JsonValue> }
   'sync.settings.get': SyncSettingsView
   'sync.settings.set': SyncSettingsView
   'sync.settings.test': SyncTestResult

@@ -59,6 +59,8 @@ export interface SyncDeviceRow {
   upstreamConnected: boolean
   telemetrySent: number
   telemetryExpired: number
+  /** Removed by the local log's retention before they could be sent. */
+  telemetryDropped: number
   /** Kinds of this device's open conflicts. */
   conflicts: string[]
 }
@@ -74,8 +76,18 @@ export interface SyncDevicesPage {
 
 export type SyncConflictKind = 'registry' | 'desired' | 'tags' | 'localDeleted'
 
-/** Who changed a conflicting field on one side, and when (null when that side does not know). */
+/**
+ * Who changed a conflicting field on one side, and when (null when that side does not know).
+ * `by` at the site: `ui:{user}`, `rest:{policy}`, `job:{id}`, `configuration:{id}`, `device`, `hub`; in the cloud: `cloud`.
+ */
 export interface SyncChange { at: string | null; by: string | null }
+
+/** The default policy for desired/tags conflicts nobody resolves (registry conflicts always wait for a person). */
+export interface SyncConflictPolicy {
+  mode: 'manual' | 'cloud-wins' | 'local-wins'
+  /** Minutes after detection (0 = at once); ignored for 'manual'. */
+  afterMinutes: number
+}
 
 export interface SyncConflictView {
   id: string
@@ -92,6 +104,29 @@ export interface SyncConflictView {
   changes: Record<string, { local: SyncChange; cloud: SyncChange }>
   /** Per-field choices are accepted for this conflict (desired/tags; not registry). */
   perField: boolean
+  /** When the default policy decides if nobody does (null: it waits for a person). */
+  autoResolveAt: string | null
+  autoResolution: 'cloud' | 'local' | null
+  /** A decision is being applied (it is re-applied after a restart once the link is online). */
+  resolving: boolean
+}
+
+/** A conflict that ended: who decided what, and when. */
+export interface SyncResolvedConflictView {
+  id: string
+  kind: SyncConflictKind
+  deviceId: string
+  detectedAt: string
+  clearedAt: string
+  fields: string[]
+  /** 'resolved': someone (or the policy) decided; 'converged': both sides came to agree by themselves. */
+  outcome: 'resolved' | 'converged'
+  /** `ui:{user}`, `rest:{policy}`, `policy`, `hub`; null when converged. */
+  by: string | null
+  /** The value each field ended with (null: absent); empty when converged. */
+  applied: Record<string, JsonValue>
+  /** 'cloud' / 'local' / 'per field'. */
+  decision: string | null
 }
 
 /** A technician's decision: keep one side for every conflicting field, or choose per field. */
@@ -105,6 +140,7 @@ export interface SyncSettingsView {
   edgeDeviceId: string | null
   /** The CA the edge trusts for the cloud (PEM subject and expiry); null = system CAs. */
   ca: { subject: string; issuer: string; validTo: string } | null
+  conflictPolicy: SyncConflictPolicy
 }
 
 /** The outcome of a connection test, in plain words (never an error result for a failed test). */

@@ -3,7 +3,8 @@
 import type { UiEvent } from './events.js'
 import type { Result } from './result.js'
 
-export type WsClientFrame = { id: number; method: string; input?: unknown }
+/** `token`: the caller's session (every call carries it; the server keeps no per-socket login). */
+export type WsClientFrame = { id: number; method: string; input?: unknown; token?: string }
 
 export type WsServerFrame =
   | { id: number; result: Result<unknown> }

@@ -32,17 +32,27 @@ export function serveConfig (values: OptionValues): HubConfig {
   }
 }
 
-/** `--ui-port N [--ui-bind IP]`: the browser UI, served from the built renderer (out/renderer). */
-function uiOption (values: OptionValues): { ui?: { port: number; bind: string; staticDir: string } } {
+/** The technician UI's port when `--ui-port` is not given. */
+export const DEFAULT_UI_PORT = 8090
+
+const isLoopbackIp = (ip: string): boolean => ip === '::1' || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(ip)
+
+/**
+ * `--ui-port N [--ui-bind IP]`: the browser UI, served from the built renderer (out/renderer).
+ * On by default at 127.0.0.1:8090 (or on the hub's own --bind address when that is a loopback
+ * address, so hubs on different 127.x addresses never clash); a default port that is taken
+ * is skipped with a warning instead of failing the hub. `--ui-port off` turns it off.
+ */
+function uiOption (values: OptionValues, config: HubConfig): { ui?: { port: number; bind: string; staticDir: string; optional?: boolean } } {
   const raw = stringOpt(values, 'ui-port')
-  if (raw === undefined || raw === 'off') return {}
-  const port = raw === '0' ? 0 : portOpt(values, 'ui-port', PATH)
+  if (raw === 'off') return {}
+  const port = raw === undefined ? DEFAULT_UI_PORT : raw === '0' ? 0 : portOpt(values, 'ui-port', PATH)
   if (port === undefined) return {}
-  const bind = stringOpt(values, 'ui-bind') ?? '127.0.0.1'
-  if (bind !== '::1' && !/^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(bind)) {
+  const bind = stringOpt(values, 'ui-bind') ?? (isLoopbackIp(config.bind) ? config.bind : '127.0.0.1')
+  if (!isLoopbackIp(bind)) {
     throw new UsageError(`--ui-bind must be a loopback address (127.x.x.x or ::1), not '${bind}': the UI has no TLS or login yet`, PATH)
   }
-  return { ui: { port, bind, staticDir: fileURLToPath(new URL('../../../../out/renderer', import.meta.url)) } }
+  return { ui: { port, bind, staticDir: fileURLToPath(new URL('../../../../out/renderer', import.meta.url)), ...(raw === undefined ? { optional: true } : {}) } }
 }
 
 /** `--upstream CS [--upstream-ca FILE]`: the cloud hub to sync with (hub.sync.configure, persisted in the store). */
@@ -94,8 +104,8 @@ export const serveCommand: CommandSpec = {
     upstream: { type: 'string', value: 'CS', description: 'service connection string of the cloud hub to sync with (kept in the store; docs/sync.md)' },
     'upstream-ca': { type: 'string', value: 'FILE', description: 'PEM CA that signed the cloud hub\'s certificate (default: the system CAs)' },
     'log-level': { type: 'string', value: 'LEVEL', description: 'debug, info, warn or error', default: 'info' },
-    'ui-port': { type: 'string', value: 'N', description: 'technician UI in a browser at http://127.0.0.1:N/ (loopback only; 0 = any free port)', default: 'off' },
-    'ui-bind': { type: 'string', value: 'IP', description: 'loopback address of the technician UI (LAN access needs TLS and a login: not yet)', default: '127.0.0.1' }
+    'ui-port': { type: 'string', value: 'N', description: 'technician UI in a browser at http://127.0.0.1:N/ (loopback only; 0 = any free port; off = no UI). A taken default port is skipped with a warning', default: String(DEFAULT_UI_PORT) },
+    'ui-bind': { type: 'string', value: 'IP', description: 'loopback address of the technician UI (LAN access needs TLS and a login: not yet)', default: '--bind if loopback, else 127.0.0.1' }
   },
   examples: ['sitehub serve --data-dir /var/lib/sitehub --host-name hub.plant.local --bind 0.0.0.0'],
   async run ({ values, io }) {
@@ -113,7 +123,7 @@ export const serveCommand: CommandSpec = {
     const logger = createLogger({ level, file: join(config.dataDir, 'logs', 'sitehub.log') })
     let running: Awaited<ReturnType<typeof startServer>>
     try {
-      running = await startServer({ config, logger, ...uiOption(values) })
+      running = await startServer({ config, logger, ...uiOption(values, config) })
     } catch (err) {
       signal.dispose()
       logger.error('start failed', { error: (err as Error).message })

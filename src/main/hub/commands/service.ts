@@ -11,7 +11,7 @@ import type { HubStore } from '../store/types.js'
 import type { Clock, Identity, JsonValue, Logger } from '../types.js'
 import {
   COMMAND_STATUSES, TERMINAL_STATUSES,
-  type CommandRecord, type CommandService, type CommandStatus, type EnqueueCommandInput
+  type CommandRecord, type CommandService, type CommandStatus, type EdgeCommandResult, type EnqueueCommandInput
 } from './types.js'
 
 // [C.5] printable US-ASCII without $ ( ) < > @ , ; : \ " / [ ] ? = { } SP HT
@@ -47,6 +47,10 @@ export interface CommandServiceDeps {
    * its own reconnect and lose a request sent in that instant. Default 1000 ms.
    */
   connectGraceMs?: number
+  /** Cloud role: commands of devices served by a delegating edge are left to it (sync/cloud-delegation.ts). */
+  delegation?: { edgeOf(identity: Identity): string | null }
+  /** Cloud role: how long after its expiry a command an edge took over waits for the edge's report. Default 3600 s. */
+  delegatedOutcomeWaitSeconds?: number
 }
 
 const iso = (ms: number): string => new Date(ms).toISOString()
@@ -138,7 +142,9 @@ export function createCommandService (deps: CommandServiceDeps): CommandService 
     pumping.add(key)
     try {
       while (!closed) {
-        const next = commandsOf(key).find((c) => c.status === 'queued')
+        // A device served by a delegating edge gets its commands from the edge.
+        if (deps.delegation?.edgeOf(identity) != null) return
+        const next = commandsOf(key).find((c) => c.status === 'queued' && c.delegatedTo === undefined)
         if (!next) return
         if (isExpired(next)) { await expire(next); continue }
         if (!await deps.connections.waitFor(identity, 'methods', SUBSCRIBE_WAIT_MS)) {
@@ -147,7 +153,7 @@ export function createCommandService (deps: CommandServiceDeps): CommandService 
         }
         // Re-read: it may have been cancelled or expired while we waited.
         const current = store.get('commands', next.commandId)
-        if (!current || current.status !== 'queued' || closed) continue
+        if (!current || current.status !== 'queued' || current.delegatedTo !== undefined || closed) continue
         if (isExpired(current)) { await expire(current); continue }
         const sent = await save(transition(current, 'in_progress', { startTimeUtc: iso(clock.now()), attempts: current.attempts + 1 }), 'queued')
         await deliver(identity, sent)
@@ -192,7 +198,16 @@ export function createCommandService (deps: CommandServiceDeps): CommandService 
   async function sweep (): Promise<number> {
     let n = 0
     for (const [, c] of [...store.entries('commands')]) {
-      if (c.status === 'queued' && isExpired(c)) { await expire(c); n++ }
+      if (c.status !== 'queued' || !isExpired(c)) continue
+      if (c.delegatedTo === undefined) { await expire(c); n++; continue }
+      // Taken over by an edge: its report says what happened; without one long after the expiry, give up.
+      if (Date.parse(c.expiryTimeUtc) + delegatedWaitMs <= clock.now()) {
+        await save(transition(c, 'failed', {
+          statusReason: `Edge ${c.delegatedTo} took this command over but had not reported its outcome ${Math.round(delegatedWaitMs / 1000)} s after it expired; a late report still replaces this.`,
+          error: { code: 'EdgeOutcomeMissing', message: 'No outcome from the edge.' }
+        }), c.status)
+        n++
+      }
     }
     return n
   }
@@ -214,6 +229,7 @@ export function createCommandService (deps: CommandServiceDeps): CommandService 
   }
 
   const graceMs = deps.connectGraceMs ?? 1000
+  const delegatedWaitMs = (deps.delegatedOutcomeWaitSeconds ?? 3600) * 1000
   const offConnected = events.on('device.connected', (e) => {
     const identity = e.moduleId === undefined ? { deviceId: e.deviceId } : { deviceId: e.deviceId, moduleId: e.moduleId }
     if (!commandsOf(identityKey(identity)).some((c) => c.status === 'queued')) return
@@ -314,6 +330,9 @@ export function createCommandService (deps: CommandServiceDeps): CommandService 
       if (c.status !== 'queued') {
         throw new CommandError(409, 'CommandNotCancellable', `Command ${commandId} is ${c.status}; only a queued command can be cancelled (a method already sent cannot be called back).`)
       }
+      if (c.delegatedTo !== undefined) {
+        throw new CommandError(409, 'CommandNotCancellable', `Command ${commandId} was taken over by edge ${c.delegatedTo}, which delivers it at its site; cancel it there (the edge reports the outcome here).`)
+      }
       return save(transition(c, 'cancelled', {
         statusReason: reason ?? 'Cancelled before delivery.',
         error: { code: 'Cancelled', message: reason ?? 'Cancelled before delivery.' }
@@ -326,6 +345,60 @@ export function createCommandService (deps: CommandServiceDeps): CommandService 
       const out = Object.fromEntries(COMMAND_STATUSES.map((s) => [s, 0])) as Record<CommandStatus, number>
       for (const [, c] of store.entries('commands')) out[c.status]++
       return out
+    },
+
+    edgeCommands (edgeId) {
+      const claimable: CommandRecord[] = []
+      const delegated: CommandRecord[] = []
+      for (const [, c] of store.entries('commands')) {
+        if (c.delegatedTo === edgeId) { if (c.reportedByEdgeAt === undefined && !TERMINAL_STATUSES.has(c.status)) delegated.push(structuredClone(c)); continue }
+        if (c.status === 'queued' && c.delegatedTo === undefined && !isExpired(c) && deps.delegation?.edgeOf(identityOf(c)) === edgeId) claimable.push(structuredClone(c))
+      }
+      return { claimable, delegated }
+    },
+
+    async claimForEdge (edgeId, commandIds) {
+      await ready
+      const at = iso(clock.now())
+      const out: CommandRecord[] = []
+      const ops: Array<{ op: 'put'; c: 'commands'; id: string; doc: CommandRecord }> = []
+      // Synchronous up to the write: the local pump re-reads the record before sending and skips delegated ones.
+      for (const id of new Set(commandIds)) {
+        const c = store.get('commands', id)
+        if (c === undefined) continue
+        if (c.delegatedTo === edgeId) { if (c.reportedByEdgeAt === undefined) out.push(structuredClone(c)); continue }
+        if (c.delegatedTo !== undefined || c.status !== 'queued' || isExpired(c) || deps.delegation?.edgeOf(identityOf(c)) !== edgeId) continue
+        const next: CommandRecord = { ...c, delegatedTo: edgeId, delegatedAt: at, lastUpdatedTimeUtc: at, statusReason: `Taken over by edge ${edgeId}, which delivers it when the device is connected at its site.` }
+        ops.push({ op: 'put', c: 'commands', id, doc: next })
+        out.push(structuredClone(next))
+      }
+      if (ops.length > 0) await store.batch(ops)
+      return out
+    },
+
+    async recordEdgeResults (edgeId, results) {
+      await ready
+      const recorded: string[] = []
+      const ignored: Array<{ commandId: string; reason: string }> = []
+      for (const r of results) {
+        const c = store.get('commands', r.commandId)
+        if (c === undefined || c.delegatedTo !== edgeId) { ignored.push({ commandId: r.commandId, reason: `not a command taken over by ${edgeId}` }); continue }
+        if (c.reportedByEdgeAt !== undefined) { ignored.push({ commandId: r.commandId, reason: 'already recorded' }); continue }
+        if (!TERMINAL_STATUSES.has(r.status)) { ignored.push({ commandId: r.commandId, reason: `${r.status} is not a final state` }); continue }
+        const { error: _e, response: _r, statusReason: _s, ...base } = c
+        const next = transition(base, r.status, {
+          attempts: r.attempts,
+          reportedByEdgeAt: iso(clock.now()),
+          ...(r.statusReason === undefined ? {} : { statusReason: r.statusReason }),
+          ...(r.startTimeUtc === undefined ? {} : { startTimeUtc: r.startTimeUtc }),
+          ...(r.response === undefined ? {} : { response: r.response }),
+          ...(r.error === undefined ? {} : { error: r.error })
+        })
+        if (r.endTimeUtc !== undefined) next.endTimeUtc = r.endTimeUtc
+        await save(next, c.status)
+        recorded.push(r.commandId)
+      }
+      return { recorded, ignored }
     },
 
     async close () {

@@ -48,7 +48,15 @@ export interface CommandRecord {
   response?: { status: number; payload: JsonValue }
   /** What went wrong (failed without a device answer, timed_out, expired, cancelled). */
   error?: { code: string; message: string }
+  /** Cloud role: the edge that took this command over, to deliver it at its site (docs/sync.md). */
+  delegatedTo?: string
+  delegatedAt?: string
+  /** When the edge's final state for it arrived (a second report changes nothing). */
+  reportedByEdgeAt?: string
 }
+
+/** The final state of a delegated command, as the edge reports it. */
+export type EdgeCommandResult = Pick<CommandRecord, 'commandId' | 'status' | 'attempts'> & Partial<Pick<CommandRecord, 'statusReason' | 'startTimeUtc' | 'endTimeUtc' | 'response' | 'error'>>
 
 export interface EnqueueCommandInput {
   methodName: string
@@ -82,5 +90,11 @@ export interface CommandService {
   sweep(): Promise<number>
   /** Counts per status. */
   stats(): Record<CommandStatus, number>
+  /** Cloud role: queued commands an edge may take over, and those it took over without a final state yet. */
+  edgeCommands(edgeId: string): { claimable: CommandRecord[]; delegated: CommandRecord[] }
+  /** Cloud role: atomically marks the listed commands (still queued, of the edge's devices) as taken over. Durable before it resolves. */
+  claimForEdge(edgeId: string, commandIds: string[]): Promise<CommandRecord[]>
+  /** Cloud role: records the final states the edge reports; idempotent per command. */
+  recordEdgeResults(edgeId: string, results: EdgeCommandResult[]): Promise<{ recorded: string[]; ignored: Array<{ commandId: string; reason: string }> }>
   close(): Promise<void>
 }

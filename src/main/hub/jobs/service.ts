@@ -18,8 +18,8 @@ import type { Identity, JsonObject, Logger, TwinDocument } from '../types.js'
 import { parseJobBody } from './body.js'
 import type { Scheduler, TimerHandle } from './scheduler.js'
 import {
-  ACTIVE_JOB, type DeviceJob, type DeviceJobStatistics, type DeviceJobStatus, type JobDoc, type JobResponse, type JobService,
-  type JobStatus
+  ACTIVE_JOB, type DeviceJob, type DeviceJobStatistics, type DeviceJobStatus, type EdgeJob, type EdgeOutcome, type JobDoc, type JobResponse,
+  type JobService, type JobStatus
 } from './types.js'
 import { inWindows, nextOpening, parseWindows, type MaintenanceWindow } from './windows.js'
 
@@ -32,6 +32,12 @@ export interface JobServiceOptions {
   defaultConcurrency?: number
   /** How long a device that just connected has to subscribe to methods before it counts as offline again. Default 30 s. */
   subscribeGraceMs?: number
+  /**
+   * Cloud role: how long after a job's end it waits for the outcomes of devices an edge took
+   * over before it completes and marks them failed (EdgeOutcomeMissing; a late outcome still
+   * replaces that). Default 3600 s.
+   */
+  delegatedOutcomeWaitSeconds?: number
 }
 
 export interface JobServiceDeps extends JobServiceOptions {
@@ -43,6 +49,8 @@ export interface JobServiceDeps extends JobServiceOptions {
   query: QueryService
   scheduler: Scheduler
   logger: Logger
+  /** Cloud role: devices served by a delegating edge are left to it (sync/cloud-delegation.ts). */
+  delegation?: { edgeOf(identity: Identity): string | null; epoch(): number }
 }
 
 type Deferral = 'OutsideMaintenanceWindow' | 'DeviceInUse'
@@ -59,6 +67,12 @@ interface Run {
   deferred: Map<string, { due: number; why: Deferral }>
   /** Offline devices with a connections.waitFor in flight. */
   watching: Set<string>
+  /** Devices served by a delegating edge, waiting for it to claim them (key -> edge id). */
+  reserved: Map<string, string>
+  /** Devices an edge claimed whose outcome has not arrived. */
+  delegated: Set<string>
+  delegationEpoch: number
+  graceTimer: TimerHandle | undefined
   running: number
   tokens: number
   tokensAt: number
@@ -96,6 +110,7 @@ export function createJobService (deps: JobServiceDeps): JobService & { resume()
   const siteZone = deps.siteTimeZone ?? Intl.DateTimeFormat().resolvedOptions().timeZone
   const defaultConcurrency = deps.defaultConcurrency ?? 1000
   const graceMs = deps.subscribeGraceMs ?? 30_000
+  const delegatedWaitMs = (deps.delegatedOutcomeWaitSeconds ?? 3600) * 1000
 
   const jobs = new Map<string, JobDoc>()
   const records = new Map<string, Map<string, DeviceJob>>()
@@ -214,11 +229,18 @@ export function createJobService (deps: JobServiceDeps): JobService & { resume()
     return job.maintenanceWindow ?? []
   }
 
-  type Gate = { go: true } | { offline: true } | { defer: number; why: Deferral } | { fail: { code: string; description: string } }
+  type Gate = { go: true } | { offline: true } | { reserved: string } | { defer: number; why: Deferral } | { fail: { code: string; description: string } }
+
+  /** An edge can take over method jobs and twin jobs that match any etag (it cannot check the cloud's etags). */
+  const delegable = (job: JobDoc): boolean => deps.delegation !== undefined && (job.type === 'scheduleDeviceMethod' || job.updateTwin?.etag === '*')
 
   function gate (run: Run, rec: DeviceJob, now: number): Gate {
     const job = run.job
     const identity = identityOf(rec)
+    if (delegable(job)) {
+      const edge = deps.delegation?.edgeOf(identity) ?? null
+      if (edge !== null) return { reserved: edge }
+    }
     if (job.type === 'scheduleDeviceMethod') {
       if (!(deps.connections.isConnected(identity) && deps.connections.subscriptions(identity).methods)) return { offline: true }
     }
@@ -271,6 +293,13 @@ export function createJobService (deps: JobServiceDeps): JobService & { resume()
     for (const [key, d] of run.deferred) {
       if (d.due <= now) { run.deferred.delete(key); run.queue.add(key) }
     }
+    const epoch = deps.delegation?.epoch() ?? 0
+    if (epoch !== run.delegationEpoch) {
+      // An edge started or stopped taking over its devices: reserved devices are sorted again.
+      run.delegationEpoch = epoch
+      for (const key of run.reserved.keys()) run.queue.add(key)
+      run.reserved.clear()
+    }
     const max = job.maxConcurrency ?? defaultConcurrency
     let rateWake: number | undefined
     const changed: DeviceJob[] = []
@@ -279,6 +308,12 @@ export function createJobService (deps: JobServiceDeps): JobService & { resume()
       const rec = records.get(job.jobId)?.get(key)
       if (rec === undefined || TERMINAL_DEVICE.includes(rec.status)) { run.queue.delete(key); continue }
       const g = gate(run, rec, now)
+      if ('reserved' in g) {
+        run.queue.delete(key)
+        run.reserved.set(key, g.reserved)
+        if (rec.status !== 'pending') { setStatus(rec, 'pending'); changed.push(rec) }
+        continue
+      }
       if ('offline' in g) {
         run.queue.delete(key)
         if (rec.status !== 'pending') { setStatus(rec, 'pending'); changed.push(rec) }
@@ -361,7 +396,7 @@ export function createJobService (deps: JobServiceDeps): JobService & { resume()
         const patch: JsonObject = {}
         if (tags !== undefined) patch['tags'] = tags
         if (properties !== undefined) patch['properties'] = { desired: properties.desired }
-        await deps.twins.patch(identity, patch, etag === '*' ? undefined : etag)
+        await deps.twins.patch(identity, patch, etag === '*' ? undefined : etag, { by: `job:${job.jobId}` })
         setStatus(rec, 'completed', { outcome: { deviceMethodResponse: null } })
       }
     } catch (err) {
@@ -417,7 +452,7 @@ export function createJobService (deps: JobServiceDeps): JobService & { resume()
 
   function maybeComplete (run: Run): void {
     if (run.closed || stopped) return
-    if (run.queue.size === 0 && run.offline.size === 0 && run.deferred.size === 0 && run.running === 0) void stopRun(run, 'completed')
+    if (run.queue.size === 0 && run.offline.size === 0 && run.deferred.size === 0 && run.reserved.size === 0 && run.delegated.size === 0 && run.running === 0) void stopRun(run, 'completed')
   }
 
   /** Ends a run: devices not started become canceled (or failed, on expiry), the job gets `status`. */
@@ -427,12 +462,15 @@ export function createJobService (deps: JobServiceDeps): JobService & { resume()
     sched.clearTimeout(run.wake)
     sched.clearTimeout(run.startTimer)
     sched.clearTimeout(run.endTimer)
-    run.queue.clear(); run.offline.clear(); run.deferred.clear()
+    sched.clearTimeout(run.graceTimer)
+    run.queue.clear(); run.offline.clear(); run.deferred.clear(); run.reserved.clear(); run.delegated.clear()
     const changed: DeviceJob[] = []
     // Every device not yet started is canceled, including one whose record exists but that the
     // run has not sorted into its queue/offline/deferred sets yet; a call in flight finishes.
+    // A device an edge took over keeps waiting for the edge's outcome (the edge learns of the
+    // end on its next poll and cancels what it has not started).
     for (const rec of records.get(run.job.jobId)?.values() ?? []) {
-      if (TERMINAL_DEVICE.includes(rec.status) || rec.status === 'running') continue
+      if (TERMINAL_DEVICE.includes(rec.status) || rec.status === 'running' || rec.delegatedTo !== undefined) continue
       setStatus(rec, 'canceled')
       changed.push(rec)
     }
@@ -463,8 +501,32 @@ export function createJobService (deps: JobServiceDeps): JobService & { resume()
       fail(key, d.why, d.why === 'DeviceInUse' ? `The device reported it was in use every time it was tried ${end}.` : `No maintenance window of the device opened ${end}.`)
     }
     for (const key of run.queue) fail(key, 'JobExpired', `The device was not reached ${end} (rollout rate or concurrency limit).`)
-    run.queue.clear(); run.offline.clear(); run.deferred.clear()
+    for (const [key, edge] of run.reserved) fail(key, 'EdgeDidNotClaim', `The device is served by edge ${edge}, which did not take over its part of the job ${end} (the site was offline or its hub not running).`)
+    run.queue.clear(); run.offline.clear(); run.deferred.clear(); run.reserved.clear()
+    if (run.delegated.size > 0) {
+      const endAt = Date.parse(run.job.startTime) + run.job.maxExecutionTimeInSeconds * 1000
+      run.job.statusMessage = `Waiting for the outcomes of ${run.delegated.size} device(s) run by their edge; the job completes when they arrive or at ${iso(endAt + delegatedWaitMs)}.`
+      background(saveJob(run.job), 'job status message')
+      sched.clearTimeout(run.graceTimer)
+      run.graceTimer = sched.setTimeout(() => giveUpDelegated(run), endAt + delegatedWaitMs - sched.now())
+    }
     background(write(changed.map(recOp)), 'expired device jobs')
+    maybeComplete(run)
+  }
+
+  /** The edge did not report in time after the job's end: its devices fail (a late outcome still replaces this). */
+  function giveUpDelegated (run: Run): void {
+    if (run.closed) return
+    const changed: DeviceJob[] = []
+    for (const key of run.delegated) {
+      const rec = records.get(run.job.jobId)?.get(key)
+      if (rec === undefined || TERMINAL_DEVICE.includes(rec.status)) continue
+      setStatus(rec, 'failed', { error: { code: 'EdgeOutcomeMissing', description: `Edge ${rec.delegatedTo ?? ''} took over this device but had not reported its outcome ${Math.round(delegatedWaitMs / 1000)} s after the job ended; if it reports later, its outcome replaces this.` } })
+      changed.push(rec)
+    }
+    run.delegated.clear()
+    run.job.statusMessage = null
+    background(write(changed.map(recOp)), 'delegated device jobs')
     maybeComplete(run)
   }
 
@@ -472,7 +534,7 @@ export function createJobService (deps: JobServiceDeps): JobService & { resume()
 
   function newRun (job: JobDoc): Run {
     const run: Run = {
-      job, queue: new Set(), offline: new Set(), deferred: new Map(), watching: new Set(), running: 0,
+      job, queue: new Set(), offline: new Set(), deferred: new Map(), watching: new Set(), reserved: new Map(), delegated: new Set(), delegationEpoch: deps.delegation?.epoch() ?? 0, graceTimer: undefined, running: 0,
       tokens: 1, tokensAt: sched.now(), closed: false, expired: false, started: false, repumpQueued: false,
       wake: undefined, wakeAt: undefined, startTimer: undefined, endTimer: undefined
     }
@@ -532,7 +594,8 @@ export function createJobService (deps: JobServiceDeps): JobService & { resume()
       await saveJob(job)
     }
     for (const [key, rec] of records.get(job.jobId) ?? []) {
-      if (rec.status === 'pending' || rec.status === 'scheduled') run.queue.add(key)
+      if (rec.delegatedTo !== undefined && !TERMINAL_DEVICE.includes(rec.status)) run.delegated.add(key)
+      else if (rec.status === 'pending' || rec.status === 'scheduled') run.queue.add(key)
     }
     run.started = true
     const endAt = startAt + job.maxExecutionTimeInSeconds * 1000
@@ -629,6 +692,87 @@ export function createJobService (deps: JobServiceDeps): JobService & { resume()
 
     activeCount,
 
+    // ---- delegation to edges (cloud role; docs/sync.md) -----------------------------------------
+
+    edgeJobs (edgeId) {
+      const out: EdgeJob[] = []
+      for (const job of jobs.values()) {
+        const claimable: string[] = []
+        const delegated: string[] = []
+        const run = runs.get(job.jobId)
+        const open = run !== undefined && run.started && !run.closed && !run.expired && delegable(job)
+        for (const rec of records.get(job.jobId)?.values() ?? []) {
+          if (rec.moduleId !== undefined) continue
+          if (rec.delegatedTo === edgeId) { if (rec.reportedByEdgeAt === undefined && !TERMINAL_DEVICE.includes(rec.status)) delegated.push(rec.deviceId); continue }
+          if (open && rec.delegatedTo === undefined && (rec.status === 'pending' || rec.status === 'scheduled') && deps.delegation?.edgeOf({ deviceId: rec.deviceId }) === edgeId) claimable.push(rec.deviceId)
+        }
+        if (claimable.length > 0 || delegated.length > 0) out.push({ ...render(job), claimable, delegated })
+      }
+      return out
+    },
+
+    async claimForEdge (jobId, edgeId, deviceIds) {
+      const job = mustGet(jobId)
+      const run = runs.get(jobId)
+      const open = run !== undefined && run.started && !run.closed && !run.expired && delegable(job)
+      const claimed: string[] = []
+      const changed: DeviceJob[] = []
+      const at = iso()
+      // Synchronous up to the write: the pump cannot start a device between the check and the mark.
+      for (const deviceId of new Set(deviceIds)) {
+        const key = identityKey({ deviceId })
+        const rec = records.get(jobId)?.get(key)
+        if (rec === undefined) continue
+        if (rec.delegatedTo === edgeId) { if (rec.reportedByEdgeAt === undefined) claimed.push(deviceId); continue } // a repeated claim (the edge lost the answer)
+        if (!open || rec.delegatedTo !== undefined || (rec.status !== 'pending' && rec.status !== 'scheduled')) continue
+        if (deps.delegation?.edgeOf({ deviceId }) !== edgeId) continue
+        run.queue.delete(key); run.offline.delete(key); run.deferred.delete(key); run.reserved.delete(key)
+        run.delegated.add(key)
+        if (rec.status !== 'pending') setStatus(rec, 'pending')
+        rec.delegatedTo = edgeId
+        rec.delegatedAt = at
+        rec.lastUpdatedDateTimeUtc = at
+        rows.upsert(rowId(jobId, key), rec)
+        changed.push(rec)
+        claimed.push(deviceId)
+      }
+      await write(changed.map(recOp))
+      const view = this.edgeJobs(edgeId).find((j) => j.jobId === jobId) ?? { ...render(job), claimable: [], delegated: [] }
+      return { claimed, job: view }
+    },
+
+    async recordEdgeOutcomes (jobId, edgeId, outcomes) {
+      const job = mustGet(jobId)
+      const run = runs.get(jobId)
+      const recorded: string[] = []
+      const ignored: Array<{ deviceId: string; reason: string }> = []
+      const changed: DeviceJob[] = []
+      for (const o of outcomes) {
+        const key = identityKey({ deviceId: o.deviceId })
+        const rec = records.get(jobId)?.get(key)
+        if (rec === undefined || rec.delegatedTo !== edgeId) { ignored.push({ deviceId: o.deviceId, reason: `not a device of job ${jobId} taken over by ${edgeId}` }); continue }
+        if (rec.reportedByEdgeAt !== undefined) { ignored.push({ deviceId: o.deviceId, reason: 'already recorded' }); continue }
+        setStatus(rec, o.status, {
+          ...(o.error === undefined ? {} : { error: o.error }),
+          outcome: o.outcome ?? { deviceMethodResponse: null }
+        })
+        if (o.status !== 'failed') delete rec.error
+        if (o.startTimeUtc !== undefined) rec.startTimeUtc = o.startTimeUtc
+        if (o.endTimeUtc !== undefined) rec.endTimeUtc = o.endTimeUtc
+        rec.reportedByEdgeAt = rec.lastUpdatedDateTimeUtc as string
+        rows.upsert(rowId(jobId, key), rec)
+        run?.delegated.delete(key)
+        changed.push(rec)
+        recorded.push(o.deviceId)
+      }
+      await write(changed.map(recOp))
+      if (run !== undefined && !run.closed && changed.length > 0) {
+        if (run.expired && run.delegated.size === 0) { job.statusMessage = null; sched.clearTimeout(run.graceTimer) }
+        afterDevice(run)
+      }
+      return { recorded, ignored }
+    },
+
     async resume () {
       for (const [id, doc] of store.entries('jobs')) {
         if ((doc as { kind?: unknown }).kind !== 'v2') continue
@@ -670,6 +814,7 @@ export function createJobService (deps: JobServiceDeps): JobService & { resume()
         sched.clearTimeout(run.wake)
         sched.clearTimeout(run.startTimer)
         sched.clearTimeout(run.endTimer)
+        sched.clearTimeout(run.graceTimer)
         run.closed = true
       }
       runs.clear()

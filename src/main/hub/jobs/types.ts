@@ -102,6 +102,39 @@ export interface JobResponse extends PlantOptions {
 export interface DeviceJob extends DeviceJobRecord {
   status: DeviceJobStatus
   jobType: JobType
+  /** Cloud role: the edge that took over this device's part of the job (docs/sync.md). */
+  delegatedTo?: string
+  delegatedAt?: string
+  /** When the edge's outcome for this device arrived (a second report changes nothing). */
+  reportedByEdgeAt?: string
+}
+
+/** What an edge sees of a job it may take over (GET /edges/{edgeId}/jobs). */
+export interface EdgeJob extends JobResponse {
+  /** Devices of the edge not started yet: the edge may claim them. */
+  claimable: string[]
+  /** Devices this edge claimed whose outcome has not arrived. */
+  delegated: string[]
+}
+
+/** One device's outcome, as the edge reports it. */
+export interface EdgeOutcome {
+  deviceId: string
+  status: 'completed' | 'failed' | 'canceled'
+  startTimeUtc?: string
+  endTimeUtc?: string
+  outcome?: DeviceJob['outcome']
+  error?: { code: string; description: string }
+}
+
+/** Jobs taken over by edges (cloud role; routes /edges/{edgeId}/jobs...). */
+export interface JobDelegationApi {
+  /** Jobs with devices this edge may claim or has claimed without an outcome yet. */
+  edgeJobs(edgeId: string): EdgeJob[]
+  /** Atomically claims the listed devices that are still claimable (or already claimed by this edge). Durable before it resolves. */
+  claimForEdge(jobId: string, edgeId: string, deviceIds: string[]): Promise<{ claimed: string[]; job: EdgeJob }>
+  /** Records the edge's per-device outcomes; idempotent per device. */
+  recordEdgeOutcomes(jobId: string, edgeId: string, outcomes: EdgeOutcome[]): Promise<{ recorded: string[]; ignored: Array<{ deviceId: string; reason: string }> }>
 }
 
 export interface JobQueryOptions {
@@ -111,7 +144,7 @@ export interface JobQueryOptions {
   continuation?: string
 }
 
-export interface JobService {
+export interface JobService extends JobDelegationApi {
   /** PUT /jobs/v2/{id}: validates and persists the job, then starts or schedules it. Resolves {jobId, type, status: 'queued'}. */
   create(jobId: string, body: unknown): Promise<{ jobId: string; type: JobType; status: JobStatus }>
   /** Throws JobNotFound. */

@@ -1,4 +1,5 @@
 // The HubStore contract: domain code sees only this, never lowdb (STYLE 4.8).
+import type { AccountRecord, AuditRecord } from '../accounts/types.js'
 import type { CommandRecord } from '../commands/types.js'
 import type { ConfigurationTwinState, StoredConfiguration } from '../configurations/types.js'
 import type { FirmwareImage } from '../firmware/types.js'
@@ -27,6 +28,10 @@ export interface Collections extends CommandAndConfigurationCollections {
   serialPorts: SerialPortConfig
   /** Upstream sync (docs/sync.md): settings, edge, telemetry cursor, `dev:{id}` bases, `conflict:{id}`. */
   sync: JsonObject
+  /** Technician UI accounts (hashed passwords), keyed by lower-case name. */
+  accounts: AccountRecord
+  /** The UI audit log, keyed `a{seq, 12 digits}`. */
+  audit: AuditRecord
 }
 
 /** The offline command queue and automatic configurations' collections (part of Collections). */

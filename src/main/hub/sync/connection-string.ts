@@ -1,4 +1,6 @@
 // Service connection strings: `HostName=h[:port];SharedAccessKeyName=p;SharedAccessKey=k`.
+import { argumentInvalid } from '../errors.js'
+
 export interface ServiceConnectionString {
   /** As written, used as the SAS resource and the MQTT username host (may carry :port). */
   hostName: string
@@ -20,10 +22,10 @@ export function parseServiceConnectionString (cs: string): ServiceConnectionStri
   const keyName = fields['SharedAccessKeyName']
   const key = fields['SharedAccessKey']
   if (hostName === undefined || keyName === undefined || key === undefined || hostName === '' || key === '') {
-    throw new Error('an upstream connection string needs HostName, SharedAccessKeyName and SharedAccessKey')
+    throw argumentInvalid('an upstream connection string needs HostName, SharedAccessKeyName and SharedAccessKey')
   }
   const m = /^(\[[^\]]+\]|[^:]+)(?::(\d+))?$/.exec(hostName)
-  if (m === null) throw new Error(`upstream HostName '${hostName}' is not a host name`)
+  if (m === null) throw argumentInvalid(`upstream HostName '${hostName}' is not a host name`)
   const host = (m[1] as string).replace(/^\[|\]$/g, '')
   return { hostName, host, httpsPort: m[2] === undefined ? 443 : Number(m[2]), keyName, key }
 }

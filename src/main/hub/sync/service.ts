@@ -2,9 +2,10 @@
 // Two loops run while the link is online: the control loop (edge registration, registry
 // convergence, reported up, desired/tags down) and the telemetry pump. Every cursor and base
 // they rely on is in the store collection `sync`, written after the cloud acknowledged.
-import { createHash } from 'node:crypto'
 import type { HubEventBus } from '../events.js'
-import { isHubError } from '../errors.js'
+import { argumentInvalid, isHubError } from '../errors.js'
+import type { CommandService } from '../commands/types.js'
+import type { JobService } from '../jobs/types.js'
 import type { ConnectionManager, MethodService, Registry, TelemetryService, TwinService } from '../services.js'
 import type { HubStore, StoreOp } from '../store/types.js'
 import { diffPatch, isEmpty } from '../twins/merge-patch.js'
@@ -14,8 +15,12 @@ import { parseServiceConnectionString, type ServiceConnectionString } from './co
 import { ORIGIN_PROPERTY } from './dedupe.js'
 import { encodeTelemetryBag, openDeviceLink, type DeviceLink } from './device-link.js'
 import { addAll, addRange, countMissing, firstGap, has, type Ranges } from './intervals.js'
+import { createConflictBook, validatePolicy } from './conflicts.js'
+import { createEdgeDelegation } from './jobs-edge.js'
 import { createLink, type Link } from './link.js'
-import type { DeviceSyncStatus, LinkState, SyncConflict, SyncService, SyncStatus, TelemetrySyncCounters, UpstreamSettings } from './types.js'
+import { merge3, pickPaths } from './merge.js'
+import { fp, sameFp, stripMeta, type DeviceState } from './state.js'
+import type { DeviceSyncStatus, LinkState, SyncService, SyncSettingsView, SyncStatus, TelemetrySyncCounters, UpstreamSettings } from './types.js'
 import { LinkError, createUpstreamClient, type UpstreamClient } from './upstream-client.js'
 
 export interface SyncOptions {
@@ -33,6 +38,8 @@ export interface SyncOptions {
   mqttsPort?: number
   deviceKeepaliveSeconds?: number
   tokenTtlSeconds?: number
+  /** How often a Sitehub cloud is asked for jobs and queued commands to take over (jobs-edge.ts). Default 5 s. */
+  delegationPollMs?: number
 }
 
 export interface SyncDeps {
@@ -44,63 +51,20 @@ export interface SyncDeps {
   /** Optional: forward direct methods from the cloud to local devices. */
   methods?: MethodService
   connections?: ConnectionManager
+  /** Optional: take over the site's part of the cloud's jobs and queued commands (sync/jobs-edge.ts). */
+  jobs?: JobService
+  commands?: CommandService
   clock: Clock
   logger: Logger
   hostName: () => string
   options?: SyncOptions
 }
 
-interface Fingerprint { pk: string; sk: string; status: string; [k: string]: JsonValue }
-
-interface DeviceState {
-  regBase?: Fingerprint
-  reportedShadow?: JsonObject
-  reportedVersion?: number
-  cloudDesiredVersion?: number
-  baseDesired?: JsonObject
-  baseTags?: JsonObject
-}
-
 interface TelemetryState extends TelemetrySyncCounters { done: Ranges }
 
 const C = 'sync'
-const stripMeta = (o: JsonObject | undefined): JsonObject => {
-  const out: JsonObject = {}
-  for (const [k, v] of Object.entries(o ?? {})) if (k !== '$metadata' && k !== '$version') out[k] = v
-  return out
-}
-const fp = (d: Pick<DeviceDocument, 'authentication' | 'status'>): Fingerprint => {
-  const h = (k: string | null | undefined): string => (k ? createHash('sha256').update(k).digest('hex').slice(0, 16) : '')
-  return { pk: h(d.authentication?.symmetricKey?.primaryKey), sk: h(d.authentication?.symmetricKey?.secondaryKey), status: d.status }
-}
-const sameFp = (a: Fingerprint | undefined, b: Fingerprint | undefined): boolean => a !== undefined && b !== undefined && a.pk === b.pk && a.sk === b.sk && a.status === b.status
 
-/**
- * Three-way merge per top-level key (a nested object counts as one field). Agreed or one-sided
- * changes merge; a key both sides changed differently is a conflict and keeps its base.
- * Returns the patch to apply locally (down), the patch to send up, and the new base.
- */
-export function merge3 (base: JsonObject, local: JsonObject, cloud: JsonObject): { down: JsonObject; up: JsonObject; base: JsonObject; conflicts: string[] } {
-  const down: JsonObject = {}
-  const up: JsonObject = {}
-  const next: JsonObject = {}
-  const conflicts: string[] = []
-  for (const k of new Set([...Object.keys(base), ...Object.keys(local), ...Object.keys(cloud)])) {
-    const b = base[k]; const l = local[k]; const c = cloud[k]
-    if (jsonEqual(l, c)) { if (c !== undefined) next[k] = c; continue }
-    if (jsonEqual(b, l)) { down[k] = c === undefined ? null : patchFor(l, c); if (c !== undefined) next[k] = c; continue }
-    if (jsonEqual(b, c)) { up[k] = l === undefined ? null : patchFor(c, l); if (l !== undefined) next[k] = l; continue }
-    conflicts.push(k)
-    if (b !== undefined) next[k] = b
-  }
-  return { down, up, base: next, conflicts }
-}
-
-/** A merge-patch value turning `from` into `to` (objects are diffed, so removed keys become null). */
-function patchFor (from: JsonValue | undefined, to: JsonValue): JsonValue {
-  const isObj = (v: JsonValue | undefined): v is JsonObject => v !== null && v !== undefined && typeof v === 'object' && !Array.isArray(v)
-  return isObj(from) && isObj(to) ? diffPatch(from, to) : cloneJson(to)
-}
+export { merge3 }
 
 export function createSyncService (deps: SyncDeps): SyncService & { start(): void } {
   const { store, events, registry, twins, telemetry, clock, logger } = deps
@@ -112,6 +76,18 @@ export function createSyncService (deps: SyncDeps): SyncService & { start(): voi
 
   let settings: UpstreamSettings | null = (store.get(C, 'settings') as UpstreamSettings | undefined) ?? null
   let cs: ServiceConnectionString | null = null
+  const settingsView = (): SyncSettingsView => {
+    let parsed: ServiceConnectionString | null = null
+    try { parsed = settings === null ? null : parseServiceConnectionString(settings.connectionString) } catch { parsed = null }
+    return {
+      configured: settings !== null,
+      upstreamHost: parsed?.hostName ?? null,
+      keyName: parsed?.keyName ?? null,
+      ca: settings?.ca ?? null,
+      edgeDeviceId: settings?.edgeDeviceId ?? null,
+      conflictPolicy: book.policy()
+    }
+  }
   let client: UpstreamClient | null = null
   let link: Link | null = null
   let state: LinkState = 'offline'
@@ -145,41 +121,32 @@ export function createSyncService (deps: SyncDeps): SyncService & { start(): voi
   }
   const telState = (): TelemetryState => {
     const t = store.get(C, 'telemetry') as TelemetryState | undefined
-    if (t !== undefined) return cloneJson(t)
+    if (t !== undefined) return { ...cloneJson(t), droppedPerDevice: cloneJson(t.droppedPerDevice ?? {}) }
     // First configuration: send what the log holds now (backlog), nothing before it.
     const st = telemetry.stats()
     const first = st.oldestSeq ?? (st.newestSeq ?? 0) + 1
-    return { done: [[0, first]], sent: 0, expired: 0, dropped: 0, sentPerDevice: {}, expiredPerDevice: {} }
+    return { done: [[0, first]], sent: 0, expired: 0, dropped: 0, sentPerDevice: {}, expiredPerDevice: {}, droppedPerDevice: {} }
   }
   let tel: TelemetryState = telState()
 
-  const conflictsList = (): SyncConflict[] => [...store.entries(C)].filter(([k]) => k.startsWith('conflict:')).map(([, v]) => v as unknown as SyncConflict)
-  // deviceId -> conflict kinds, kept in memory (the hot path asks per message)
-  const conflictIndex = new Map<string, Set<string>>()
-  for (const c of conflictsList()) conflictIndex.set(c.deviceId, (conflictIndex.get(c.deviceId) ?? new Set()).add(c.kind))
-  const hasConflict = (deviceId: string): boolean => (conflictIndex.get(deviceId)?.size ?? 0) > 0
-  const registryBlocked = (deviceId: string): boolean => {
-    const k = conflictIndex.get(deviceId)
-    return k !== undefined && (k.has('registry') || k.has('localDeleted'))
-  }
-  const recordConflict = async (c: Omit<SyncConflict, 'id' | 'detectedAt'>): Promise<void> => {
-    const id = `${c.deviceId}|${c.kind}`
-    const prev = store.get(C, `conflict:${id}`) as unknown as SyncConflict | undefined
-    const doc: SyncConflict = { ...c, id, detectedAt: prev?.detectedAt ?? iso() }
-    if (prev !== undefined && jsonEqual(prev as unknown as JsonObject, doc as unknown as JsonObject)) return
-    await store.put(C, `conflict:${id}`, doc as unknown as JsonObject)
-    conflictIndex.set(c.deviceId, (conflictIndex.get(c.deviceId) ?? new Set()).add(c.kind))
-    logger.warn('sync conflict', { deviceId: c.deviceId, kind: c.kind, fields: c.fields })
-    events.emit('sync.conflict', { id, kind: c.kind, deviceId: c.deviceId, fields: c.fields })
-  }
-  const clearConflict = async (deviceId: string, kind: string): Promise<void> => {
-    const key = `conflict:${deviceId}|${kind}`
-    if (store.has(C, key)) {
-      await store.del(C, key)
-      conflictIndex.get(deviceId)?.delete(kind)
-      events.emit('sync.conflictCleared', { id: `${deviceId}|${kind}`, deviceId })
-    }
-  }
+  const book = createConflictBook({
+    store, events, registry, twins, clock, logger,
+    client: () => client,
+    online: () => online(),
+    scope: () => scope,
+    enabled: () => settings !== null,
+    devState,
+    putDevState,
+    closeDeviceLink: (id) => {
+      const open = deviceLinks.get(id)
+      if (open !== undefined) { deviceLinks.delete(id); void open.then((l) => l.close(), () => {}) }
+    },
+    afterResolve: (id) => { registryDirty = true; dirtyDesired.add(id); dirtyReported.add(id); void runControl() }
+  })
+  const hasConflict = book.has
+  const registryBlocked = book.registryBlocked
+  const recordConflict = book.record
+  const clearConflict = book.clear
 
   const waiters = new Set<() => void>()
   const kick = (): void => { for (const w of [...waiters]) w() }
@@ -226,6 +193,16 @@ export function createSyncService (deps: SyncDeps): SyncService & { start(): voi
     }
     return await p
   }
+  // ---- jobs and queued commands the edge takes over from a Sitehub cloud (jobs-edge.ts) ----
+  const delegation = deps.jobs === undefined || deps.commands === undefined
+    ? null
+    : createEdgeDelegation({ store, jobs: deps.jobs, commands: deps.commands, clock, logger, mirrored: (id) => mirrored(id), ...(o.delegationPollMs === undefined ? {} : { pollMs: o.delegationPollMs }) })
+  const runDelegation = (): void => {
+    const c = client
+    if (delegation === null || c === null || edgeId === null || !online()) return
+    delegation.tick(c, edgeId, generation).catch(onLinkFailure)
+  }
+
   // ---- direct methods from the cloud, forwarded to the local device ----
   // The edge subscribes to methods upstream on a device's behalf only while that device is
   // connected here with methods subscribed, so the cloud answers DeviceNotOnline otherwise.
@@ -411,6 +388,7 @@ export function createSyncService (deps: SyncDeps): SyncService & { start(): voi
   }
 
   const pullTwin = async (c: UpstreamClient, id: string, fetched?: TwinDocument): Promise<void> => {
+    if (book.busy(id)) return // a decision on this twin is being applied; afterResolve marks it dirty again
     const ct = fetched ?? await c.getTwin(id)
     if (ct === null) return
     const st = devState(id)
@@ -430,7 +408,7 @@ export function createSyncService (deps: SyncDeps): SyncService & { start(): voi
     for (const [kind, base, loc, cloud] of [['desired', st.baseDesired ?? {}, localDesired, cloudDesired], ['tags', st.baseTags ?? {}, localTags, cloudTags]] as const) {
       const m = merge3(base, loc, cloud)
       if (!isEmpty(m.down)) {
-        if (kind === 'desired') { await twins.patchDesired({ deviceId: id }, m.down); counters.desiredApplied++ } else await twins.patchTags({ deviceId: id }, m.down)
+        if (kind === 'desired') { await twins.patchDesired({ deviceId: id }, m.down, undefined, { by: 'sync' }); counters.desiredApplied++ } else await twins.patchTags({ deviceId: id }, m.down, undefined, { by: 'sync' })
       }
       if (!isEmpty(m.up)) {
         // Edge-only edits go up based on the cloud etag just read. A 412 means the cloud moved
@@ -442,8 +420,7 @@ export function createSyncService (deps: SyncDeps): SyncService & { start(): voi
       if (kind === 'desired') st.baseDesired = m.base; else st.baseTags = m.base
       if (m.conflicts.length === 0) await clearConflict(id, kind)
       else {
-        const pick = (o: JsonObject): JsonObject => Object.fromEntries(m.conflicts.filter((k) => Object.hasOwn(o, k)).map((k) => [k, o[k] as JsonValue]))
-        await recordConflict({ kind, deviceId: id, base: pick(base), local: pick(loc), cloud: pick(cloud), fields: m.conflicts })
+        await recordConflict({ kind, deviceId: id, base: pickPaths(base, m.conflicts), local: pickPaths(loc, m.conflicts), cloud: pickPaths(cloud, m.conflicts), fields: m.conflicts }, { local: lt, cloud: ct })
       }
     }
     st.cloudDesiredVersion = ct.properties.desired.$version
@@ -673,19 +650,17 @@ export function createSyncService (deps: SyncDeps): SyncService & { start(): voi
   const self: SyncService & { start(): void } = {
     start: () => { if (settings !== null) startLink() },
     async configure (next) {
+      if (next !== null) parseServiceConnectionString(next.connectionString) // validate before touching anything
       await stopLink()
       settings = next
       if (next === null) await store.del(C, 'settings')
-      else {
-        parseServiceConnectionString(next.connectionString) // validate before persisting
-        await store.put(C, 'settings', next as unknown as JsonObject)
-      }
+      else await store.put(C, 'settings', next as unknown as JsonObject)
       startLink()
     },
     settings: () => settings,
     status (): SyncStatus {
       const ids = registry.list().filter((d) => d.moduleId === undefined).map((d) => d.deviceId)
-      const conflicts = conflictsList()
+      const conflicts = book.list()
       const oldest = backlogOldest
       return {
         configured: settings !== null,
@@ -700,8 +675,9 @@ export function createSyncService (deps: SyncDeps): SyncService & { start(): voi
         registry: { mirrored: ids.filter(mirrored).length, createdUpstream: counters.createdUpstream, createdLocally: counters.createdLocally, conflicts: conflicts.filter((c) => c.kind === 'registry' || c.kind === 'localDeleted').length },
         reported: { pendingDevices: ids.filter((id) => mirrored(id) && pendingReported(id)).length, patchesSent: counters.patchesSent, cursor: reportedCursor() },
         desired: { applied: counters.desiredApplied, localEditsSent: counters.localEditsSent },
-        telemetry: { ...cloneJson({ sent: tel.sent, expired: tel.expired, dropped: tel.dropped, sentPerDevice: tel.sentPerDevice, expiredPerDevice: tel.expiredPerDevice }), pending: telemetryPending(), backlogOldest: oldest, cursor: firstGap(tel.done, 0) },
-        conflicts: conflicts.length
+        telemetry: { ...cloneJson({ sent: tel.sent, expired: tel.expired, dropped: tel.dropped, sentPerDevice: tel.sentPerDevice, expiredPerDevice: tel.expiredPerDevice, droppedPerDevice: tel.droppedPerDevice }), pending: telemetryPending(), backlogOldest: oldest, cursor: firstGap(tel.done, 0) },
+        conflicts: conflicts.length,
+        ...(delegation === null ? {} : { delegation: delegation.status() })
       }
     },
     devices (): DeviceSyncStatus[] {
@@ -713,65 +689,30 @@ export function createSyncService (deps: SyncDeps): SyncService & { start(): voi
         return { deviceId: id, state: conflict ? 'conflict' : !m ? 'notMirrored' : pr ? 'pending' : 'inSync', pendingReported: pr, pendingChanges: pr ? pendingChanges(id) : 0, upstreamConnected: deviceLinks.has(id) }
       })
     },
-    conflicts: conflictsList,
-    async resolveConflict (id, keep) {
-      const conflict = store.get(C, `conflict:${id}`) as unknown as SyncConflict | undefined
-      if (conflict === undefined) throw new Error(`no sync conflict '${id}'`)
-      const c = client
-      if (c === null || !online()) throw new Error('the upstream link is not online: resolve once it is')
-      const devId = conflict.deviceId
-      const st = devState(devId)
-      if (conflict.kind === 'desired' || conflict.kind === 'tags') {
-        const ct = await c.getTwin(devId)
-        if (ct === null) throw new Error(`${devId} is gone upstream`)
-        const lt = twins.get({ deviceId: devId })
-        const loc = conflict.kind === 'desired' ? stripMeta(lt.properties.desired) : (lt.tags ?? {}) as JsonObject
-        const cloud = conflict.kind === 'desired' ? stripMeta(ct.properties.desired) : (ct.tags ?? {}) as JsonObject
-        const base = cloneJson((conflict.kind === 'desired' ? st.baseDesired : st.baseTags) ?? {})
-        const patch: JsonObject = {}
-        for (const k of conflict.fields) {
-          const from = keep === 'cloud' ? loc[k] : cloud[k]
-          const to = keep === 'cloud' ? cloud[k] : loc[k]
-          patch[k] = to === undefined ? null : patchFor(from, to)
-          if (to === undefined) delete base[k]; else base[k] = cloneJson(to)
-        }
-        if (keep === 'cloud') {
-          if (conflict.kind === 'desired') await twins.patchDesired({ deviceId: devId }, patch); else await twins.patchTags({ deviceId: devId }, patch)
+    conflicts: () => book.list(),
+    resolvedConflicts: () => book.resolved(),
+    resolveConflict: (id, resolution, by) => book.resolve(id, resolution, by),
+    settingsView: () => settingsView(),
+    async updateSettings (u) {
+      if (u.conflictPolicy !== undefined) await book.setPolicy(validatePolicy(u.conflictPolicy))
+      const upstreamChanged = u.connectionString !== undefined || u.ca !== undefined || u.edgeDeviceId !== undefined
+      if (upstreamChanged) {
+        const cs = u.connectionString === undefined ? settings?.connectionString : u.connectionString
+        if (cs === null || cs === undefined) {
+          if (u.connectionString === null || (u.ca === undefined && u.edgeDeviceId === undefined)) await self.configure(null)
+          else throw argumentInvalid('Set connectionString first: sync is not configured.')
         } else {
-          await c.patchTwin(devId, conflict.kind === 'desired' ? { properties: { desired: patch } } : { tags: patch }, ct.etag)
+          const next: UpstreamSettings = { connectionString: cs }
+          const ca = u.ca === undefined ? settings?.ca : u.ca ?? undefined
+          const edge = u.edgeDeviceId === undefined ? settings?.edgeDeviceId : u.edgeDeviceId ?? undefined
+          if (ca !== undefined) next.ca = ca
+          if (edge !== undefined) next.edgeDeviceId = edge
+          await self.configure(next)
         }
-        if (conflict.kind === 'desired') st.baseDesired = base; else st.baseTags = base
-      } else {
-        const cd = await c.getDevice(devId)
-        const ld = registry.get({ deviceId: devId })
-        const auth = (d: DeviceDocument): { type: DeviceDocument['authentication']['type']; symmetricKey: { primaryKey: string | null; secondaryKey: string | null } } => ({ type: d.authentication.type, symmetricKey: { primaryKey: d.authentication.symmetricKey.primaryKey, secondaryKey: d.authentication.symmetricKey.secondaryKey } })
-        const child = scope === null ? {} : { deviceScope: scope, parentScopes: [scope] }
-        if (keep === 'cloud') {
-          if (cd === null) { if (ld !== undefined) await registry.remove({ deviceId: devId }); delete st.regBase } else if (ld === undefined) await registry.create({ deviceId: devId, status: cd.status, authentication: auth(cd), ...child })
-          else await registry.update({ deviceId: devId, status: cd.status, authentication: auth(cd), ...child })
-          if (cd !== null) st.regBase = fp(cd)
-        } else {
-          if (ld === undefined) { if (cd !== null) await c.request('DELETE', `/devices/${encodeURIComponent(devId)}`, undefined, { 'If-Match': '"*"' }); delete st.regBase } else if (cd === null) await c.createDevice({ deviceId: devId, status: ld.status, authentication: ld.authentication as unknown as JsonObject, ...child })
-          else await c.updateDevice({ ...(cd as unknown as JsonObject), status: ld.status, authentication: ld.authentication as unknown as JsonObject, ...child }, cd.etag)
-          if (ld !== undefined) st.regBase = fp(ld)
-        }
-        const open = deviceLinks.get(devId)
-        if (open !== undefined) { deviceLinks.delete(devId); void open.then((l) => l.close(), () => {}) }
       }
-      // Write only what this resolution decided: the control loop may have moved the reported
-      // shadow meanwhile, and a stale copy would undo that.
-      const fresh = devState(devId)
-      if (conflict.kind === 'desired') fresh.baseDesired = st.baseDesired ?? {}
-      else if (conflict.kind === 'tags') fresh.baseTags = st.baseTags ?? {}
-      else if (st.regBase === undefined) delete fresh.regBase
-      else fresh.regBase = st.regBase
-      await putDevState(devId, fresh)
-      await clearConflict(devId, conflict.kind)
-      registryDirty = true
-      dirtyDesired.add(devId)
-      dirtyReported.add(devId)
-      void runControl()
+      return settingsView()
     },
+    conflictPolicy: () => book.policy(),
     async waitIdle (timeoutMs) {
       const end = Date.now() + timeoutMs
       while (Date.now() < end) {
@@ -784,7 +725,9 @@ export function createSyncService (deps: SyncDeps): SyncService & { start(): voi
       closed = true
       if (resyncTimer !== null) clearInterval(resyncTimer)
       if (watchdog !== null) clearInterval(watchdog)
+      delegation?.close()
       for (const u of unsubs) u()
+      book.close()
       kick()
       await stopLink()
     }
@@ -796,6 +739,8 @@ export function createSyncService (deps: SyncDeps): SyncService & { start(): voi
     if (!online()) return
     runPump()
     void reconcileMethods()
+    runDelegation()
+    book.tick()
     // Safety net: a mirrored device whose reported $version is not the synced one is dirty,
     // whatever event or cursor may have been missed (e.g. a base rewritten concurrently).
     if (!controlBusy && ++sweep % 5 === 0) {

@@ -142,7 +142,31 @@ export function createUpstreamClient (opts: UpstreamClientOptions): UpstreamClie
     },
     ping: async () => { await send('GET', '/statistics/devices') },
     getDevice: (id) => orNull(send<DeviceDocument>('GET', `/devices/${enc(id)}`)),
-    listDevices: () => send<DeviceDocument[]>('GET', '/devices/?top=1000'),
+    async listDevices () {
+      // Pages of 1000 (IoT Hub's maximum). A Sitehub cloud continues with x-ms-continuation;
+      // Azure IoT Hub has no paging on GET /devices: a full first page means there may be more,
+      // so the ids come from a paged query and the identities missing from the page one by one.
+      const out: DeviceDocument[] = []
+      let continuation: string | undefined
+      let pages = 0
+      do {
+        let next: string | undefined
+        const page = await send<DeviceDocument[]>('GET', '/devices/?top=1000', undefined, continuation === undefined ? {} : { 'x-ms-continuation': continuation },
+          (h) => { const c = h['x-ms-continuation']; next = typeof c === 'string' && c !== '' ? c : undefined })
+        out.push(...page)
+        pages++
+        if (next === undefined && pages === 1 && page.length >= 1000) {
+          const seen = new Set(out.map((d) => d.deviceId))
+          const ids = (await this.query('SELECT deviceId FROM devices', 1000)).map((r) => r.deviceId).filter((id) => typeof id === 'string' && !seen.has(id))
+          for (let i = 0; i < ids.length; i += 8) {
+            const got = await Promise.all(ids.slice(i, i + 8).map(async (id) => await orNull(send<DeviceDocument>('GET', `/devices/${enc(id)}`))))
+            for (const d of got) if (d !== null) out.push(d)
+          }
+        }
+        continuation = next
+      } while (continuation !== undefined)
+      return out
+    },
     createDevice: (device) => send<DeviceDocument>('PUT', `/devices/${enc(String(device['deviceId']))}`, device),
     updateDevice: (device, etag) => send<DeviceDocument>('PUT', `/devices/${enc(String(device['deviceId']))}`, device, { 'If-Match': `"${etag ?? '*'}"` }),
     getTwin: (id) => orNull(send<TwinDocument>('GET', `/twins/${enc(id)}`)),

@@ -40,6 +40,10 @@ export interface TelemetryLog {
   read(fromSeq: number, limit: number): Promise<StoredTelemetry[]>
   /** The device's most recent messages (deviceKey `d` or `d/m`), newest last. */
   history(deviceKey: string, limit: number): Promise<StoredTelemetry[]>
+  /** One device's messages with seq >= fromSeq, oldest first, at most `limit` (segments without the device are skipped). */
+  readDevice(deviceKey: string, fromSeq: number, limit: number): Promise<StoredTelemetry[]>
+  /** How many messages of the device the log holds now. */
+  deviceCount(deviceKey: string): number
   stats(): TelemetryStats
   /** Apply retention now (also runs after each segment roll and on a timer). */
   retain(): Promise<void>
@@ -169,6 +173,16 @@ export async function openTelemetryLog (opts: TelemetryLogOptions): Promise<Tele
       }
       return out
     },
+    async readDevice (deviceKey, fromSeq, limit) {
+      const out: StoredTelemetry[] = []
+      for (const seg of segments.slice()) {
+        if (out.length >= limit) break
+        if (seg.lastSeq < fromSeq || seg.deleted || !seg.perDevice.has(deviceKey)) continue
+        await readSegment(seg, fromSeq, limit, out, (r) => deviceKeyOf(r) === deviceKey)
+      }
+      return out
+    },
+    deviceCount: (deviceKey) => segments.reduce((n, s) => n + (s.deleted ? 0 : s.perDevice.get(deviceKey) ?? 0), 0),
     async history (deviceKey, limit) {
       const list = (index.get(deviceKey) ?? []).filter((e) => !e.seg.deleted && e.offset + e.length <= durableBytes(e.seg))
       if (limit > list.length && list.length >= INDEX_DEPTH) return await scanHistory(segments, deviceKey, limit)

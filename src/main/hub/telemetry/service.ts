@@ -27,6 +27,8 @@ export async function createTelemetryService (opts: {
     },
     history: (identity, limit = 100) => log.history(identityKey(identity), limit),
     read: (fromSeq, limit) => log.read(fromSeq, limit),
+    readDevice: (identity, fromSeq, limit) => log.readDevice(identityKey(identity), fromSeq, limit),
+    deviceCount: (identity) => log.deviceCount(identityKey(identity)),
     stats: () => log.stats(),
     close: () => log.close()
   }

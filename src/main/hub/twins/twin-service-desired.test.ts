@@ -28,7 +28,7 @@ describe('service PATCH (B.3)', () => {
       cfg: { $lastUpdated: at, $lastUpdatedVersion: 2, a: { $lastUpdated: at, $lastUpdatedVersion: 2 } }
     })
     expect(h.eventsOf('twin.desiredChanged')).toEqual([{ deviceId: 'dev1', patch: { rate: 5, cfg: { a: 1 } }, version: 2, changeSeq: 3 }])
-    expect(h.eventsOf('twin.tagsChanged')).toEqual([{ deviceId: 'dev1', tags: { site: 'A' }, changeSeq: 3 }])
+    expect(h.eventsOf('twin.tagsChanged')).toEqual([{ deviceId: 'dev1', tags: { site: 'A' }, changeSeq: 3, patch: { site: 'A' } }])
   })
 
   it('tags alone bump version and etag but not desired $version', async () => {

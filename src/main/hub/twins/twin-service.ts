@@ -4,7 +4,7 @@
 // arrival order. Devices are notified and events emitted only once the write is durable.
 import { HubError } from '../errors.js'
 import type { HubEventBus } from '../events.js'
-import type { TwinService } from '../services.js'
+import type { TwinService, TwinWriteOptions } from '../services.js'
 import type { HubStore, StoreOp } from '../store/types.js'
 import type {
   Clock, DeviceConnection, DeviceRecord, Identity, JsonObject, JsonValue, Logger,
@@ -91,7 +91,7 @@ export function createTwinService (deps: TwinServiceDeps): TwinServiceInternal {
     }
   }
 
-  async function serviceWrite (identity: Identity, body: unknown, mode: WriteMode, etag: string | undefined): Promise<TwinDocument> {
+  async function serviceWrite (identity: Identity, body: unknown, mode: WriteMode, etag: string | undefined, by?: string): Promise<TwinDocument> {
     const { key, device, twin } = lookup(identity)
     const precondition = checkIfMatch(etag, twinEtag(twin.etagCounter))
     if (precondition) throw precondition
@@ -106,17 +106,17 @@ export function createTwinService (deps: TwinServiceDeps): TwinServiceInternal {
     const desiredChanged = Object.keys(write.desiredChange).length > 0
     if (desiredChanged) notifyDesired(identity, write.desiredChange, record.desiredVersion)
     if (desiredChanged) {
-      events.emit('twin.desiredChanged', { ...ids, patch: cloneJson(write.desiredChange), version: record.desiredVersion, changeSeq: record.changeSeq })
+      events.emit('twin.desiredChanged', { ...ids, patch: cloneJson(write.desiredChange), version: record.desiredVersion, changeSeq: record.changeSeq, ...(by === undefined ? {} : { by }) })
     }
     if (Object.keys(write.tagsChange).length > 0) {
       // `tags` carries the whole new tags section (the event field is named for it, not a patch).
-      events.emit('twin.tagsChanged', { ...ids, tags: cloneJson(record.tags), changeSeq: record.changeSeq })
+      events.emit('twin.tagsChanged', { ...ids, tags: cloneJson(record.tags), changeSeq: record.changeSeq, patch: cloneJson(write.tagsChange), ...(by === undefined ? {} : { by }) })
     }
     return renderTwin(record, registry.record(identity) ?? device, connections.isConnected(identity))
   }
 
-  const patch = (identity: Identity, body: JsonValue, etag?: string): Promise<TwinDocument> =>
-    serviceWrite(identity, body, 'patch', etag)
+  const patch = (identity: Identity, body: JsonValue, etag?: string, opts?: TwinWriteOptions): Promise<TwinDocument> =>
+    serviceWrite(identity, body, 'patch', etag, opts?.by)
 
   const initRecord = (identity: Identity): TwinRecord =>
     deepFreeze(newTwinRecord(identity, now(), deps.nextChangeSeq()))
@@ -152,9 +152,9 @@ export function createTwinService (deps: TwinServiceDeps): TwinServiceInternal {
     },
 
     patch,
-    replace: (identity, body, etag) => serviceWrite(identity, body, 'replace', etag),
-    patchDesired: (identity, desired, etag) => patch(identity, { properties: { desired } }, etag),
-    patchTags: (identity, tags, etag) => patch(identity, { tags }, etag),
+    replace: (identity, body, etag, opts) => serviceWrite(identity, body, 'replace', etag, opts?.by),
+    patchDesired: (identity, desired, etag, opts) => patch(identity, { properties: { desired } }, etag, opts),
+    patchTags: (identity, tags, etag, opts) => patch(identity, { tags }, etag, opts),
 
     * all () {
       for (const { twin, device } of records()) {
@@ -181,7 +181,7 @@ export function createTwinService (deps: TwinServiceDeps): TwinServiceInternal {
       const ids = identityFields(identity)
       if (Object.keys(write.desiredChange).length > 0) {
         notifyDesired(identity, write.desiredChange, record.desiredVersion)
-        events.emit('twin.desiredChanged', { ...ids, patch: cloneJson(write.desiredChange), version: record.desiredVersion, changeSeq: record.changeSeq })
+        events.emit('twin.desiredChanged', { ...ids, patch: cloneJson(write.desiredChange), version: record.desiredVersion, changeSeq: record.changeSeq, by: 'configuration' })
       }
       if (write.configurationsChanged) {
         events.emit('twin.configurationsChanged', { ...ids, configurations: cloneJson(record.configurations ?? {}), changeSeq: record.changeSeq })

@@ -12,7 +12,11 @@ const PLAIN: Record<string, string> = {
   IotHubUnauthorized: 'You are not allowed to do this.',
   ThrottlingException: 'The hub is busy. Wait a moment and try again.',
   JobNotFound: 'This job does not exist.',
-  DeviceMaximumQueueDepthExceeded: 'Too many messages are waiting for this device.'
+  DeviceMaximumQueueDepthExceeded: 'Too many messages are waiting for this device.',
+  SignInFailed: 'Wrong account name or password.',
+  Unauthorized: 'Your session has ended. Sign in again.',
+  AccountNotFound: 'This account does not exist (it may have been removed).',
+  AccountAlreadyExists: 'An account with this name already exists. Pick another name.'
 }
 
 export function plainMessage (e: HubErrorInfo): string {

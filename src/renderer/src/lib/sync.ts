@@ -172,6 +172,26 @@ export function duration (ms: number): string {
   return `${Math.floor(s / 86_400)} d ${Math.floor((s % 86_400) / 3600)} h`
 }
 
+/** Who changed or decided something, in words: `ui:sam` -> "sam (in the UI)". */
+export function whoWords (by: string | null): string | null {
+  if (by === null || by === '') return null
+  const [kind = '', ...rest] = by.split(':')
+  const name = rest.join(':')
+  switch (kind) {
+    case 'ui': return name === '' ? 'someone in the UI' : `${name} (in the UI)`
+    case 'rest': return `the REST API${name === '' ? '' : ` (policy ${name})`}`
+    case 'job': return `job ${name}`
+    case 'configuration': return `configuration ${name}`
+    case 'device': return 'the device'
+    case 'cloud': return 'the cloud'
+    case 'policy': return 'the default policy'
+    case 'hub': return 'the hub'
+    default: return by
+  }
+}
+
+export const POLICY_WORDS = { manual: 'Wait for a person', 'cloud-wins': "Keep the cloud's values", 'local-wins': "Keep the site's values" } as const
+
 export const LINK_WORDS: Record<SyncLinkState, string> = {
   online: 'Online',
   degraded: 'Degraded (a heartbeat failed)',

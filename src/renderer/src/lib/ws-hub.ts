@@ -1,12 +1,15 @@
 // The browser transport of the contract: HubApi over the hub's UI WebSocket (/ui/ws).
 // Calls wait for the socket; a dropped socket fails its calls with a plain-words error
-// result, reconnects with backoff and tells subscribers to resync.
+// result, reconnects with backoff, re-authenticates with the last session token it carried
+// (so event batches resume) and tells subscribers to resync.
 import { fail, type HubApi, type Result, type UiEvent, type WsServerFrame } from '../../../shared/contract/index'
 
 export type ConnectionListener = (state: 'connecting' | 'open' | 'closed') => void
 
 export interface WsHub extends HubApi {
   onConnection(listener: ConnectionListener): () => void
+  /** A session token sent with every call that names none (tests, scripts). */
+  setToken(token: string | undefined): void
   close(): void
 }
 
@@ -22,6 +25,9 @@ export function createWsHub (url: string, WebSocketImpl: typeof WebSocket = WebS
   let closed = false
   let backoff = 250
   let everOpened = false
+  let defaultToken: string | undefined
+  /** The last token a call carried: a new socket presents it at once to get events again. */
+  let lastToken: string | undefined
 
   const setState = (s: 'connecting' | 'open' | 'closed'): void => { for (const l of connListeners) l(s) }
 
@@ -32,6 +38,7 @@ export function createWsHub (url: string, WebSocketImpl: typeof WebSocket = WebS
     sock.onopen = () => {
       open = true
       backoff = 250
+      if (everOpened && lastToken !== undefined) sock.send(JSON.stringify({ id: nextId++, method: 'auth.status', token: lastToken }))
       for (const f of queue.splice(0)) sock.send(f)
       setState('open')
       // after a reconnect, whatever happened meanwhile is unknown: reload
@@ -48,6 +55,8 @@ export function createWsHub (url: string, WebSocketImpl: typeof WebSocket = WebS
         for (const l of listeners) l(frame.events)
       }
     }
+    // A refused (re)connect also ends in onclose, which schedules the next try.
+    sock.onerror = () => {}
     sock.onclose = () => {
       open = false
       for (const [id, resolve] of pending) { pending.delete(id); resolve(fail(503001, 'ServiceUnavailable', 'Lost the connection to the hub; retrying')) }
@@ -58,9 +67,12 @@ export function createWsHub (url: string, WebSocketImpl: typeof WebSocket = WebS
   connect()
 
   return {
-    call (method, input) {
+    call (method, input, token) {
       const id = nextId++
-      const frame = JSON.stringify({ id, method, input })
+      const t = token ?? defaultToken
+      if (method === 'auth.signOut') lastToken = undefined
+      else if (t !== undefined) lastToken = t
+      const frame = JSON.stringify(t === undefined ? { id, method, input } : { id, method, input, token: t })
       return new Promise(resolve => {
         pending.set(id, resolve as (r: Result<unknown>) => void)
         if (open && ws !== undefined) ws.send(frame)
@@ -75,6 +87,7 @@ export function createWsHub (url: string, WebSocketImpl: typeof WebSocket = WebS
       connListeners.add(listener)
       return () => { connListeners.delete(listener) }
     },
+    setToken (token) { defaultToken = token; lastToken = token },
     close () { closed = true; ws?.close() }
   }
 }

@@ -1,6 +1,7 @@
 import { useEffect, useState } from 'react'
 import { useStore } from 'zustand'
 import type { HubErrorInfo, JsonObject } from '../../../shared/contract/index'
+import { IfCan, NotAllowed, useCan } from '../components/Access'
 import { ErrorNote } from '../components/ErrorNote'
 import { ago } from '../lib/time'
 import { parsePatch } from '../state/device-detail'
@@ -10,11 +11,12 @@ export function Configurations ({ configs }: { configs: ConfigurationsStore }) {
   useEffect(() => configs.start(), [configs])
   const { items, loaded, error } = useStore(configs.store)
   const [actionError, setActionError] = useState<HubErrorInfo | undefined>()
+  const canRemove = useCan('configurations.remove')
   return (
     <section aria-labelledby="cfg-page-h">
       <h1 id="cfg-page-h">Configurations</h1>
       <p className="muted">A configuration keeps desired properties set on every device its condition matches, now and as devices join. The highest priority wins where two overlap.</p>
-      <NewConfiguration configs={configs} />
+      <IfCan method="configurations.create" fallback={<NotAllowed method="configurations.create" what="Creating configurations" />}><NewConfiguration configs={configs} /></IfCan>
       {error !== undefined && <ErrorNote error={error} />}
       {actionError !== undefined && <ErrorNote error={actionError} />}
       {loaded && items.length === 0 && <p className="note teach" data-testid="configs-page-empty">No configurations yet. Create one above, e.g. target <code className="mono">tags.site = 'hall-2'</code> with <code className="mono">{'{"properties.desired.telemetryInterval": 30}'}</code>.</p>}
@@ -25,7 +27,7 @@ export function Configurations ({ configs }: { configs: ConfigurationsStore }) {
               <strong className="mono">{c.id}</strong>
               <small className="muted">priority {c.priority} · created {ago(c.createdTime)}</small>
               <span className="grow" />
-              <button className="button danger" onClick={() => { void configs.remove(c.id).then(setActionError) }}>Delete</button>
+              <button className="button danger" disabled={!canRemove.ok} title={canRemove.reason} onClick={() => { void configs.remove(c.id).then(setActionError) }}>Delete</button>
             </div>
             <p className="small">Targets <code className="mono">{c.targetCondition === '' ? '(nothing)' : c.targetCondition}</code> · sets <code className="mono">{JSON.stringify(c.content)}</code></p>
             <div className="progress" role="progressbar" aria-label={`${c.id} applied`} aria-valuemin={0} aria-valuemax={c.targeted} aria-valuenow={c.applied}>

@@ -1,6 +1,7 @@
 import { useEffect, useMemo, useState } from 'react'
 import { useStore } from 'zustand'
 import type { HubApi, JsonValue } from '../../../shared/contract/index'
+import { IfCan, NotAllowed, useCan } from '../components/Access'
 import { ErrorNote } from '../components/ErrorNote'
 import { Sparkline } from '../components/Sparkline'
 import { numericSeries } from '../lib/series'
@@ -30,7 +31,9 @@ export function DeviceDetail ({ api, deviceId, navigate }: { api: HubApi; device
       {s.actionError !== undefined && !s.conflict && <ErrorNote error={s.actionError} />}
       <div className="columns">
         <Identity detail={detail} navigate={navigate} />
-        <Methods detail={detail} online={d?.connectionState === 'Connected'} />
+        <IfCan method="methods.invoke" fallback={<section className="panel"><h2>Direct methods</h2><NotAllowed method="methods.invoke" what="Running methods" /></section>}>
+          <Methods detail={detail} online={d?.connectionState === 'Connected'} />
+        </IfCan>
       </div>
       <FirmwarePanel detail={detail} online={d?.connectionState === 'Connected'} />
       <h2>Twin</h2>
@@ -43,7 +46,7 @@ export function DeviceDetail ({ api, deviceId, navigate }: { api: HubApi; device
               <TwinSection title={`Desired (v${s.twin.desiredVersion})`} data={s.twin.desired} meta={s.twin.desiredMeta} compareWith={s.twin.reported} testid="twin-desired" />
               <TwinSection title={`Reported (v${s.twin.reportedVersion})`} data={s.twin.reported} meta={s.twin.reportedMeta} testid="twin-reported" />
             </div>
-            <PatchEditor detail={detail} />
+            <IfCan method="twins.patchDesired" fallback={<NotAllowed method="twins.patchDesired" what="Changing the twin" />}><PatchEditor detail={detail} /></IfCan>
           </>
           )}
       <Telemetry detail={detail} />
@@ -55,6 +58,9 @@ function Identity ({ detail, navigate }: { detail: DeviceDetailStore; navigate: 
   const { device: d, connectionString } = useStore(detail.store)
   const [reveal, setReveal] = useState(false)
   const [confirm, setConfirm] = useState<'primary' | 'secondary' | 'delete' | undefined>()
+  const canKeys = useCan('devices.regenerateKey')
+  const canStatus = useCan('devices.setStatus')
+  const canRemove = useCan('devices.remove')
   if (d === undefined) return <section className="panel"><p className="muted">Loading…</p></section>
   return (
     <section className="panel" aria-labelledby="id-h">
@@ -67,6 +73,7 @@ function Identity ({ detail, navigate }: { detail: DeviceDetailStore; navigate: 
         <div><dt>Messages waiting</dt><dd>{d.cloudToDeviceMessageCount}</dd></div>
       </dl>
       <h3>Connection string</h3>
+      <NotAllowed method="devices.connectionString" what="Showing the connection string" />
       {connectionString !== undefined && (
         <div className="secret">
           <code className="mono wrap" data-testid="connection-string" data-value={connectionString}>
@@ -79,12 +86,12 @@ function Identity ({ detail, navigate }: { detail: DeviceDetailStore; navigate: 
         </div>
       )}
       <div className="row wrap">
-        <button className="button" onClick={() => { setConfirm('primary') }}>New primary key…</button>
-        <button className="button" onClick={() => { setConfirm('secondary') }}>New secondary key…</button>
-        <button className="button" data-testid="toggle-status" onClick={() => { void detail.setStatus(d.status === 'enabled' ? 'disabled' : 'enabled') }}>
+        <button className="button" disabled={!canKeys.ok} title={canKeys.reason} onClick={() => { setConfirm('primary') }}>New primary key…</button>
+        <button className="button" disabled={!canKeys.ok} title={canKeys.reason} onClick={() => { setConfirm('secondary') }}>New secondary key…</button>
+        <button className="button" data-testid="toggle-status" disabled={!canStatus.ok} title={canStatus.reason} onClick={() => { void detail.setStatus(d.status === 'enabled' ? 'disabled' : 'enabled') }}>
           {d.status === 'enabled' ? 'Disable' : 'Enable'}
         </button>
-        <button className="button danger" onClick={() => { setConfirm('delete') }}>Delete…</button>
+        <button className="button danger" data-testid="device-delete" disabled={!canRemove.ok} title={canRemove.reason} onClick={() => { setConfirm('delete') }}>Delete…</button>
       </div>
       {confirm !== undefined && (
         <div className="note warn" role="alertdialog" aria-label="Confirm">
@@ -260,6 +267,7 @@ export function firmwareProgress (fw: JsonValue | undefined): { percent: number;
 }
 
 function FirmwarePanel ({ detail, online }: { detail: DeviceDetailStore; online: boolean }) {
+  const canUpdate = useCan('devices.firmwareUpdate')
   const { images, twin } = useStore(detail.store)
   const [choice, setChoice] = useState('')
   const [confirm, setConfirm] = useState(false)
@@ -289,7 +297,7 @@ function FirmwarePanel ({ detail, online }: { detail: DeviceDetailStore; online:
                 {images.map(i => <option key={`${i.name}@${i.version}`} value={`${i.name}@${i.version}`}>{i.name} {i.version} ({Math.round(i.size / 1024)} KB)</option>)}
               </select>
             </label>
-            <button className="button primary" data-testid="fw-update" disabled={chosen === undefined || !online} onClick={() => { setConfirm(true) }}>Update firmware…</button>
+            <button className="button primary" data-testid="fw-update" disabled={chosen === undefined || !online || !canUpdate.ok} title={canUpdate.reason} onClick={() => { setConfirm(true) }}>Update firmware…</button>
           </div>
           )}
       {confirm && chosen !== undefined && (

@@ -1,6 +1,7 @@
 import { useEffect, useState } from 'react'
 import { useStore } from 'zustand'
 import type { DeviceRow, HubErrorInfo } from '../../../shared/contract/index'
+import { useCan } from '../components/Access'
 import { ErrorNote } from '../components/ErrorNote'
 import { VirtualTable, type Column } from '../components/VirtualTable'
 import { ago } from '../lib/time'
@@ -19,6 +20,8 @@ const baseColumns: Array<Column<DeviceRow>> = [
 ]
 
 export function Devices ({ devices, initialQuery, navigate }: { devices: DevicesStore; initialQuery: string; navigate: (hash: string) => void }) {
+  const canStatus = useCan('devices.setStatus')
+  const canJob = useCan('jobs.create')
   useEffect(() => devices.start(), [devices])
   const { visible, rows, search, query, queryError, error, loaded, selected } = useStore(devices.store)
   const [bulkError, setBulkError] = useState<HubErrorInfo | undefined>()
@@ -64,9 +67,9 @@ export function Devices ({ devices, initialQuery, navigate }: { devices: Devices
       {selected.size > 0 && (
         <div className="note bulk row wrap" role="region" aria-label="Selection" data-testid="bulk-bar">
           <strong data-testid="bulk-count">{selected.size} selected</strong>
-          <button className="button" data-testid="bulk-disable" onClick={() => { void devices.setStatus([...selected], 'disabled').then(setBulkError) }}>Disable</button>
-          <button className="button" data-testid="bulk-enable" onClick={() => { void devices.setStatus([...selected], 'enabled').then(setBulkError) }}>Enable</button>
-          <a className="button" data-testid="bulk-job" href={`#/jobs?q=${encodeURIComponent(devices.selectionCondition())}`}>Run a method or change settings (job)…</a>
+          <button className="button" data-testid="bulk-disable" disabled={!canStatus.ok} title={canStatus.reason} onClick={() => { void devices.setStatus([...selected], 'disabled').then(setBulkError) }}>Disable</button>
+          <button className="button" data-testid="bulk-enable" disabled={!canStatus.ok} title={canStatus.reason} onClick={() => { void devices.setStatus([...selected], 'enabled').then(setBulkError) }}>Enable</button>
+          {canJob.ok && <a className="button" data-testid="bulk-job" href={`#/jobs?q=${encodeURIComponent(devices.selectionCondition())}`}>Run a method or change settings (job)…</a>}
           <button className="button ghost" onClick={() => { devices.clearSelection() }}>Clear selection</button>
         </div>
       )}

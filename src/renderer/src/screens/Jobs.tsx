@@ -1,6 +1,7 @@
 import { useEffect, useState } from 'react'
 import { useStore } from 'zustand'
 import type { HubErrorInfo, JobView, JsonValue } from '../../../shared/contract/index'
+import { IfCan, NotAllowed, useCan } from '../components/Access'
 import { ErrorNote } from '../components/ErrorNote'
 import { ago } from '../lib/time'
 import { parsePatch } from '../state/device-detail'
@@ -13,7 +14,7 @@ export function Jobs ({ jobs, initialQuery }: { jobs: JobsStore; initialQuery: s
     <section aria-labelledby="jobs-h">
       <h1 id="jobs-h">Jobs</h1>
       <p className="muted">A job runs a direct method or a twin change on every device a query matches, and shows how far it got.</p>
-      <NewJob key={initialQuery} jobs={jobs} initialQuery={initialQuery} />
+      <IfCan method="jobs.create" fallback={<NotAllowed method="jobs.create" what="Starting jobs" />}><NewJob key={initialQuery} jobs={jobs} initialQuery={initialQuery} /></IfCan>
       {error !== undefined && <ErrorNote error={error} />}
       <h2>Jobs on this hub</h2>
       {loaded && list.length === 0 && <p className="note teach" data-testid="jobs-empty">No jobs yet. Create one above: pick the devices with a query, then a method or a desired-property change.</p>}
@@ -27,6 +28,7 @@ export function Jobs ({ jobs, initialQuery }: { jobs: JobsStore; initialQuery: s
 }
 
 function JobItem ({ job: j, jobs, open }: { job: JobView; jobs: JobsStore; open: boolean }) {
+  const canCancel = useCan('jobs.cancel')
   const { devices } = useStore(jobs.store)
   const [err, setErr] = useState<HubErrorInfo | undefined>()
   const done = j.stats.succeededCount + j.stats.failedCount
@@ -41,7 +43,7 @@ function JobItem ({ job: j, jobs, open }: { job: JobView; jobs: JobsStore; open:
         <span>{j.type === 'scheduleDeviceMethod' ? `method ${j.methodName ?? ''}` : 'twin update'} on <code className="mono">{j.queryCondition}</code></span>
         <small className="muted">created {ago(j.createdTime)}</small>
         <span className="grow" />
-        {isActive(j) && <button className="button danger" data-testid="job-cancel" onClick={() => { void jobs.cancel(j.jobId).then(setErr) }}>Cancel</button>}
+        {isActive(j) && <button className="button danger" data-testid="job-cancel" disabled={!canCancel.ok} title={canCancel.reason} onClick={() => { void jobs.cancel(j.jobId).then(setErr) }}>Cancel</button>}
       </div>
       <div className="progress" role="progressbar" aria-valuemin={0} aria-valuemax={100} aria-valuenow={pct} aria-label={`${j.jobId} progress`}>
         <div className="progress-ok" style={{ width: `${j.stats.deviceCount === 0 ? pct : (j.stats.succeededCount / j.stats.deviceCount) * 100}%` }} />

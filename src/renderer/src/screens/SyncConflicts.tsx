@@ -5,8 +5,9 @@
 import { useEffect, useState } from 'react'
 import { useStore } from 'zustand'
 import type { HubErrorInfo, SyncChange, SyncConflictView, SyncFieldChoice } from '../../../shared/contract/index'
+import { useCan } from '../components/Access'
 import { ErrorNote } from '../components/ErrorNote'
-import { conflictRows, conflictWords, parseEdited, resolutionOf, showValue, type FieldRow } from '../lib/sync'
+import { conflictRows, conflictWords, parseEdited, resolutionOf, showValue, whoWords, type FieldRow } from '../lib/sync'
 import { ago } from '../lib/time'
 import type { SyncStore } from '../state/sync'
 import './sync.css'
@@ -15,7 +16,7 @@ const KIND_WORDS: Record<string, string> = { desired: 'Desired properties', tags
 
 export function SyncConflicts ({ sync, selectedId, deviceId, navigate }: { sync: SyncStore; selectedId: string | undefined; deviceId: string | undefined; navigate: (hash: string) => void }) {
   useEffect(() => sync.start(), [sync])
-  const { conflicts, conflictsLoaded, status, error } = useStore(sync.store)
+  const { conflicts, conflictsLoaded, resolved, status, error } = useStore(sync.store)
   const selected = conflicts.find(c => c.id === selectedId) ?? conflicts.find(c => c.deviceId === deviceId) ?? conflicts[0]
   const online = status?.state === 'online' || status?.state === 'degraded'
   return (
@@ -43,16 +44,36 @@ export function SyncConflicts ({ sync, selectedId, deviceId, navigate }: { sync:
           </ul>
           {selected !== undefined && <ConflictDetail key={selected.id} sync={sync} conflict={selected} online={online} navigate={navigate} />}
         </div>}
+      {resolved.length > 0 &&
+        <>
+          <h2>Recently ended</h2>
+          <table className="results" data-testid="resolved-list">
+            <thead><tr><th>Device</th><th>What</th><th>Outcome</th><th>Values kept</th><th>When</th></tr></thead>
+            <tbody>
+              {resolved.slice(0, 50).map(r => (
+                <tr key={`${r.id}|${r.clearedAt}`} data-testid="resolved" data-id={r.id}>
+                  <td className="mono">{r.deviceId}</td>
+                  <td>{KIND_WORDS[r.kind] ?? r.kind}: {r.fields.join(', ')}</td>
+                  <td>{r.outcome === 'converged' ? 'Both sides came to agree' : `${r.decision === 'cloud' ? "Cloud's values kept" : r.decision === 'local' ? "Site's values kept" : 'Decided field by field'} by ${whoWords(r.by) ?? 'someone'}`}</td>
+                  <td className="mono small">{Object.entries(r.applied).map(([k, v]) => `${k} = ${JSON.stringify(v)}`).join(', ')}</td>
+                  <td>{ago(r.clearedAt)}</td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        </>}
     </section>
   )
 }
 
 function Who ({ change, side }: { change: SyncChange; side: string }) {
-  if (change.at === null && change.by === null) return null
-  return <span className="who" data-testid={`who-${side}`}>changed {change.at !== null ? ago(change.at) : ''}{change.by !== null ? ` by ${change.by}` : ''}</span>
+  const by = whoWords(change.by)
+  if (change.at === null && (by === null || side === 'cloud')) return null
+  return <span className="who" data-testid={`who-${side}`}>changed {change.at !== null ? ago(change.at) : ''}{by !== null && side !== 'cloud' ? ` by ${by}` : ''}</span>
 }
 
 function ConflictDetail ({ sync, conflict: c, online, navigate }: { sync: SyncStore; conflict: SyncConflictView; online: boolean; navigate: (hash: string) => void }) {
+  const may = useCan('sync.resolve')
   const words = conflictWords(c)
   const rows = conflictRows(c)
   const fieldLevel = c.kind === 'desired' || c.kind === 'tags'
@@ -84,6 +105,9 @@ function ConflictDetail ({ sync, conflict: c, online, navigate }: { sync: SyncSt
       <h2>{words.title}</h2>
       <p>{words.detail}</p>
       <p className="small muted">Detected {ago(c.detectedAt)} ({new Date(c.detectedAt).toLocaleString()}). <a href={`#/devices/${encodeURIComponent(c.deviceId)}`}>Open {c.deviceId}</a></p>
+      {c.autoResolveAt !== null && c.autoResolution !== null &&
+        <p className="note" data-testid="auto-resolve">If nobody decides, the default policy keeps the {c.autoResolution === 'cloud' ? "cloud's" : "site's"} values {Date.parse(c.autoResolveAt) <= Date.now() ? 'as soon as the link is online' : `on ${new Date(c.autoResolveAt).toLocaleString()}`}.</p>}
+      {c.resolving && <p className="note warn" data-testid="resolving">A decision is being applied to both sides.</p>}
       {rows.length > 0 && !(c.kind === 'registry' && c.fields.some(f => f.startsWith('deleted'))) && c.kind !== 'localDeleted' &&
         <table className="threeway" data-testid="threeway">
           <thead><tr><th>Field</th><th>Last agreed</th><th>Site (here)</th><th>Cloud</th>{fieldLevel && c.perField && <th>Keep</th>}</tr></thead>
@@ -99,8 +123,9 @@ function ConflictDetail ({ sync, conflict: c, online, navigate }: { sync: SyncSt
       </div>
       <p data-testid="resolve-summary">{summary}</p>
       <div className="row wrap">
-        <button type="button" className="button primary" disabled={resolution === undefined || busy || !online} data-testid="resolve-apply" onClick={() => { void apply() }}>Resolve</button>
+        <button type="button" className="button primary" disabled={resolution === undefined || busy || !online || !may.ok} title={may.ok ? undefined : may.reason} data-testid="resolve-apply" onClick={() => { void apply() }}>Resolve</button>
         {!online && <span className="muted">Needs the link to the cloud online.</span>}
+        {!may.ok && <span className="muted" data-testid="not-allowed">{may.reason}.</span>}
         {busy && <span className="muted">Writing both sides…</span>}
       </div>
       {error !== undefined && <ErrorNote error={error} />}

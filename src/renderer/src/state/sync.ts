@@ -3,7 +3,7 @@
 // refetched throttled), open conflicts, the upstream settings and the backlog drain.
 import { createStore } from 'zustand/vanilla'
 import type {
-  HubApi, HubErrorInfo, MethodInput, SyncConflictView, SyncDeviceCounts, SyncDeviceRow, SyncDeviceState, SyncResolution,
+  HubApi, HubErrorInfo, MethodInput, SyncConflictView, SyncDeviceCounts, SyncResolvedConflictView, SyncDeviceRow, SyncDeviceState, SyncResolution,
   SyncSettingsView, SyncStatusView, SyncTestResult, UiEvent
 } from '../../../shared/contract/index'
 import { nextDrain, type Drain } from '../lib/sync'
@@ -23,6 +23,8 @@ export interface SyncState {
   devicesLoaded: boolean
   conflicts: SyncConflictView[]
   conflictsLoaded: boolean
+  /** Conflicts that ended, newest first. */
+  resolved: SyncResolvedConflictView[]
   settings: SyncSettingsView | undefined
   /** The telemetry backlog while one exists. */
   drain: Drain | undefined
@@ -34,7 +36,7 @@ export function createSyncStore (api: HubApi, opts: { refetchMs?: number; pollMs
   const now = opts.now ?? Date.now
   const store = createStore<SyncState>()(() => ({
     status: undefined, error: undefined, filter: 'all', search: '', rows: [], total: 0, counts: undefined, devicesLoaded: false,
-    conflicts: [], conflictsLoaded: false, settings: undefined, drain: undefined
+    conflicts: [], conflictsLoaded: false, resolved: [], settings: undefined, drain: undefined
   }))
 
   function track (s: SyncStatusView): void {
@@ -63,9 +65,9 @@ export function createSyncStore (api: HubApi, opts: { refetchMs?: number; pollMs
   }
 
   async function loadConflicts (): Promise<void> {
-    const r = await api.call('sync.conflicts', undefined)
+    const [r, done] = await Promise.all([api.call('sync.conflicts', undefined), api.call('sync.conflicts.resolved', undefined)])
     if (!r.ok) { store.setState({ error: r.error }); return }
-    store.setState({ conflicts: r.value, conflictsLoaded: true })
+    store.setState({ conflicts: r.value, conflictsLoaded: true, ...(done.ok ? { resolved: done.value } : {}) })
   }
 
   async function loadSettings (): Promise<void> {
@@ -129,7 +131,7 @@ export function createSyncStore (api: HubApi, opts: { refetchMs?: number; pollMs
     const r = await api.call('sync.resolve', { id, resolution })
     if (!r.ok) { await loadConflicts(); return r.error }
     store.setState(s => ({ conflicts: s.conflicts.filter(c => c.id !== id) }))
-    await Promise.all([loadStatus(), loadDevices()])
+    await Promise.all([loadStatus(), loadDevices(), loadConflicts()])
     return undefined
   }
 

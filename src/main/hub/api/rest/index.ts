@@ -6,16 +6,18 @@ import { createRouter, type Route } from './router.js'
 import { bulkRoutes } from './routes-bulk.js'
 import { commandRoutes } from './routes-commands.js'
 import { configurationRoutes } from './routes-configurations.js'
+import { edgeRoutes } from './routes-edges.js'
 import { firmwareRoutes } from './routes-firmware.js'
 import { reportRoutes } from './routes-reports.js'
 import { ioJobRoutes } from './routes-jobs.js'
 import { jobV2Routes } from './routes-jobs-v2.js'
 import { queryRoutes } from './routes-query.js'
 import { registryRoutes } from './routes-registry.js'
+import { syncRoutes } from './routes-sync.js'
 import { twinRoutes } from './routes-twins.js'
 
 export function createRestHandler (hub: Hub, extra: Route[] = []): (req: IncomingMessage, res: ServerResponse) => void {
-  const router = createRouter([...registryRoutes(hub), ...bulkRoutes(hub), ...queryRoutes(hub), ...twinRoutes(hub), ...commandRoutes(hub), ...configurationRoutes(hub), ...jobV2Routes(hub), ...ioJobRoutes(hub), ...firmwareRoutes(hub), ...reportRoutes(hub), ...extra])
+  const router = createRouter([...registryRoutes(hub), ...bulkRoutes(hub), ...queryRoutes(hub), ...twinRoutes(hub), ...commandRoutes(hub), ...configurationRoutes(hub), ...jobV2Routes(hub), ...ioJobRoutes(hub), ...firmwareRoutes(hub), ...reportRoutes(hub), ...edgeRoutes(hub), ...syncRoutes(hub), ...extra])
   return (req, res) => {
     handle(req, res).catch((err: unknown) => {
       if (!(err instanceof Error) || !('errorName' in err)) hub.logger.error('REST handler failed', { url: req.url, error: String((err as Error)?.stack ?? err) })
@@ -52,6 +54,6 @@ export function createRestHandler (hub: Hub, extra: Route[] = []): (req: Incomin
       req.resume()
       throw new HttpError(401, 'IotHubUnauthorizedAccess', `Unauthorized: ${verdict.reason}.`)
     }
-    await found.route.handle({ req, res, params: found.params, query: url.searchParams })
+    await found.route.handle({ req, res, params: found.params, query: url.searchParams, policy: verdict.policy.keyName })
   }
 }

@@ -7,6 +7,8 @@ export interface RouteContext {
   res: ServerResponse
   params: Record<string, string>
   query: URLSearchParams
+  /** The shared access policy that authenticated the call (absent on device-facing routes). */
+  policy?: string
 }
 
 export interface Route {

@@ -23,14 +23,28 @@ export function registryRoutes (hub: Hub): Route[] {
     sendNoContent(res)
   }
   return [
-    { method: 'GET', pattern: '/devices', need: 'RegistryRead', handle: async ({ res, query }) => {
+    { method: 'GET', pattern: '/devices', need: 'RegistryRead', handle: async ({ req, res, query }) => {
       const raw = query.get('top')
       let top: number | undefined
       if (raw !== null) {
         top = Number(raw)
         if (!Number.isInteger(top) || top < 1 || top > 1000) throw argumentInvalid('top must be an integer from 1 to 1000.')
       }
-      sendJson(res, 200, hub.registry.list(top === undefined ? {} : { top }))
+      const cont = req.headers['x-ms-continuation']
+      if (top === undefined || (cont === undefined && hub.registry.count().total <= top)) {
+        sendJson(res, 200, hub.registry.list(top === undefined ? {} : { top }))
+        return
+      }
+      // Sitehub extension: pages in deviceId order; the x-ms-continuation response header (the
+      // last id of the page, opaque to clients) asks for the next page, as the query API does.
+      let after = ''
+      if (typeof cont === 'string' && cont !== '') {
+        try { after = Buffer.from(cont, 'base64url').toString('utf8') } catch { throw argumentInvalid('Invalid x-ms-continuation.') }
+      }
+      const sorted = hub.registry.list().filter((d) => d.deviceId > after).sort((a, b) => (a.deviceId < b.deviceId ? -1 : a.deviceId > b.deviceId ? 1 : 0))
+      const page = sorted.slice(0, top)
+      const last = page[page.length - 1]
+      sendJson(res, 200, page, sorted.length > top && last !== undefined ? { 'x-ms-continuation': Buffer.from(last.deviceId, 'utf8').toString('base64url') } : {})
     } },
     { method: 'PUT', pattern: '/devices/{deviceId}', need: 'RegistryWrite', handle: put },
     { method: 'GET', pattern: '/devices/{deviceId}', need: 'RegistryRead', handle: get },

@@ -7,15 +7,17 @@ import { identityOf, type Route, type RouteContext } from './router.js'
 
 export function twinRoutes (hub: Hub): Route[] {
   const get = async ({ res, params }: RouteContext): Promise<void> => sendJson(res, 200, hub.twins.get(identityOf(params)))
-  const patch = async ({ req, res, params }: RouteContext): Promise<void> => {
+  // `by` (rest:{policy}) is the source of the change for sync conflict records (docs/sync.md).
+  const by = (policy: string | undefined): { by: string } => ({ by: `rest:${policy ?? ''}` })
+  const patch = async ({ req, res, params, policy }: RouteContext): Promise<void> => {
     const body = await readJson(req)
     if (body === undefined) throw argumentInvalid('The twin patch body is empty.')
-    sendJson(res, 200, await hub.twins.patch(identityOf(params), body as JsonValue, ifMatch(req)))
+    sendJson(res, 200, await hub.twins.patch(identityOf(params), body as JsonValue, ifMatch(req), by(policy)))
   }
-  const replace = async ({ req, res, params }: RouteContext): Promise<void> => {
+  const replace = async ({ req, res, params, policy }: RouteContext): Promise<void> => {
     const body = await readJson(req)
     if (body === undefined) throw argumentInvalid('The twin body is empty.')
-    sendJson(res, 200, await hub.twins.replace(identityOf(params), body as JsonValue, ifMatch(req)))
+    sendJson(res, 200, await hub.twins.replace(identityOf(params), body as JsonValue, ifMatch(req), by(policy)))
   }
   const invoke = async ({ req, res, params }: RouteContext): Promise<void> => {
     const body = await readJson(req, 160 * 1024)

@@ -1,27 +1,41 @@
 // The UI API: one handler per contract method over the hub's services. `handle` is the
-// boundary: it checks the method name and validates the input against the contract before
-// any service sees it, and turns every outcome into a Result envelope.
+// boundary: it checks the method name, validates the input against the contract, checks the
+// caller's session and role against the access table (shared/contract/access.ts) before any
+// service sees the call, records every accepted change in the audit log (durably, before
+// answering), and turns every outcome into a Result envelope.
 import {
-  fail, isMethodName, methodInputs, ok,
-  type Alert, type DeviceRow, type FleetSummary, type HubStatus, type JsonValue, type MethodInput, type MethodName, type MethodOutput, type Result
+  ACCESS, accessReason, fail, isAudited, isMethodName, methodInputs, ok, roleAllows, ROLE_LABELS,
+  type Alert, type DeviceRow, type FleetSummary, type HubStatus, type JsonValue, type MethodInput, type MethodName, type MethodOutput, type Result, type SessionInfo
 } from '../../../../shared/contract/index.js'
 import { HubError } from '../../errors.js'
 import type { Hub } from '../../services.js'
+import { authServicesFor, type AuthOptions, type AuthServices } from '../../accounts/index.js'
+import { capture, redact, targetOf } from './audit-capture.js'
+import { createAuthHandlers } from './auth-handlers.js'
+import type { CallContext, UiCaller } from './caller.js'
 import { toErrorResult } from './errors.js'
 import { createSyncHandlers } from './sync.js'
 import { configurationView, deviceView, jobView, rowFrom, rowOfTwin, telemetryItem, twinView } from './views.js'
 
-type Handlers = { [M in MethodName]: (input: MethodInput<M>) => Promise<MethodOutput<M>> | MethodOutput<M> }
+/** The UI user as the source of a twin change, for sync conflict records (docs/sync.md "Who and when"). */
+const uiBy = (ctx: CallContext): { by: string } => ({ by: ctx.session?.name === undefined ? 'ui' : `ui:${ctx.session.name}` })
+
+type Handlers = { [M in MethodName]: (input: MethodInput<M>, ctx: CallContext) => Promise<MethodOutput<M>> | MethodOutput<M> }
 
 export interface UiApiDeps {
   hub: Hub
   status: () => HubStatus
   /** Offline alert threshold default, minutes. */
   offlineMinutes?: number
+  /** Session, sign-in and audit retention limits (first UI API of a hub wins). */
+  auth?: AuthOptions
 }
 
 export interface UiApi {
-  handle(method: unknown, input: unknown): Promise<Result<unknown>>
+  /** One call from `caller` (its token, address and whether it is local). */
+  handle(method: unknown, input: unknown, caller: UiCaller): Promise<Result<unknown>>
+  /** The hub's accounts, sessions and audit log. */
+  readonly auth: AuthServices
   close(): void
 }
 
@@ -33,6 +47,7 @@ const MAX_ALERTS = 50
 
 export function createUiApi (deps: UiApiDeps): UiApi {
   const { hub } = deps
+  const auth = authServicesFor(hub, deps.auth)
   const id = (deviceId: string): { deviceId: string } => ({ deviceId })
   // Failed direct methods for the alert list (the hub keeps no history of them).
   const methodFailures: Alert[] = []
@@ -95,6 +110,7 @@ export function createUiApi (deps: UiApiDeps): UiApi {
   }
 
   const handlers: Handlers = {
+    ...createAuthHandlers(auth),
     'hub.status': () => deps.status(),
     'fleet.summary': (input): FleetSummary => {
       const offlineMinutes = input?.offlineMinutes ?? deps.offlineMinutes ?? 15
@@ -127,9 +143,9 @@ export function createUiApi (deps: UiApiDeps): UiApi {
       return { items: rows.slice(offset, offset + (input.limit ?? 1000)), total: rows.length, offset }
     },
     'devices.get': (input) => deviceView(hub.registry.mustGet(id(input.deviceId)), hub.connections.list().find(c => c.key === input.deviceId)),
-    'devices.create': async (input) => {
+    'devices.create': async (input, ctx) => {
       await hub.registry.create({ deviceId: input.deviceId, ...(input.status === undefined ? {} : { status: input.status }) })
-      if (input.tags !== undefined && Object.keys(input.tags).length > 0) await hub.twins.patchTags(id(input.deviceId), input.tags)
+      if (input.tags !== undefined && Object.keys(input.tags).length > 0) await hub.twins.patchTags(id(input.deviceId), input.tags, undefined, uiBy(ctx))
       return row(input.deviceId)
     },
     'devices.remove': async (input) => { await hub.registry.remove(id(input.deviceId)); return { deviceId: input.deviceId } },
@@ -143,8 +159,9 @@ export function createUiApi (deps: UiApiDeps): UiApi {
       return { connectionString: hub.registry.deviceConnectionString(id(input.deviceId), input.which === 'secondary' ? 'secondary' : 'primary') }
     },
     'twins.get': (input) => twinView(hub.twins.get(id(input.deviceId))),
-    'twins.patchDesired': async (input) => twinView(await hub.twins.patchDesired(id(input.deviceId), input.patch, input.etag)),
-    'twins.patchTags': async (input) => twinView(await hub.twins.patchTags(id(input.deviceId), input.patch, input.etag)),
+    // `by` names the UI as the source of the change for sync conflict records (docs/sync.md).
+    'twins.patchDesired': async (input, ctx) => twinView(await hub.twins.patchDesired(id(input.deviceId), input.patch, input.etag, uiBy(ctx))),
+    'twins.patchTags': async (input, ctx) => twinView(await hub.twins.patchTags(id(input.deviceId), input.patch, input.etag, uiBy(ctx))),
     'methods.invoke': (input) => hub.methods.invoke(id(input.deviceId), {
       methodName: input.methodName,
       ...(input.payload === undefined ? {} : { payload: input.payload }),
@@ -224,17 +241,66 @@ export function createUiApi (deps: UiApiDeps): UiApi {
     ...createSyncHandlers(hub)
   }
 
+  /** The caller's session when `method` may run; otherwise the refusal. */
+  function authorize (method: MethodName, caller: UiCaller): { session: CallContext['session'] } | { refused: Result<unknown>; session?: CallContext['session'] } {
+    const access = ACCESS[method]
+    if (access === 'public') return { session: auth.sessions.resolve(caller.token) }
+    if (auth.accounts.count() === 0) return { refused: fail(401203, 'SetupRequired', 'No account exists yet: create the first admin account') }
+    const session = auth.sessions.resolve(caller.token)
+    if (session === undefined) {
+      return { refused: fail(401201, 'Unauthorized', caller.token === undefined ? 'Sign in first' : 'Your session has ended: sign in again') }
+    }
+    if (!roleAllows(session.role, access)) {
+      return { session, refused: fail(403201, 'Forbidden', `${ROLE_LABELS[session.role]} accounts cannot do this (${method}): ${accessReason(access).toLowerCase()}`) }
+    }
+    return { session }
+  }
+
+  async function audited (method: MethodName, input: unknown, ctx: CallContext, result: Result<unknown>, before: unknown, after: unknown): Promise<void> {
+    const tried = method === 'auth.signIn' || method === 'auth.setup' ? String((input as { name?: unknown }).name ?? '').toLowerCase() : undefined
+    const user = tried ?? ctx.session?.name ?? '(nobody)'
+    const role = tried !== undefined ? (result.ok ? (result.value as SessionInfo).role : null) : ctx.session?.role ?? null
+    const plain = redact(method === 'accounts.changeOwnPassword' ? {} : input)
+    await auth.audit.record({
+      user, role, method, target: targetOf(method, input), outcome: result.ok ? 'ok' : 'error',
+      error: result.ok ? null : { code: result.error.code, name: result.error.name, message: result.error.message },
+      input: plain, before: redact(before), after: redact(after), address: ctx.caller.address
+    })
+  }
+
   return {
-    async handle (method, input) {
+    auth,
+    async handle (method, input, caller) {
       if (!isMethodName(method)) return fail(0, 'UnknownMethod', `The hub has no UI method '${String(method)}'`)
       const checked = methodInputs[method](input)
       if (!checked.ok) return fail(400004, 'ArgumentInvalid', checked.message)
-      try {
-        const run = handlers[method] as (i: unknown) => Promise<unknown> | unknown
-        return ok(await run(checked.value))
-      } catch (err) {
-        return toErrorResult(err, (err as { uiShift?: number } | null)?.uiShift ?? 0)
+      const gate = authorize(method, caller)
+      const ctx: CallContext = { caller, session: gate.session }
+      if ('refused' in gate) {
+        // A signed-in user trying what their role may not do is worth a line in the log.
+        if (gate.session !== undefined) await audited(method, checked.value, ctx, gate.refused, null, null)
+        return gate.refused
       }
+      const audit = isAudited(method) && !(method === 'auth.signOut' && gate.session === undefined)
+      const cap = audit ? capture(hub, auth.accounts, method, checked.value, gate.session?.name) : undefined
+      let result: Result<unknown>
+      try {
+        const run = handlers[method] as (i: unknown, c: CallContext) => Promise<unknown> | unknown
+        result = ok(await run(checked.value, ctx))
+      } catch (err) {
+        result = toErrorResult(err, (err as { uiShift?: number } | null)?.uiShift ?? 0)
+      }
+      if (cap !== undefined) {
+        // Durable before the answer: an answered change is never missing from the log.
+        const after = cap.after(result.ok, result.ok ? result.value : undefined)
+        try {
+          await audited(method, checked.value, ctx, result, cap.before, after)
+        } catch (err) {
+          hub.logger.error('audit log write failed', { method, error: err instanceof Error ? err.message : String(err) })
+          if (result.ok) return fail(500001, 'ServerError', 'The change was made, but the audit log could not be written: check the data dir (disk full?)')
+        }
+      }
+      return result
     },
     close () { offMethods() }
   }

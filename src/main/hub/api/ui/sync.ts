@@ -3,17 +3,20 @@
 // connection string is write-only here: only its host and policy name are ever sent back.
 import { X509Certificate } from 'node:crypto'
 import type {
-  JsonValue, MethodInput, MethodName, MethodOutput, SyncChange, SyncConflictView, SyncDeviceCounts, SyncDeviceRow,
-  SyncQueueView, SyncSettingsView, SyncStatusView, SyncTestResult
+  JsonValue, MethodInput, MethodName, MethodOutput, SyncConflictView, SyncDeviceCounts, SyncDeviceRow,
+  SyncQueueView, SyncResolvedConflictView, SyncSettingsView, SyncStatusView, SyncTestResult
 } from '../../../../shared/contract/index.js'
 import { HubError } from '../../errors.js'
 import type { Hub } from '../../services.js'
 import { parseServiceConnectionString, type ServiceConnectionString } from '../../sync/connection-string.js'
-import type { SyncConflict, SyncService, SyncStatus, UpstreamSettings } from '../../sync/types.js'
+import type { ResolvedConflict, SyncConflict, SyncService, SyncStatus, UpstreamSettings } from '../../sync/types.js'
 import { createUpstreamClient, LinkError, UpstreamError } from '../../sync/upstream-client.js'
+import type { CallContext } from './caller.js'
 
 type SyncMethod = Extract<MethodName, `sync.${string}`>
-export type SyncHandlers = { [M in SyncMethod]: (input: MethodInput<M>) => Promise<MethodOutput<M>> | MethodOutput<M> }
+export type SyncHandlers = { [M in SyncMethod]: (input: MethodInput<M>, ctx: CallContext) => Promise<MethodOutput<M>> | MethodOutput<M> }
+/** Who decided, as the hub records it (`ui:{user}`; `ui` without a session, e.g. the desktop before sign-in). */
+const uiBy = (ctx: CallContext): string => (ctx.session?.name === undefined ? 'ui' : `ui:${ctx.session.name}`)
 
 const parseCs = (cs: string | undefined): ServiceConnectionString | null => {
   if (cs === undefined) return null
@@ -72,18 +75,8 @@ function checkedCa (pem: string): string {
   return pem
 }
 
-/** Walks a dotted path into a JSON object; a literal key with dots wins. */
-function at (o: JsonValue | undefined, path: string): JsonValue | undefined {
-  if (o === null || o === undefined || typeof o !== 'object' || Array.isArray(o)) return undefined
-  if (Object.hasOwn(o, path)) return o[path]
-  const dot = path.indexOf('.')
-  if (dot < 0) return undefined
-  return at(o[path.slice(0, dot)], path.slice(dot + 1))
-}
-
 export function createSyncHandlers (hub: Hub): SyncHandlers {
   const sync = hub.sync
-  const none: SyncChange = { at: null, by: null }
 
   function settingsView (): SyncSettingsView {
     const s = sync.settings()
@@ -93,7 +86,8 @@ export function createSyncHandlers (hub: Hub): SyncHandlers {
       upstreamHost: cs?.hostName ?? null,
       policyName: cs?.keyName ?? null,
       edgeDeviceId: sync.status().edgeDeviceId ?? s?.edgeDeviceId ?? null,
-      ca: caInfo(s?.ca)
+      ca: caInfo(s?.ca),
+      conflictPolicy: sync.conflictPolicy()
     }
   }
 
@@ -112,18 +106,25 @@ export function createSyncHandlers (hub: Hub): SyncHandlers {
 
   function conflictView (c: SyncConflict): SyncConflictView {
     const changes: SyncConflictView['changes'] = {}
-    let meta: JsonValue | undefined
-    if (c.kind === 'desired') {
-      try { meta = hub.twins.get({ deviceId: c.deviceId }).properties.desired.$metadata as unknown as JsonValue } catch { meta = undefined }
-    }
-    for (const f of c.fields) {
-      const lastUpdated = at(at(meta, f), '$lastUpdated')
-      changes[f] = { local: typeof lastUpdated === 'string' ? { at: lastUpdated, by: null } : none, cloud: none }
+    for (const d of c.details ?? []) {
+      changes[d.path] = { local: { at: d.localChangedAt, by: d.localChangedBy }, cloud: { at: d.cloudChangedAt, by: d.cloudChangedBy } }
     }
     return {
       id: c.id, kind: c.kind, deviceId: c.deviceId, detectedAt: c.detectedAt,
       base: c.base, local: c.local, cloud: c.cloud, fields: c.fields, changes,
-      perField: false
+      perField: c.kind === 'desired' || c.kind === 'tags',
+      autoResolveAt: c.autoResolveAt ?? null, autoResolution: c.autoResolution ?? null,
+      resolving: c.pendingResolution !== undefined
+    }
+  }
+
+  function resolvedView (r: ResolvedConflict): SyncResolvedConflictView {
+    const res = r.resolution
+    return {
+      id: r.id, kind: r.kind, deviceId: r.deviceId, detectedAt: r.detectedAt, clearedAt: r.clearedAt, fields: r.fields, outcome: r.outcome,
+      by: res?.by ?? null,
+      applied: Object.fromEntries(Object.entries(res?.applied ?? {}).map(([k, v]) => [k, v ?? null])),
+      decision: res === null ? null : typeof res.resolution === 'string' ? res.resolution : 'per field'
     }
   }
 
@@ -165,6 +166,7 @@ export function createSyncHandlers (hub: Hub): SyncHandlers {
         rows.push({
           deviceId: d.deviceId, state: d.state, pendingChanges: d.pendingChanges, upstreamConnected: d.upstreamConnected,
           telemetrySent: tel.sentPerDevice[d.deviceId] ?? 0, telemetryExpired: tel.expiredPerDevice[d.deviceId] ?? 0,
+          telemetryDropped: tel.droppedPerDevice?.[d.deviceId] ?? 0,
           conflicts: kinds.get(d.deviceId) ?? []
         })
       }
@@ -176,30 +178,25 @@ export function createSyncHandlers (hub: Hub): SyncHandlers {
       .filter(c => input?.deviceId === undefined || c.deviceId === input.deviceId)
       .sort((a, b) => (a.detectedAt < b.detectedAt ? -1 : a.detectedAt > b.detectedAt ? 1 : a.id < b.id ? -1 : 1))
       .map(conflictView),
-    'sync.resolve': async ({ id, resolution }) => {
+    'sync.conflicts.resolved': (input) => sync.resolvedConflicts()
+      .filter(r => input?.deviceId === undefined || r.deviceId === input.deviceId)
+      .map(resolvedView),
+    'sync.resolve': async ({ id, resolution }, ctx) => {
       const c = sync.conflicts().find(x => x.id === id)
       if (c === undefined) throw new HubError('ArgumentInvalid', `There is no open sync conflict '${id}' (it may have been resolved already)`)
       const st = sync.status().state
       if (st !== 'online' && st !== 'degraded') {
         throw new HubError('ServiceUnavailable', `The link to the cloud is ${st}: a conflict can be resolved only while the cloud is reachable (both sides are written)`)
       }
-      let keep: 'cloud' | 'local'
-      if (typeof resolution === 'string') keep = resolution
-      else {
+      if (typeof resolution !== 'string') {
         if (c.kind !== 'desired' && c.kind !== 'tags') throw new HubError('ArgumentInvalid', `A ${c.kind} conflict is resolved as a whole: keep the cloud's or the site's`)
         const unknown = Object.keys(resolution.fields).filter(f => !c.fields.includes(f))
         if (unknown.length > 0) throw new HubError('ArgumentInvalid', `Not a conflicting field of ${id}: ${unknown.join(', ')}`)
         const missing = c.fields.filter(f => resolution.fields[f] === undefined)
         if (missing.length > 0) throw new HubError('ArgumentInvalid', `Every conflicting field needs a choice; missing: ${missing.join(', ')}`)
-        const sides = new Set(Object.values(resolution.fields).map(v => (typeof v === 'string' ? v : 'value')))
-        const only = sides.size === 1 ? [...sides][0] : undefined
-        if (only !== 'cloud' && only !== 'local') {
-          throw new HubError('ArgumentInvalid', 'This hub resolves a conflict by keeping one side for all its fields; choosing per field or editing a value is not available yet')
-        }
-        keep = only
       }
-      await sync.resolveConflict(id, keep)
-      return { id }
+      const rec = await sync.resolveConflict(id, resolution, uiBy(ctx))
+      return { id, by: rec.by, applied: Object.fromEntries(Object.entries(rec.applied).map(([k, v]) => [k, v ?? null])) }
     },
     'sync.settings.get': settingsView,
     'sync.settings.set': async (input) => {
@@ -207,7 +204,11 @@ export function createSyncHandlers (hub: Hub): SyncHandlers {
         await sync.configure(null)
         return settingsView()
       }
-      await sync.configure(merged(input))
+      const upstream = input.connectionString !== undefined || input.ca !== undefined || input.edgeDeviceId !== undefined
+      // validate everything before changing anything
+      const next = upstream || input.conflictPolicy === undefined ? merged(input) : undefined
+      if (input.conflictPolicy !== undefined) await sync.updateSettings({ conflictPolicy: input.conflictPolicy })
+      if (next !== undefined) await sync.configure(next)
       return settingsView()
     },
     'sync.settings.test': async (input) => {
