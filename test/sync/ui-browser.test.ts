@@ -15,7 +15,7 @@ import { chromium, type BrowserContext, type Page } from 'playwright-core'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { CleanupStack, REPO_ROOT } from '../helpers/hub.js'
 import { message, openClient, type DeviceClient, type Twin } from '../helpers/sdk.js'
-import { buildRenderer, CHROMIUM_ARGS } from '../ui/support.js'
+import { buildRenderer, CHROMIUM_ARGS, signIn } from '../ui/support.js'
 import { waitFor } from './harness.js'
 import { startSyncUi, type SyncUiEnv } from './ui-support.js'
 
@@ -42,6 +42,7 @@ beforeAll(async () => {
   page = ctx.pages()[0] ?? await ctx.newPage()
   page.on('console', m => { if (m.type() === 'error') problems.push(m.text()) })
   page.on('pageerror', e => { problems.push(e.message) })
+  await signIn(page, env)
   await page.goto(`${env.ui.url}#/sync`)
   await page.locator('body[data-ready="true"]').waitFor()
 }, 180_000)
@@ -115,42 +116,54 @@ describe('cloud sync screens in Chromium', () => {
     expect((await env.cloudReg.getTwin('press-1')).responseBody.properties.reported['n']).toBe(5)
   }, 120_000)
 
-  it('reviews a desired conflict made on both sides offline (three values) and resolves it; the value reaches cloud and device', async () => {
+  it('reviews a desired conflict made on both sides offline (three values, who) and resolves it field by field; the values reach cloud and device', async () => {
     const desiredAtDevice: Array<Record<string, unknown>> = []
     twin.on('properties.desired', (d: Record<string, unknown>) => { desiredAtDevice.push(d) })
-    await env.cloudReg.updateTwin('press-1', { properties: { desired: { mode: 'normal' } } } as never, '*')
+    await env.cloudReg.updateTwin('press-1', { properties: { desired: { mode: 'normal', limit: 10 } } } as never, '*')
     await waitFor('mode=normal at the device', () => desiredAtDevice.some(d => d['mode'] === 'normal'), 20_000)
     expect(await env.edge.running.hub.sync.waitIdle(20_000)).toBe(true)
 
     env.proxy.pause()
     await page.locator('[data-testid="link-picture"][data-state="offline"]').waitFor({ timeout: 20_000 })
-    // the technician edits desired on the device page; meanwhile the cloud changes the same field
+    // the technician edits desired on the device page; meanwhile the cloud changes the same fields
     await page.goto(`${env.ui.url}#/devices/press-1`)
-    await page.getByTestId('patch-editor').fill('{"mode": "eco"}')
+    await page.getByTestId('patch-editor').fill('{"mode": "eco", "limit": 20}')
     await page.getByTestId('patch-save').click()
     await waitFor('mode=eco at the device', () => desiredAtDevice.some(d => d['mode'] === 'eco'), 20_000)
-    await env.cloudReg.updateTwin('press-1', { properties: { desired: { mode: 'turbo' } } } as never, '*')
+    await env.cloudReg.updateTwin('press-1', { properties: { desired: { mode: 'turbo', limit: 30 } } } as never, '*')
     env.proxy.resume()
 
     await page.goto(`${env.ui.url}#/sync`)
     await page.getByTestId('open-conflicts').click({ timeout: 30_000 })
     await page.locator('[data-testid="conflict-item"][data-id="press-1|desired"]').waitFor()
     const detail = page.locator('[data-testid="conflict-detail"][data-id="press-1|desired"]')
-    const line = detail.locator('[data-testid="tw-row"][data-path="mode"]')
-    expect(await line.getByTestId('tw-base').innerText()).toBe('"normal"')
-    expect(await line.getByTestId('tw-local').innerText()).toMatch(/^"eco"\s*changed /)
-    expect(await line.getByTestId('tw-cloud').innerText()).toBe('"turbo"')
-    await shot('sync-conflict')
+    const mode = detail.locator('[data-testid="tw-row"][data-path="mode"]')
+    const limit = detail.locator('[data-testid="tw-row"][data-path="limit"]')
+    expect(await mode.getByTestId('tw-base').innerText()).toBe('"normal"')
+    expect(await mode.getByTestId('tw-local').innerText()).toMatch(/^"eco"\s*changed .* by test-admin \(in the UI\)$/)
+    expect(await mode.getByTestId('tw-cloud').innerText()).toMatch(/^"turbo"\s*changed /)
+    expect(await limit.getByTestId('tw-base').innerText()).toBe('10')
+    expect(await limit.getByTestId('tw-local').innerText()).toMatch(/^20\s/)
+    expect(await limit.getByTestId('tw-cloud').innerText()).toMatch(/^30\s/)
+    expect(await detail.getByTestId('auto-resolve').innerText()).toMatch(/default policy keeps the cloud's values on /)
     expect(await detail.getByTestId('resolve-apply').isDisabled()).toBe(true)
-    await detail.getByTestId('keep-all-cloud').click()
-    expect(await detail.getByTestId('resolve-summary').innerText()).toMatch(/Keep the cloud's value for every field/)
+    // keep the site's mode, write a new limit by hand
+    await mode.getByTestId('choice-local').check()
+    expect(await detail.getByTestId('resolve-summary').innerText()).toMatch(/1 left/)
+    await limit.getByTestId('choice-edit').check()
+    await limit.getByTestId('choice-value').fill('42')
+    expect(await detail.getByTestId('resolve-summary').innerText()).toMatch(/Field by field: .*mode = site.*limit = 42|Field by field: .*limit = 42.*mode = site/)
+    await shot('sync-conflict')
     await detail.getByTestId('resolve-apply').click()
     await page.getByTestId('conflicts-empty').waitFor({ timeout: 30_000 })
-    await shot('sync-conflicts-empty')
+    await page.locator('[data-testid="resolved"][data-id="press-1|desired"]', { hasText: 'Decided field by field by test-admin (in the UI)' }).waitFor()
+    await shot('sync-conflicts-resolved')
 
-    await waitFor('mode=turbo at the device', () => desiredAtDevice.some(d => d['mode'] === 'turbo'), 20_000)
-    expect((await env.cloudReg.getTwin('press-1')).responseBody.properties.desired['mode']).toBe('turbo')
-    expect(env.edge.running.hub.twins.get({ deviceId: 'press-1' }).properties.desired['mode']).toBe('turbo')
+    await waitFor('limit=42 at the device', () => desiredAtDevice.some(d => d['limit'] === 42), 20_000)
+    const cloudDesired = (await env.cloudReg.getTwin('press-1')).responseBody.properties.desired
+    expect([cloudDesired['mode'], cloudDesired['limit']]).toEqual(['eco', 42])
+    const edgeDesired = env.edge.running.hub.twins.get({ deviceId: 'press-1' }).properties.desired
+    expect([edgeDesired['mode'], edgeDesired['limit']]).toEqual(['eco', 42])
     await page.goto(`${env.ui.url}#/sync`)
     await page.locator('[data-testid="q-conflicts-value"]', { hasText: /^0$/ }).waitFor()
     await page.locator(row('press-1'), { hasText: 'In sync' }).waitFor({ timeout: 30_000 })

@@ -3,7 +3,7 @@
 import { describe, expect, it } from 'vitest'
 import type { SyncConflictView } from '../../src/shared/contract/index.js'
 import {
-  conflictRows, conflictWords, drainView, duration, nextDrain, parseEdited, resolutionOf, sameChoice, showValue, valueAt, type Drain
+  conflictRows, conflictWords, whoWords, drainView, duration, nextDrain, parseEdited, resolutionOf, sameChoice, showValue, valueAt, type Drain
 } from '../../src/renderer/src/lib/sync.js'
 
 const conflict = (over: Partial<SyncConflictView> = {}): SyncConflictView => ({
@@ -86,6 +86,15 @@ describe('conflicts in words', () => {
   it('counts the fields of a desired or tags conflict', () => {
     expect(conflictWords(conflict({ fields: ['a', 'b'] })).title).toBe('dev1: 2 desired properties changed on both sides')
     expect(conflictWords(conflict({ kind: 'tags', fields: ['line'] })).title).toBe('dev1: 1 tag changed on both sides')
+  })
+})
+
+describe('who, in words', () => {
+  it('names the UI user, the REST policy, jobs, configurations, the device, the cloud and the policy', () => {
+    expect(['ui:sam', 'ui', 'rest:iothubowner', 'job:j1', 'configuration:c1', 'device', 'cloud', 'policy', 'hub', 'odd'].map(whoWords)).toEqual([
+      'sam (in the UI)', 'someone in the UI', 'the REST API (policy iothubowner)', 'job j1', 'configuration c1', 'the device', 'the cloud', 'the default policy', 'the hub', 'odd'
+    ])
+    expect(whoWords(null)).toBeNull()
   })
 })
 

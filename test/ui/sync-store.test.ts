@@ -121,7 +121,8 @@ describe('sync store', () => {
       'sync.settings.get': () => ok({ configured: true, upstreamHost: 'h', policyName: 'p', edgeDeviceId: null, ca: null, conflictPolicy }),
       'sync.resolve': (i) => i.resolution === 'local'
         ? fail(503001, 'ServiceUnavailable', 'The link to the cloud is offline: a conflict can be resolved only while the cloud is reachable')
-        : ok({ id: i.id, by: 'ui:sam', applied: { mode: 'c' } })
+        : (open = open.filter(c => c.id !== i.id), ok({ id: i.id, by: 'ui:sam', applied: { mode: 'c' } })),
+      'sync.conflicts.resolved': () => ok([{ id: 'd2|desired', kind: 'desired', deviceId: 'd2', detectedAt: '', clearedAt: '', fields: ['mode'], outcome: 'resolved', by: 'ui:sam', applied: { mode: 'c' }, decision: 'cloud' }])
     })
     const s = createSyncStore(f.api, { pollMs: 60_000 })
     const stop = s.start()
@@ -131,6 +132,7 @@ describe('sync store', () => {
     expect(s.store.getState().conflicts).toHaveLength(1)
     expect(await s.resolve('d2|desired', 'cloud')).toBeUndefined()
     expect(s.store.getState().conflicts).toHaveLength(0)
+    expect(s.store.getState().resolved.map(r => [r.id, r.by])).toEqual([['d2|desired', 'ui:sam']])
     expect(f.calls.find(c => c.method === 'sync.resolve' && (c.input as { resolution: string }).resolution === 'cloud')).toBeDefined()
     open = [{ ...conflict, id: 'd3|tags', kind: 'tags', deviceId: 'd3' }]
     f.emit([{ type: 'sync.conflict', change: 'opened', id: 'd3|tags', deviceId: 'd3', kind: 'tags', fields: ['line'] }])
