@@ -29,14 +29,14 @@ export interface TestHub {
 }
 
 /** A hub bound to `ip`; `hostName` is its public name (the cloud's is the proxy address). */
-export async function startTestHub (opts: { role: 'edge' | 'cloud'; ip?: string; hostName?: string; sync?: SyncOptions; dataDir?: string }): Promise<TestHub> {
+export async function startTestHub (opts: { role: 'edge' | 'cloud'; ip?: string; hostName?: string; sync?: SyncOptions; dataDir?: string; telemetry?: { maxBytes?: number; maxAgeMs?: number } }): Promise<TestHub> {
   const caDir = process.env['SITEHUB_TEST_CA_DIR'] as string
   const ip = opts.ip ?? randomLoopbackIp()
   const dataDir = opts.dataDir ?? mkdtempSync(join(tmpdir(), `sitehub-sync-${opts.role}-`))
   mkdirSync(join(dataDir, 'tls'), { recursive: true })
   for (const f of ['ca.pem', 'ca-key.pem']) copyFileSync(join(caDir, 'tls', f), join(dataDir, 'tls', f))
   const config = { dataDir, hostName: opts.hostName ?? ip, bind: ip, mqttsPort: 8883, httpsPort: 443, mqttPort: null, role: opts.role }
-  const start = async (): Promise<RunningHub> => await startServer({ config, fsync: false, ...(opts.sync === undefined ? {} : { sync: opts.sync }) })
+  const start = async (): Promise<RunningHub> => await startServer({ config, fsync: false, ...(opts.sync === undefined ? {} : { sync: opts.sync }), ...(opts.telemetry === undefined ? {} : { telemetry: opts.telemetry }) })
   let running: RunningHub | null = await start()
   const self: TestHub = {
     ip,

@@ -6,7 +6,7 @@ import iothub from 'azure-iothub'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { localJobId } from '../../src/main/hub/sync/jobs-edge.js'
 import { parseServiceConnectionString } from '../../src/main/hub/sync/connection-string.js'
-import { createUpstreamClient, type UpstreamClient } from '../../src/main/hub/sync/upstream-client.js'
+import { UpstreamError, createUpstreamClient, type UpstreamClient } from '../../src/main/hub/sync/upstream-client.js'
 import type { CommandRecord } from '../../src/main/hub/commands/types.js'
 import { CleanupStack } from '../helpers/hub.js'
 import { openClient, type DeviceClient } from '../helpers/sdk.js'
@@ -145,7 +145,7 @@ describe('cloud jobs and queued commands delegated to the edge', () => {
     const hhmm = (d: Date): string => `${String(d.getUTCHours()).padStart(2, '0')}:${String(d.getUTCMinutes()).padStart(2, '0')}`
     await rest.request('PUT', '/jobs/v2/win1', {
       type: 'scheduleDeviceMethod', queryCondition: "tags.line = 'press'", cloudToDeviceMethod: { methodName: 'reboot', payload: { why: 'win1' }, responseTimeoutInSeconds: 15 },
-      maintenanceWindow: { timeZone: 'UTC', start: hhmm(opens), end: hhmm(new Date(opens.getTime() + 60_000)) }, maxExecutionTimeInSeconds: 8
+      maintenanceWindow: { timeZone: 'UTC', start: hhmm(opens), end: hhmm(new Date(opens.getTime() + 60_000)) }, maxExecutionTimeInSeconds: 20
     })
     await waitFor('win1 claimed', () => cloud.running.hub.jobs.deviceJobs('win1').filter((d) => d.delegatedTo === EDGE).length === 3, 20_000)
     const done = await waitFor('win1 completed upstream', async () => { const j = await getJob('win1'); return j.status === 'completed' ? j : undefined }, 40_000)
@@ -174,5 +174,17 @@ describe('cloud jobs and queued commands delegated to the edge', () => {
     expect(calls.get('jd4')).toEqual([{ why: 'queued' }])
     // The edge forgets a delegated command once the cloud acknowledged its result.
     await waitFor('outbox empty', () => { const d = edge.running.hub.sync.status().delegation; return d !== undefined && d.commands === 0 && d.pendingReports === 0 && d.jobs === 0 && d.supported === true }, 20_000)
+  })
+
+  it('the delegation routes refuse bad input with IoT Hub error bodies and ignore a repeated outcome', async () => {
+    const fail = async (p: Promise<unknown>): Promise<UpstreamError> => { const e = await p.then(() => null, (err: unknown) => err); expect(e).toBeInstanceOf(UpstreamError); return e as UpstreamError }
+    expect(await fail(rest.request('GET', '/edges/jd1/jobs'))).toMatchObject({ status: 404, code: 'DeviceNotFound' }) // not a declared edge
+    expect(await fail(rest.request('PUT', '/edges/jd1/delegation'))).toMatchObject({ status: 400, code: 'ArgumentInvalid' }) // not an IoT Edge device
+    expect(await fail(rest.request('POST', `/edges/${EDGE}/jobs/m1/results`, { outcomes: [{ deviceId: 'jd1', status: 'done' }] }))).toMatchObject({ status: 400, code: 'ArgumentInvalid' })
+    expect(await fail(rest.request('POST', `/edges/${EDGE}/jobs/m1/claim`, { deviceIds: 'jd1' }))).toMatchObject({ status: 400, code: 'ArgumentInvalid' })
+    const again = await rest.request('POST', `/edges/${EDGE}/jobs/m1/results`, { outcomes: [{ deviceId: 'jd1', status: 'failed', error: { code: 'X', description: 'a late copy' } }] })
+    expect(again).toEqual({ recorded: [], ignored: [{ deviceId: 'jd1', reason: 'already recorded' }] })
+    expect((await getJob('m1')).deviceJobStatistics).toMatchObject({ succeededCount: 3, failedCount: 0 })
+
   })
 })

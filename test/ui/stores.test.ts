@@ -130,7 +130,7 @@ describe('devices store', () => {
 describe('fleet store', () => {
   it('loads the summary and computes the telemetry rate from rate events', async () => {
     let now = 1_000_000
-    const summary = { devices: { total: 2, enabled: 2, disabled: 0, connected: 1, disconnected: 1 }, firmware: [{ version: '1.0', devices: 2 }], telemetry: { messages: 5, bytes: 50, dropped: 0 }, alerts: [], devicesWithAlerts: 0, configurations: [], offlineMinutes: 15 }
+    const summary = { devices: { total: 2, enabled: 2, disabled: 0, connected: 1, disconnected: 1 }, firmware: [{ version: '1.0', devices: 2 }], telemetry: { messages: 5, bytes: 50, dropped: 0 }, alerts: [], devicesWithAlerts: 0, configurations: [], offlineMinutes: 15, store: { usedBytes: 1000, parts: { store: 400, telemetry: 500, firmware: 100, other: 0 }, limitBytes: 10000, quotaBytes: null, percent: 10, warnPercent: 80, diskFreeBytes: 9000, diskTotalBytes: 20000, measuredAt: '2026-01-01T00:00:00Z' } }
     const f = fakeHub({ 'fleet.summary': () => ok(summary) })
     const s = createFleetStore(f.api, { now: () => now })
     s.start()
@@ -210,7 +210,8 @@ describe('device detail store', () => {
 
 describe('jobs store', () => {
   it('counts targets (latest answer wins), creates a job and selects it', async () => {
-    const job = { jobId: 'j', type: 'scheduleDeviceMethod' as const, status: 'running', queryCondition: 'x', createdTime: '', startTime: '', endTime: null, methodName: 'reboot', failureReason: null, stats: { deviceCount: 2, failedCount: 0, succeededCount: 1, runningCount: 1, pendingCount: 0 } }
+    const job = { jobId: 'j', type: 'scheduleDeviceMethod' as const, status: 'running', queryCondition: 'x', createdTime: '', startTime: '', endTime: null, methodName: 'reboot', failureReason: null, stats: { deviceCount: 2, failedCount: 0, succeededCount: 1, runningCount: 1, pendingCount: 0 },
+      phase: 'running' as const, plan: { maxExecutionTimeInSeconds: 3600, responseTimeoutInSeconds: 30, devicesPerMinute: null, maxConcurrency: null, abortThreshold: null, maintenanceWindow: null, timeZone: null, inUseGuard: null }, waiting: null }
     const f = fakeHub({
       'devices.list': (i) => i.query === 'bad' ? fail(400004, 'ArgumentInvalid', 'bad query') : ok({ items: [], total: 7, offset: 0 }),
       'jobs.create': () => ok(job),
@@ -234,7 +235,7 @@ describe('configurations store', () => {
     vi.useFakeTimers()
     const f = fakeHub({
       'configurations.list': () => ok([]),
-      'configurations.create': (i) => i.id === 'dup' ? fail(409, 'Conflict', 'exists') : ok({ id: i.id, priority: 0, targetCondition: '*', content: {}, targeted: 0, applied: 0, metrics: {}, createdTime: '', etag: 'e' })
+      'configurations.create': (i) => i.id === 'dup' ? fail(409, 'Conflict', 'exists') : ok({ id: i.id, priority: 0, targetCondition: '*', content: {}, targeted: 0, applied: 0, metrics: {}, metricQueries: {}, labels: {}, createdTime: '', lastUpdatedTime: '', etag: 'e' })
     })
     const s = createConfigurationsStore(f.api, { refetchMs: 100 })
     s.start()

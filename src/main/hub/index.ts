@@ -18,9 +18,11 @@ import { createJobService, type JobServiceOptions } from './jobs/service.js'
 import { createScheduler, type Scheduler } from './jobs/scheduler.js'
 import { createQueryService } from './query/twin-query.js'
 import { createSerialService } from './serial/service.js'
+import { createSettingsService } from './settings/service.js'
 import type { Hub, HubConfig } from './services.js'
 import { openStore } from './store/index.js'
 import type { HubStore } from './store/types.js'
+import { DEFAULT_RETENTION } from './telemetry/log.js'
 import { createTelemetryService } from './telemetry/service.js'
 import { withTelemetryDedupe } from './sync/dedupe.js'
 import { createSyncService, type SyncOptions } from './sync/service.js'
@@ -111,10 +113,14 @@ export async function createHub (opts: CreateHubOptions): Promise<Hub> {
   })
   await jobs.resume()
   const firmware = await createFirmwareLibrary({
-    dir: join(config.dataDir, 'firmware'), store, clock, logger, fsync, query,
+    dir: join(config.dataDir, 'firmware'), store, clock, logger, fsync, query, events,
     baseUrl: () => `https://${config.hostName.includes(':') ? `[${config.hostName}]` : config.hostName}${config.httpsPort === 443 ? '' : `:${config.httpsPort}`}`
   })
   const reports = createReportService({ query, clock })
+  const settings = createSettingsService({
+    store, events, clock, dataDir: config.dataDir,
+    retention: { maxBytes: opts.telemetry?.maxBytes ?? DEFAULT_RETENTION.maxBytes, maxAgeMs: opts.telemetry?.maxAgeMs ?? DEFAULT_RETENTION.maxAgeMs }
+  })
   const commands = createCommandService({ store, events, clock, logger, methods, connections, exists, delegation, ...opts.commands })
   const configurations = createConfigurationService({ store, events, clock, logger, twins, query, ...(opts.configurations === undefined ? {} : { options: opts.configurations }) })
 
@@ -129,7 +135,7 @@ export async function createHub (opts: CreateHubOptions): Promise<Hub> {
   let closed = false
   return {
     config, store, events, registry, twins, methods, telemetry, c2d, connections, ioJobs, jobs, query, serial, logger, clock,
-    firmware, reports, commands, configurations, sync, delegation,
+    firmware, reports, commands, configurations, sync, delegation, settings,
     async close () {
       if (closed) return
       closed = true

@@ -10,6 +10,7 @@ import type { JobService } from './jobs/types.js'
 import type { QueryService } from './query/twin-query.js'
 import type { HubStore } from './store/types.js'
 import type { SerialService } from './serial/service.js'
+import type { SettingsService } from './settings/service.js'
 import type { SyncService } from './sync/types.js'
 import type { CloudDelegation } from './sync/cloud-delegation.js'
 import type {
@@ -153,6 +154,8 @@ export interface TelemetryService {
   readDevice(identity: Identity, fromSeq: number, limit: number): Promise<StoredTelemetry[]>
   /** How many messages of the device the log holds now. */
   deviceCount(identity: Identity): number
+  /** Called (and awaited) before retention deletes the messages with seqs firstSeq..lastSeq; returns an unsubscribe. */
+  onBeforeDrop(fn: (range: { firstSeq: number; lastSeq: number }) => Promise<void>): () => void
   stats(): TelemetryStats
 }
 
@@ -218,6 +221,8 @@ export interface Hub {
   readonly sync: SyncService
   /** Edges that take over their devices' part of jobs and queued commands (cloud side, docs/sync.md). */
   readonly delegation: CloudDelegation
+  /** The hub's operating settings (alert thresholds, store quota, UI theme) and data dir usage. */
+  readonly settings: SettingsService
   readonly logger: Logger
   readonly clock: Clock
   close(): Promise<void>

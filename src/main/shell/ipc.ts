@@ -8,6 +8,7 @@ import { fail, IPC, ok, type HubStatus, type Result } from '../../shared/contrac
 import { createEventCoalescer } from '../hub/api/ui/events.js'
 import { desktopCaller } from '../hub/api/ui/caller.js'
 import { createUiApi, type UiApi } from '../hub/api/ui/handlers.js'
+import { serialStatusViews } from '../hub/api/ui/site-handlers.js'
 import type { Hub } from '../hub/services.js'
 
 export interface IpcDeps {
@@ -44,6 +45,7 @@ export function forwardEvents (hub: Hub, target: () => WebContents | undefined):
     events: hub.events,
     clock: hub.clock,
     sync: hub,
+    serialStatus: () => serialStatusViews(hub),
     onBatch: (events) => {
       const wc = target()
       if (wc !== undefined && !wc.isDestroyed()) wc.send(IPC.events, events)

@@ -1,4 +1,4 @@
-import { useEffect, useMemo, useState, type ReactElement } from 'react'
+import { useCallback, useEffect, useMemo, useRef, useState, type ReactElement } from 'react'
 import { useStore } from 'zustand'
 import { ROLE_LABELS, type HubApi, type HubEndpoint, type MethodName } from '../../shared/contract/index'
 import { IfCan, NotAllowed, RoleProvider, useCan } from './components/Access'
@@ -14,11 +14,17 @@ import { Provision } from './screens/Provision'
 import { Sync } from './screens/Sync'
 import { SyncConflicts } from './screens/SyncConflicts'
 import { Setup, SignIn } from './screens/SignIn'
+import { Firmware } from './screens/Firmware'
+import { Serial } from './screens/Serial'
+import { Settings } from './screens/Settings'
 import { createConfigurationsStore } from './state/configurations'
 import { createDevicesStore } from './state/devices'
 import { createFleetStore } from './state/fleet'
 import { createJobsStore } from './state/jobs'
 import { createSyncStore } from './state/sync'
+import { createFirmwareStore } from './state/firmware'
+import { createSerialStore } from './state/serial'
+import { createSettingsStore } from './state/settings'
 import type { HubStatusStore } from './state/hub-status'
 import type { SessionStore } from './state/session'
 
@@ -34,6 +40,9 @@ export type Route =
   | { screen: 'accounts' }
   | { screen: 'audit'; deviceId: string; user: string }
   | { screen: 'account' }
+  | { screen: 'serial' }
+  | { screen: 'firmware' }
+  | { screen: 'settings' }
 
 export function parseRoute (hash: string): Route {
   const [path = '', search = ''] = hash.replace(/^#/, '').split('?')
@@ -47,6 +56,9 @@ export function parseRoute (hash: string): Route {
     return { screen: 'syncConflicts', id: q.get('id') ?? undefined, deviceId: q.get('device') ?? undefined }
   }
   if (parts[0] === 'sync') return { screen: 'sync' }
+  if (parts[0] === 'serial') return { screen: 'serial' }
+  if (parts[0] === 'firmware') return { screen: 'firmware' }
+  if (parts[0] === 'settings') return { screen: 'settings' }
   if (parts[0] === 'jobs') return { screen: 'jobs', query: new URLSearchParams(search).get('q') ?? '' }
   if (parts[0] === 'accounts') return { screen: 'accounts' }
   if (parts[0] === 'account') return { screen: 'account' }
@@ -68,11 +80,14 @@ function useHash (): string {
 }
 
 type Theme = 'light' | 'dark'
-function initialTheme (): Theme {
+/** This screen's own choice (the header button), until the hub's theme setting changes. */
+function savedTheme (): Theme | undefined {
   const saved = window.localStorage.getItem('sitehub.theme')
-  if (saved === 'light' || saved === 'dark') return saved
-  return window.matchMedia('(prefers-color-scheme: dark)').matches ? 'dark' : 'light'
+  return saved === 'light' || saved === 'dark' ? saved : undefined
 }
+const systemTheme = (): Theme => (window.matchMedia('(prefers-color-scheme: dark)').matches ? 'dark' : 'light')
+/** The hub's theme setting, reported by the signed-in shell (the setting needs a session to read). */
+type HubTheme = (theme: 'system' | Theme) => void
 
 /** One entry of the sidebar. `needs`: hidden unless the role may call this method. */
 interface NavItem { screen: Route['screen']; href: string; label: string; needs?: MethodName; also?: Array<Route['screen']> }
@@ -90,24 +105,37 @@ const NAV: NavGroup[] = [
   { label: 'Operate', items: [
     { screen: 'jobs', href: '#/jobs', label: 'Jobs' },
     { screen: 'configurations', href: '#/configurations', label: 'Configurations' },
+    { screen: 'provision', href: '#/provision', label: 'Add a device', needs: 'devices.create' },
     { screen: 'sync', href: '#/sync', label: 'Cloud sync', needs: 'sync.status', also: ['syncConflicts'] },
-    { screen: 'provision', href: '#/provision', label: 'Add a device', needs: 'devices.create' }
+    { screen: 'serial', href: '#/serial', label: 'Serial ports' },
+    { screen: 'firmware', href: '#/firmware', label: 'Firmware' }
   ] },
   { label: 'Administer', items: [
     { screen: 'accounts', href: '#/accounts', label: 'Accounts', needs: 'accounts.list' },
-    { screen: 'audit', href: '#/audit', label: 'Audit log' }
+    { screen: 'audit', href: '#/audit', label: 'Audit log' },
+    { screen: 'settings', href: '#/settings', label: 'Settings' }
   ] }
 ]
 
 export function App ({ api, hubStatus, session }: { api: HubApi | undefined; hubStatus: HubStatusStore; session: SessionStore | undefined }) {
-  const [theme, setTheme] = useState<Theme>(initialTheme)
+  const [override, setOverride] = useState<Theme | undefined>(savedTheme)
+  const [hubTheme, setHubTheme] = useState<'system' | Theme>('system')
+  const theme: Theme = override ?? (hubTheme === 'system' ? systemTheme() : hubTheme)
   useEffect(() => {
     document.documentElement.dataset['theme'] = theme
-    window.localStorage.setItem('sitehub.theme', theme)
-  }, [theme])
+    if (override === undefined) window.localStorage.removeItem('sitehub.theme')
+    else window.localStorage.setItem('sitehub.theme', override)
+  }, [theme, override])
+  // A change of the hub's theme setting replaces this screen's own choice.
+  const lastHubTheme = useRef<string | undefined>(undefined)
+  const onHubTheme = useCallback<HubTheme>((t) => {
+    if (lastHubTheme.current !== undefined && lastHubTheme.current !== t) setOverride(undefined)
+    lastHubTheme.current = t
+    setHubTheme(t)
+  }, [])
   const themeButton = (
     <button className="button ghost" data-testid="theme-toggle" aria-label={`Switch to ${theme === 'dark' ? 'light' : 'dark'} theme`}
-      onClick={() => { setTheme(theme === 'dark' ? 'light' : 'dark') }}>{theme === 'dark' ? 'Light' : 'Dark'} theme</button>
+      onClick={() => { setOverride(theme === 'dark' ? 'light' : 'dark') }}>{theme === 'dark' ? 'Light' : 'Dark'} theme</button>
   )
   if (session === undefined || api === undefined) {
     return (
@@ -117,16 +145,16 @@ export function App ({ api, hubStatus, session }: { api: HubApi | undefined; hub
       </div>
     )
   }
-  return <AuthGate api={api} hubStatus={hubStatus} session={session} themeButton={themeButton} />
+  return <AuthGate api={api} hubStatus={hubStatus} session={session} themeButton={themeButton} onHubTheme={onHubTheme} />
 }
 
-function AuthGate ({ api, hubStatus, session, themeButton }: { api: HubApi; hubStatus: HubStatusStore; session: SessionStore; themeButton: ReactElement }) {
+function AuthGate ({ api, hubStatus, session, themeButton, onHubTheme }: { api: HubApi; hubStatus: HubStatusStore; session: SessionStore; themeButton: ReactElement; onHubTheme: HubTheme }) {
   const { phase, session: who, error } = useStore(session.store)
   useEffect(() => { void session.check() }, [session])
   // Tests wait on this instead of sleeping.
   useEffect(() => { document.body.dataset['auth'] = phase }, [phase])
   if (phase === 'signedIn' && who !== null) {
-    return <RoleProvider role={who.role}><Shell api={api} hubStatus={hubStatus} session={session} themeButton={themeButton} /></RoleProvider>
+    return <RoleProvider role={who.role}><Shell api={api} hubStatus={hubStatus} session={session} themeButton={themeButton} onHubTheme={onHubTheme} /></RoleProvider>
   }
   return (
     <div className="app">
@@ -143,7 +171,7 @@ function AuthGate ({ api, hubStatus, session, themeButton }: { api: HubApi; hubS
   )
 }
 
-function Shell ({ api, hubStatus, session, themeButton }: { api: HubApi; hubStatus: HubStatusStore; session: SessionStore; themeButton: ReactElement }) {
+function Shell ({ api, hubStatus, session, themeButton, onHubTheme }: { api: HubApi; hubStatus: HubStatusStore; session: SessionStore; themeButton: ReactElement; onHubTheme: HubTheme }) {
   const { status, error } = useStore(hubStatus.store)
   const who = useStore(session.store, s => s.session)
   const [menuOpen, setMenuOpen] = useState(false)
@@ -155,7 +183,17 @@ function Shell ({ api, hubStatus, session, themeButton }: { api: HubApi; hubStat
     return () => { document.body.dataset['ready'] = 'false' }
   }, [status?.state])
   useEffect(() => { setMenuOpen(false) }, [route.screen])
-  const stores = useMemo(() => ({ fleet: createFleetStore(api), devices: createDevicesStore(api), jobs: createJobsStore(api), configs: createConfigurationsStore(api), sync: createSyncStore(api) }), [api])
+  const stores = useMemo((): Stores => ({
+    fleet: createFleetStore(api), devices: createDevicesStore(api), jobs: createJobsStore(api), configs: createConfigurationsStore(api),
+    serial: createSerialStore(api), firmware: createFirmwareStore(api), settings: createSettingsStore(api),
+    sync: createSyncStore(api)
+  }), [api])
+  // The hub's settings stay live while signed in: the theme setting applies to every window at once.
+  useEffect(() => {
+    const stop = stores.settings.start()
+    const off = stores.settings.onSettings((s) => { onHubTheme(s.theme) })
+    return () => { off(); stop() }
+  }, [stores, onHubTheme])
   const navigate = (hash: string): void => { window.location.hash = hash }
 
   return (
@@ -206,8 +244,14 @@ function NavEntry ({ item, route }: { item: NavItem; route: Route }) {
   return <li><a href={item.href} aria-current={current ? 'page' : undefined}>{item.label}</a></li>
 }
 
+interface Stores {
+  fleet: ReturnType<typeof createFleetStore>; devices: ReturnType<typeof createDevicesStore>; jobs: ReturnType<typeof createJobsStore>
+  configs: ReturnType<typeof createConfigurationsStore>; serial: ReturnType<typeof createSerialStore>; firmware: ReturnType<typeof createFirmwareStore>
+  settings: ReturnType<typeof createSettingsStore>; sync: ReturnType<typeof createSyncStore>
+}
+
 function Screen ({ route, api, stores, navigate, endpoints }: {
-  route: Route; api: HubApi; stores: { fleet: ReturnType<typeof createFleetStore>; devices: ReturnType<typeof createDevicesStore>; jobs: ReturnType<typeof createJobsStore>; configs: ReturnType<typeof createConfigurationsStore>; sync: ReturnType<typeof createSyncStore> }; navigate: (h: string) => void; endpoints: HubEndpoint[]
+  route: Route; api: HubApi; stores: Stores; navigate: (h: string) => void; endpoints: HubEndpoint[]
 }) {
   switch (route.screen) {
     case 'fleet': return <Fleet fleet={stores.fleet} endpoints={endpoints} />
@@ -220,6 +264,9 @@ function Screen ({ route, api, stores, navigate, endpoints }: {
     case 'syncConflicts': return <SyncConflicts sync={stores.sync} selectedId={route.id} deviceId={route.deviceId} navigate={navigate} />
     case 'accounts': return <Accounts api={api} />
     case 'account': return <MyAccount api={api} />
+    case 'serial': return <Serial serial={stores.serial} />
+    case 'firmware': return <Firmware firmware={stores.firmware} />
+    case 'settings': return <Settings settings={stores.settings} endpoints={endpoints} />
     case 'audit': return <Audit key={`${route.deviceId}|${route.user}`} api={api} initialDeviceId={route.deviceId} initialUser={route.user} />
   }
 }

@@ -34,6 +34,23 @@ export const ACCESS: Record<MethodName, Access> = {
   'configurations.list': 'read',
   'configurations.create': 'admin',
   'configurations.remove': 'admin',
+  /** Target, priority, labels and metrics of an existing configuration (content is immutable). */
+  'configurations.update': 'admin',
+  /** A file of devices, with keys only when asked: like showing connection strings, not for read-only accounts; audited. */
+  'devices.export': 'operate',
+  /** Creates identities (optionally with given keys), as devices.create. */
+  'devices.import': 'admin',
+  // Devices screen tools: saved views are shared by the site, tags are operating data.
+  'views.list': 'read',
+  'views.save': 'operate',
+  'views.rename': 'operate',
+  'views.remove': 'operate',
+  'devices.tag': 'operate',
+  // The offline command queue (docs/commands.md) and streamed telemetry.
+  'commands.list': 'read',
+  'commands.enqueue': 'operate',
+  'commands.cancel': 'operate',
+  'telemetry.since': 'read',
   'auth.status': 'public',
   'auth.setup': 'public',
   'auth.signIn': 'public',
@@ -55,7 +72,23 @@ export const ACCESS: Record<MethodName, Access> = {
   'sync.resolve': 'approve',
   'sync.settings.set': 'admin',
   /** Probes an upstream (the one typed in, or the stored one); changes nothing. */
-  'sync.settings.test': 'admin'
+  'sync.settings.test': 'admin',
+  // Serial ports: wiring devices on site is the technician's job.
+  'serial.list': 'read',
+  'serial.machinePorts': 'read',
+  'serial.profiles': 'read',
+  'serial.add': 'operate',
+  'serial.update': 'operate',
+  'serial.remove': 'operate',
+  // Firmware library: technicians upload images (and delete their own mistakes; in-use images are refused).
+  'firmware.uploadBegin': 'operate',
+  'firmware.uploadChunk': 'operate',
+  'firmware.uploadFinish': 'operate',
+  'firmware.uploadAbort': 'operate',
+  'firmware.remove': 'operate',
+  // Hub settings (alert thresholds, store quota, theme) are the admin's.
+  'settings.get': 'read',
+  'settings.update': 'admin'
 }
 
 /** Read-level calls that still change something (so they are audited). */
@@ -64,7 +97,11 @@ const AUDITED_READS = new Set<MethodName>(['accounts.changeOwnPassword'])
  * Calls above 'read' that change nothing (so they are not audited): add a method here when
  * it only reads but needs a higher level (a secret, an admin-only list).
  */
-export const UNAUDITED: ReadonlySet<MethodName> = new Set<MethodName>(['auth.status', 'devices.connectionString', 'accounts.list', 'sync.settings.test'])
+export const UNAUDITED: ReadonlySet<MethodName> = new Set<MethodName>(['auth.status', 'devices.connectionString', 'accounts.list',
+  // an upload is audited once, when it is finished and stored (uploadFinish), not per chunk
+  'firmware.uploadBegin', 'firmware.uploadChunk', 'firmware.uploadAbort',
+  // a connection test of the upstream changes nothing
+  'sync.settings.test'])
 
 /** Whether an accepted call goes into the audit log: every call that changes something. */
 export function isAudited (method: MethodName): boolean {

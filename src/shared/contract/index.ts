@@ -10,8 +10,11 @@ export * from './auth.js'
 export * from './events.js'
 export * from './methods.js'
 export * from './model.js'
+export * from './ops.js'
+export * from './model-devices.js'
 export * from './result.js'
 export * from './sync.js'
+export * from './site.js'
 export type { Check, Validator } from './validate.js'
 
 /** IPC channel names (Electron). The WebSocket carries the same calls as JSON frames (ws-protocol.ts). */

@@ -1,44 +1,29 @@
 // The call half of the contract: every method's input validator, and its output type.
 // Main (IPC) and the UI server (WebSocket) both validate with these before the hub sees a call.
 import type {
-  ConfigurationView, DeviceRow, JsonValue, DevicesPage, DeviceView, FirmwareImageView, FleetSummary, HubStatus, JobDeviceResult, JobView, MethodResult, QueryResult, TelemetryItem, TwinView
+  ConfigurationView, DeviceRow, DevicesPage, DeviceView, FirmwareImageView, FleetSummary, HubStatus, JobDeviceResult, JobView, MethodResult, QueryResult, TelemetryItem, TwinView
 } from './model.js'
-import {
-  SYNC_DEVICE_STATES, type SyncConflictView, type SyncDevicesPage, type SyncResolvedConflictView, type SyncResolution, type SyncSettingsView, type SyncStatusView, type SyncTestResult
-} from './sync.js'
+import { siteMethodInputs, type SiteMethodOutputs } from './site.js'
+import { syncMethodInputs, type SyncMethodOutputs } from './sync-methods.js'
 import { authMethodInputs, type AuthMethodOutputs } from './auth-methods.js'
-import { bool, int, json, jsonObject, none, object, oneOf, optional, str, type Infer, type Validator } from './validate.js'
+import { opsInputs, type OpsOutputs } from './ops.js'
+import { COMMAND_STATES, DEVICE_SORT_KEYS, type BulkOutcome, type CommandView, type SavedView, type TelemetrySince } from './model-devices.js'
+import { arrayOf, bool, int, json, jsonObject, none, object, oneOf, optional, str, type Infer, type Validator } from './validate.js'
 
 /** IoT Hub device ids: up to 128 of these characters (C.2). */
 export const DEVICE_ID = /^[A-Za-z0-9\-.+%_#*?!(),:=@$']{1,128}$/
 const deviceId = str({ pattern: DEVICE_ID, patternHint: "must be 1-128 letters, digits or - . + % _ # * ? ! ( ) , : = @ $ '" })
 const etag = optional(str({ min: 1, max: 128 }))
 const dev = object({ deviceId })
-
-/** 'cloud' | 'local' | {fields: {path: 'cloud' | 'local' | {value}}} (sync.ts SyncResolution). */
-const syncResolution: Validator<SyncResolution> = (v, p = 'resolution') => {
-  if (v === 'cloud' || v === 'local') return { ok: true, value: v }
-  const o = object({ fields: jsonObject })(v, p)
-  if (!o.ok) return { ok: false, message: `${p} must be 'cloud', 'local' or {fields: {path: 'cloud' | 'local' | {value}}}` }
-  const fields = o.value.fields
-  if (Object.keys(fields).length === 0) return { ok: false, message: `${p}.fields must choose at least one field` }
-  for (const [k, c] of Object.entries(fields)) {
-    if (c === 'cloud' || c === 'local') continue
-    const ok = c !== null && typeof c === 'object' && !Array.isArray(c) && Object.keys(c).length === 1 && Object.hasOwn(c, 'value')
-    if (!ok) return { ok: false, message: `${p}.fields.${k} must be 'cloud', 'local' or {value}` }
-  }
-  return { ok: true, value: { fields: fields as Extract<SyncResolution, { fields: unknown }>['fields'] } }
-}
-/** Upstream settings as the UI writes them; the connection string is write-only (never read back). */
-const syncSettingsShape = {
-  /** Service connection string of the cloud hub; omitted = keep the stored one. */
-  connectionString: optional(str({ min: 1, max: 4096 })),
-  /** PEM of the CA that signed the cloud's certificate; '' = trust the system CAs; omitted = keep. */
-  ca: optional(str({ max: 65_536 })),
-  edgeDeviceId: optional(deviceId)
-}
+const methodName = str({ min: 1, max: 128, pattern: /^[^\s/#+$][^\s/#+]*$/, patternHint: 'must have no spaces, / # + or leading $' })
+/** Saved view names: shown in lists, compared without regard to case. */
+const viewName = str({ min: 1, max: 64, pattern: /^[^\u0000-\u001f\u007f]*$/, patternHint: 'must not contain control characters' })
+/** A tag, or a nested one as a dotted path (`location.hall`): up to 5 names without spaces, dots or $. */
+export const TAG_PATH = /^[^.\s$\u0000-\u001f\u007f]{1,64}(\.[^.\s$\u0000-\u001f\u007f]{1,64}){0,4}$/
+const deviceSort = object({ column: oneOf(DEVICE_SORT_KEYS), direction: oneOf(['asc', 'desc'] as const) })
 
 export const methodInputs = {
+  ...opsInputs,
   'hub.status': none,
   'fleet.summary': optional(object({ offlineMinutes: optional(int({ min: 1, max: 10_080 })) })),
   'devices.list': object({
@@ -69,60 +54,52 @@ export const methodInputs = {
   'query.run': object({ query: str({ min: 1, max: 8192 }), limit: optional(int({ min: 1, max: 1000 })) }),
   'jobs.list': optional(object({ status: optional(str({ max: 32 })) })),
   'jobs.get': object({ jobId: str({ min: 1, max: 128 }) }),
-  'jobs.create': object({
-    jobId: optional(str({ min: 1, max: 128, pattern: /^[A-Za-z0-9\-._]+$/, patternHint: 'must be letters, digits, - . _' })),
-    queryCondition: str({ min: 1, max: 8192 }),
-    methodName: optional(str({ min: 1, max: 128 })),
-    payload: optional(json),
-    desired: optional(jsonObject),
-    tags: optional(jsonObject),
-    /** Default: now. */
-    startTime: optional(str({ max: 64 })),
-    dryRun: optional(bool)
-  }),
   'jobs.cancel': object({ jobId: str({ min: 1, max: 128 }) }),
   'jobs.devices': object({ jobId: str({ min: 1, max: 128 }) }),
   'firmware.list': none,
   /** Invokes `firmwareUpdate` on the device with the library's payload for this image (docs/firmware.md). */
   'devices.firmwareUpdate': object({ deviceId, name: str({ min: 1, max: 128 }), version: str({ min: 1, max: 64 }) }),
   'configurations.list': none,
-  /** An automatic device configuration (C.7, F): `content` maps 'properties.desired.<path>' to values. */
-  'configurations.create': object({
-    id: str({ min: 1, max: 128, pattern: /^[a-z0-9\-:.+%_#*?!(),=@;$']+$/, patternHint: "must be lower-case letters, digits or - : . + % _ # * ? ! ( ) , = @ ; $ '" }),
-    targetCondition: str({ max: 8192 }),
-    priority: optional(int({ min: 0, max: 1_000_000 })),
-    content: jsonObject,
-    metrics: optional(jsonObject)
-  }),
   'configurations.remove': object({ id: str({ min: 1, max: 128 }) }),
-  'sync.status': none,
-  'sync.devices': optional(object({
-    offset: optional(int({ min: 0 })),
-    limit: optional(int({ min: 1, max: 20_000 })),
-    state: optional(oneOf(SYNC_DEVICE_STATES)),
-    /** Substring of the device id (case-insensitive). */
-    search: optional(str({ max: 128 }))
-  })),
-  'sync.conflicts': optional(object({ deviceId: optional(deviceId) })),
-  'sync.resolve': object({ id: str({ min: 1, max: 300 }), resolution: syncResolution }),
-  'sync.settings.get': none,
-  /** Conflicts that ended (newest first, the last 200): who decided what, and when. */
-  'sync.conflicts.resolved': optional(object({ deviceId: optional(deviceId) })),
-  /**
-   * Saves the upstream (the link restarts with it; an empty input reconnects with the stored one),
-   * and/or the default conflict policy; `enabled: false` turns sync off and forgets the upstream.
-   */
-  'sync.settings.set': object({
-    ...syncSettingsShape,
-    enabled: optional(bool),
-    conflictPolicy: optional(object({ mode: oneOf(['manual', 'cloud-wins', 'local-wins'] as const), afterMinutes: int({ min: 0, max: 525_600 }) }))
+  // Devices screen tools (docs/ui.md): saved views, bulk tags.
+  'views.list': none,
+  /** Saves the table's search + query (+ sort) under a name; an existing name is ViewAlreadyExists unless `overwrite`. */
+  'views.save': object({
+    name: viewName,
+    search: optional(str({ max: 128 })),
+    query: optional(str({ max: 8192 })),
+    sort: optional(deviceSort),
+    overwrite: optional(bool)
   }),
-  /** Tries the given (or stored) upstream once: reach, TLS trust, the policy's rights. Changes nothing. */
-  'sync.settings.test': optional(object(syncSettingsShape)),
-  ...authMethodInputs
+  'views.rename': object({ name: viewName, newName: viewName }),
+  'views.remove': object({ name: viewName }),
+  /** Sets (`value`) or removes (`remove: true`) one tag on each device; one outcome per device. */
+  'devices.tag': object({
+    deviceIds: arrayOf(deviceId, { min: 1, max: 1000 }),
+    tag: str({ min: 1, max: 328, pattern: TAG_PATH, patternHint: 'must be a tag name (or a dotted path like location.hall) without spaces or $' }),
+    value: optional(json),
+    remove: optional(bool)
+  }),
+  // Device detail: the offline command queue (docs/commands.md) and streamed telemetry.
+  'commands.list': object({ deviceId, status: optional(arrayOf(oneOf(COMMAND_STATES), { min: 1, max: 7 })), top: optional(int({ min: 1, max: 200 })) }),
+  'commands.enqueue': object({
+    deviceId,
+    methodName,
+    payload: optional(json),
+    /** How long it may wait for the device: 1 s .. 30 days (default 1 day). */
+    ttlInSeconds: optional(int({ min: 1, max: 2_592_000 })),
+    responseTimeoutInSeconds: optional(int({ min: 5, max: 300 })),
+    idempotent: optional(bool)
+  }),
+  'commands.cancel': object({ commandId: str({ min: 1, max: 128 }), reason: optional(str({ max: 256 })) }),
+  /** The device's messages after `afterSeq` (the last one the caller has), oldest first. */
+  'telemetry.since': object({ deviceId, afterSeq: int({ min: 0 }), limit: optional(int({ min: 1, max: 500 })) }),
+  ...authMethodInputs,
+  ...siteMethodInputs,
+  ...syncMethodInputs
 } as const satisfies Record<string, Validator<unknown>>
 
-export interface MethodOutputs extends AuthMethodOutputs {
+export interface MethodOutputs extends AuthMethodOutputs, OpsOutputs, SiteMethodOutputs, SyncMethodOutputs {
   'hub.status': HubStatus
   'fleet.summary': FleetSummary
   'devices.list': DevicesPage
@@ -140,22 +117,21 @@ export interface MethodOutputs extends AuthMethodOutputs {
   'query.run': QueryResult
   'jobs.list': JobView[]
   'jobs.get': JobView
-  'jobs.create': JobView
   'jobs.cancel': JobView
   'jobs.devices': JobDeviceResult[]
   'firmware.list': FirmwareImageView[]
   'devices.firmwareUpdate': MethodResult
   'configurations.list': ConfigurationView[]
-  'configurations.create': ConfigurationView
   'configurations.remove': { id: string }
-  'sync.status': SyncStatusView
-  'sync.devices': SyncDevicesPage
-  'sync.conflicts': SyncConflictView[]
-  'sync.conflicts.resolved': SyncResolvedConflictView[]
-  'sync.resolve': { id: string; by: string; applied: Record<string, JsonValue> }
-  'sync.settings.get': SyncSettingsView
-  'sync.settings.set': SyncSettingsView
-  'sync.settings.test': SyncTestResult
+  'views.list': SavedView[]
+  'views.save': SavedView
+  'views.rename': SavedView
+  'views.remove': { name: string }
+  'devices.tag': BulkOutcome
+  'commands.list': CommandView[]
+  'commands.enqueue': CommandView
+  'commands.cancel': CommandView
+  'telemetry.since': TelemetrySince
 }
 
 export type MethodName = keyof typeof methodInputs

@@ -1,5 +1,7 @@
 // Data shapes that cross the boundary between the hub and its UI. Plain JSON only: these are
 // what the renderer sees, independent of how the hub stores things.
+import type { JobPhase, JobPlan, JobWaiting } from './ops.js'
+import type { StoreUsageView } from './site.js'
 
 export type JsonPrimitive = string | number | boolean | null
 export type JsonValue = JsonPrimitive | JsonValue[] | { [key: string]: JsonValue }
@@ -105,6 +107,12 @@ export interface JobView {
   methodName: string | null
   failureReason: string | null
   stats: { deviceCount: number; failedCount: number; succeededCount: number; runningCount: number; pendingCount: number }
+  /** Status sharpened for the list: scheduled, waiting (for a window), running, aborted (threshold)... */
+  phase: JobPhase
+  /** Schedule, window, rate, threshold and guard the job was created with. */
+  plan: JobPlan
+  /** What a running job waits on now; null when not running. */
+  waiting: JobWaiting | null
 }
 
 /** One device's part in a job (the `devices.jobs` record, E.3). */
@@ -126,8 +134,12 @@ export interface FirmwareImageView {
   sha256: string
   uploadedAt: string
   description: string | null
-  /** Devices reporting this version as firmware.current. */
+  /** Devices running this image: firmware.current is this version and firmware.currentName this name (or not reported). */
   runningOn: number
+  /** The WHERE condition behind runningOn, for the devices list. */
+  runningQuery: string
+  /** Devices installing this image right now (firmware.pending with an unfinished status). */
+  installing: number
 }
 
 /** An automatic device configuration and its metrics. */
@@ -141,7 +153,11 @@ export interface ConfigurationView {
   applied: number
   /** Custom metric name -> device count. */
   metrics: Record<string, number>
+  /** Custom metric name -> its query. */
+  metricQueries: Record<string, string>
+  labels: Record<string, string>
   createdTime: string
+  lastUpdatedTime: string
   etag: string
 }
 
@@ -165,4 +181,6 @@ export interface FleetSummary {
   configurations: Array<{ id: string; priority: number; targeted: number; applied: number }>
   /** Threshold used for the offline alerts, in minutes. */
   offlineMinutes: number
+  /** The whole data dir (store, telemetry, firmware, other) against the quota or the disk. */
+  store: StoreUsageView
 }

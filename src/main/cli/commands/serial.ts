@@ -34,7 +34,7 @@ function statusText (ports: SerialPortStatus[]): string {
   for (const p of ports) {
     const c = p.counters
     out.push(`${p.name}  ${p.path}  ${p.protocol}  ${p.state} since ${p.since}${p.retryAt === null ? '' : ` (retry at ${p.retryAt})`}`)
-    out.push(`  frames in/out ${c.framesIn}/${c.framesOut}  bytes in/out ${c.bytesIn}/${c.bytesOut}  garbage ${c.garbage}  bad checksum ${c.badChecksum}  oversize ${c.oversize}  timeouts ${c.timeouts}  port errors ${c.portErrors}  opens ${c.opens}  auth failures ${c.authFailures}`)
+    out.push(`  frames in/out ${c.framesIn}/${c.framesOut}  bytes in/out ${c.bytesIn}/${c.bytesOut}  garbage ${c.garbage}  bad checksum ${c.badChecksum}  retransmits ${c.retransmits}  oversize ${c.oversize}  timeouts ${c.timeouts}  port errors ${c.portErrors}  opens ${c.opens}  auth failures ${c.authFailures}`)
     if (p.lastError !== null) out.push(`  last error: ${p.lastError}`)
     if (p.devices.length > 0) {
       out.push(table(['  DEVICE', 'ADDRESS', 'STATE', 'LAST ACTIVITY', 'ERRORS', 'LAST ERROR'], p.devices.map((d) => [

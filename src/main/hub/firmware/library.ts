@@ -6,6 +6,7 @@ import { createHash, randomBytes } from 'node:crypto'
 import { mkdir, open, readdir, rename, rm, stat } from 'node:fs/promises'
 import { join } from 'node:path'
 import { fsyncDir } from '../store/fs-util.js'
+import type { HubEventBus } from '../events.js'
 import type { QueryService } from '../query/twin-query.js'
 import { FIRMWARE_IN_PROGRESS } from '../reports/layout.js'
 import type { HubStore } from '../store/types.js'
@@ -25,6 +26,8 @@ export interface FirmwareLibraryDeps {
   baseUrl: () => string
   /** The query service, to find devices mid-update to an image (none are found without it). */
   query?: Pick<QueryService, 'run'>
+  /** Announces added and removed images ('firmware.changed'), for live UIs. */
+  events?: HubEventBus
 }
 
 const NAME_RE = /^[A-Za-z0-9][A-Za-z0-9._+-]{0,127}$/
@@ -137,6 +140,7 @@ export async function createFirmwareLibrary (deps: FirmwareLibraryDeps): Promise
         }
         await store.put('firmware', firmwareKey(name, version), image)
         logger.info('firmware: image added', { name, version, size: image.size, sha256: image.sha256 })
+        deps.events?.emit('firmware.changed', { name, version, change: 'added' })
         return { image, created: true }
       })
     },
@@ -181,6 +185,7 @@ export async function createFirmwareLibrary (deps: FirmwareLibraryDeps): Promise
           if (fsync) await fsyncDir(dir)
         }
         logger.info('firmware: image removed', { name, version })
+        deps.events?.emit('firmware.changed', { name, version, change: 'removed' })
       })
     },
 

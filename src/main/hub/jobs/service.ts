@@ -144,18 +144,26 @@ export function createJobService (deps: JobServiceDeps): JobService & { resume()
     return c
   }
 
-  function addRecord (rec: DeviceJob): void {
+  function deviceEvent (rec: DeviceJob, previous: DeviceJobStatus | null): void {
+    deps.events.emit('job.deviceChanged', {
+      jobId: rec.jobId, deviceId: rec.deviceId, ...(rec.moduleId === undefined ? {} : { moduleId: rec.moduleId }), status: rec.status, previous
+    })
+  }
+
+  function addRecord (rec: DeviceJob, announce = true): void {
     const key = identityKey(identityOf(rec))
     let m = records.get(rec.jobId)
     if (m === undefined) records.set(rec.jobId, m = new Map())
     m.set(key, rec)
     countsOf(rec.jobId)[rec.status]++
     rows.upsert(rowId(rec.jobId, key), rec)
+    if (announce) deviceEvent(rec, null)
   }
 
   /** Changes a record's status in memory (counters, query rows); the caller persists it. */
   function setStatus (rec: DeviceJob, status: DeviceJobStatus, extra: { error?: DeviceJob['error']; outcome?: DeviceJob['outcome'] } = {}): void {
     const c = countsOf(rec.jobId)
+    const previous = rec.status
     c[rec.status]--
     c[status]++
     rec.status = status
@@ -167,6 +175,7 @@ export function createJobService (deps: JobServiceDeps): JobService & { resume()
     else if (status !== 'failed') delete rec.error
     if (extra.outcome !== undefined) rec.outcome = extra.outcome
     rows.upsert(rowId(rec.jobId, identityKey(identityOf(rec))), rec)
+    deviceEvent(rec, previous)
   }
 
   // ---- rendering -----------------------------------------------------------------------------
@@ -198,12 +207,18 @@ export function createJobService (deps: JobServiceDeps): JobService & { resume()
     return job
   }
 
+  function statusEvent (job: JobDoc, previous: JobStatus | null): void {
+    deps.events.emit('job.statusChanged', { jobId: job.jobId, type: job.type, status: job.status, previous, at: iso() })
+  }
+
   async function setJobStatus (job: JobDoc, status: JobStatus, failureReason?: string, statusMessage?: string): Promise<void> {
+    const previous = job.status
     job.status = status
     if (failureReason !== undefined) job.failureReason = failureReason
     if (statusMessage !== undefined) job.statusMessage = statusMessage
     if (!ACTIVE_JOB.includes(status)) job.endTime = iso()
     await saveJob(job)
+    statusEvent(job, previous)
     if (!ACTIVE_JOB.includes(status)) {
       const ws = waiters.get(job.jobId) ?? []
       waiters.delete(job.jobId)
@@ -612,6 +627,19 @@ export function createJobService (deps: JobServiceDeps): JobService & { resume()
     void stopRun(run, 'failed', `Internal error: ${err.message}`)
   }
 
+  // ---- delegation before the start ----------------------------------------------------------
+
+  /** A delegable job whose targets are not resolved yet (scheduled for later): an edge may take its devices now. */
+  const preStart = (run: Run): boolean => !run.started && !run.closed && !run.job.targetsResolved && ACTIVE_JOB.includes(run.job.status) && delegable(run.job)
+
+  /** The edge's devices matching the job's condition now, without a record yet. */
+  function preStartTargets (job: JobDoc, edgeId: string): string[] {
+    let twins: TwinDocument[]
+    try { twins = deps.query.select(job.queryCondition) } catch { return [] }
+    const have = records.get(job.jobId)
+    return twins.filter((t) => t.moduleId === undefined && !(have?.has(identityKey({ deviceId: t.deviceId })) ?? false) && deps.delegation?.edgeOf({ deviceId: t.deviceId }) === edgeId).map((t) => t.deviceId)
+  }
+
   // ---- the service ---------------------------------------------------------------------------
 
   const activeCount = (): number => { let n = 0; for (const j of jobs.values()) if (ACTIVE_JOB.includes(j.status)) n++; return n }
@@ -645,6 +673,7 @@ export function createJobService (deps: JobServiceDeps): JobService & { resume()
         jobs.delete(jobId)
         throw err
       }
+      statusEvent(job, null)
       const run = newRun(job)
       // The reply says `queued` (C.6) whatever happens next; the job moves on after it.
       setImmediate(() => { void begin(run).catch(failRun(run)) })
@@ -692,6 +721,19 @@ export function createJobService (deps: JobServiceDeps): JobService & { resume()
 
     activeCount,
 
+    runState (jobId) {
+      mustGet(jobId)
+      const run = runs.get(jobId)
+      if (run === undefined || !run.started || run.closed) return undefined
+      let waitingForWindow = 0
+      let inUse = 0
+      for (const d of run.deferred.values()) {
+        if (d.why === 'DeviceInUse') inUse++
+        else waitingForWindow++
+      }
+      return { waitingForWindow, inUse, offline: run.offline.size, inFlight: run.running, nextWakeAt: run.wakeAt === undefined ? null : iso(run.wakeAt) }
+    },
+
     // ---- delegation to edges (cloud role; docs/sync.md) -----------------------------------------
 
     edgeJobs (edgeId) {
@@ -706,6 +748,7 @@ export function createJobService (deps: JobServiceDeps): JobService & { resume()
           if (rec.delegatedTo === edgeId) { if (rec.reportedByEdgeAt === undefined && !TERMINAL_DEVICE.includes(rec.status)) delegated.push(rec.deviceId); continue }
           if (open && rec.delegatedTo === undefined && (rec.status === 'pending' || rec.status === 'scheduled') && deps.delegation?.edgeOf({ deviceId: rec.deviceId }) === edgeId) claimable.push(rec.deviceId)
         }
+        if (run !== undefined && preStart(run)) claimable.push(...preStartTargets(job, edgeId))
         if (claimable.length > 0 || delegated.length > 0) out.push({ ...render(job), claimable, delegated })
       }
       return out
@@ -718,11 +761,23 @@ export function createJobService (deps: JobServiceDeps): JobService & { resume()
       const claimed: string[] = []
       const changed: DeviceJob[] = []
       const at = iso()
+      // Before the start: the devices of the edge that match the condition now get their records, already delegated.
+      const early = run !== undefined && preStart(run) ? new Set(preStartTargets(job, edgeId)) : new Set<string>()
       // Synchronous up to the write: the pump cannot start a device between the check and the mark.
       for (const deviceId of new Set(deviceIds)) {
         const key = identityKey({ deviceId })
         const rec = records.get(jobId)?.get(key)
-        if (rec === undefined) continue
+        if (rec === undefined) {
+          if (!early.has(deviceId)) continue
+          const fresh: DeviceJob = {
+            deviceId, jobId, jobType: job.type, status: 'pending', startTimeUtc: job.startTime, createdDateTimeUtc: at, lastUpdatedDateTimeUtc: at,
+            outcome: { deviceMethodResponse: null }, delegatedTo: edgeId, delegatedAt: at
+          }
+          addRecord(fresh)
+          changed.push(fresh)
+          claimed.push(deviceId)
+          continue
+        }
         if (rec.delegatedTo === edgeId) { if (rec.reportedByEdgeAt === undefined) claimed.push(deviceId); continue } // a repeated claim (the edge lost the answer)
         if (!open || rec.delegatedTo !== undefined || (rec.status !== 'pending' && rec.status !== 'scheduled')) continue
         if (deps.delegation?.edgeOf({ deviceId }) !== edgeId) continue
@@ -783,7 +838,7 @@ export function createJobService (deps: JobServiceDeps): JobService & { resume()
       }
       for (const [, doc] of store.entries('deviceJobs')) {
         const rec = { ...doc } as unknown as DeviceJob
-        if (jobs.has(rec.jobId)) addRecord(rec)
+        if (jobs.has(rec.jobId)) addRecord(rec, false)
       }
       // [restart] A device recorded `running` may or may not have received the call: never run it twice.
       const fixed: DeviceJob[] = []

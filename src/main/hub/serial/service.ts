@@ -6,7 +6,7 @@ import { argumentInvalid } from '../errors.js'
 import type { HubStore } from '../store/types.js'
 import type { Clock, Logger } from '../types.js'
 import { parseProfileText, type ModbusProfile } from './modbus-profile.js'
-import type { MachinePort, SerialPortConfig, SerialPortInput, SerialPortStatus, SerialProtocol, Parity } from './types.js'
+import { emptyCounters, type MachinePort, type SerialPortConfig, type SerialPortInput, type SerialPortStatus, type SerialProtocol, type Parity } from './types.js'
 import { builtinProfileDir } from './paths.js'
 
 export interface SerialRuntime {
@@ -157,7 +157,7 @@ export function createSerialService (deps: SerialServiceDeps): SerialService {
     since: c.updatedTime,
     lastError: null,
     retryAt: null,
-    counters: { bytesIn: 0, bytesOut: 0, framesIn: 0, framesOut: 0, garbage: 0, badChecksum: 0, oversize: 0, timeouts: 0, portErrors: 0, opens: 0, authFailures: 0 },
+    counters: emptyCounters(),
     devices: c.devices.map((d) => ({ deviceId: d.deviceId, ...(d.address === undefined ? {} : { address: d.address }), connected: false, lastActivity: null, errors: 0, lastError: null }))
   })
 

@@ -62,6 +62,8 @@ export interface PortCounters {
   /** Lines that are not a frame: no checksum, not JSON, not an object, unknown type. */
   garbage: number
   badChecksum: number
+  /** Requests the device sent again because our ack did not reach it (line protocol). */
+  retransmits: number
   oversize: number
   /** Modbus requests that timed out or failed. */
   timeouts: number
@@ -104,5 +106,5 @@ export interface MachinePort {
 }
 
 export function emptyCounters (): PortCounters {
-  return { bytesIn: 0, bytesOut: 0, framesIn: 0, framesOut: 0, garbage: 0, badChecksum: 0, oversize: 0, timeouts: 0, portErrors: 0, opens: 0, authFailures: 0 }
+  return { bytesIn: 0, bytesOut: 0, framesIn: 0, framesOut: 0, garbage: 0, badChecksum: 0, retransmits: 0, oversize: 0, timeouts: 0, portErrors: 0, opens: 0, authFailures: 0 }
 }

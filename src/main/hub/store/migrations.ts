@@ -5,7 +5,7 @@ import type { CollectionName, StoreOp } from './types.js'
 
 export const SCHEMA_VERSION = 1
 
-export const COLLECTIONS: readonly CollectionName[] = ['devices', 'twins', 'policies', 'settings', 'sessions', 'c2d', 'meta', 'jobs', 'firmware', 'deviceJobs', 'commands', 'configurations', 'configurationTwins', 'serialPorts', 'sync', 'accounts', 'audit']
+export const COLLECTIONS: readonly CollectionName[] = ['devices', 'twins', 'policies', 'settings', 'sessions', 'c2d', 'meta', 'jobs', 'firmware', 'deviceJobs', 'commands', 'configurations', 'configurationTwins', 'serialPorts', 'sync', 'accounts', 'audit', 'uiViews']
 
 /** The current (v1) snapshot layout. */
 export interface SnapshotData {

@@ -5,6 +5,7 @@ import type { ConfigurationTwinState, StoredConfiguration } from '../configurati
 import type { FirmwareImage } from '../firmware/types.js'
 import type { C2dMessage, DeviceRecord, JsonObject, SessionSubscriptions, SharedAccessPolicy, TwinRecord } from '../types.js'
 import type { SerialPortConfig } from '../serial/types.js'
+import type { SavedViewRecord } from '../views/service.js'
 
 /** Collections and their document types. Keys are identity keys (`d` or `d/m`) or names. */
 export interface Collections extends CommandAndConfigurationCollections {
@@ -32,6 +33,8 @@ export interface Collections extends CommandAndConfigurationCollections {
   accounts: AccountRecord
   /** The UI audit log, keyed `a{seq, 12 digits}`. */
   audit: AuditRecord
+  /** Saved views of the UI's devices table (hub/views), keyed by the lower-case name. */
+  uiViews: SavedViewRecord
 }
 
 /** The offline command queue and automatic configurations' collections (part of Collections). */

@@ -12,7 +12,7 @@ import { createFakeScheduler, type FakeScheduler } from '../jobs/scheduler.js'
 import { createMemoryStore } from '../store/memory-store.js'
 import type { DeviceConnection, JsonValue, MethodRequest } from '../types.js'
 import { createEdgeDelegation, localJobId } from './jobs-edge.js'
-import { LinkError, type UpstreamClient } from './upstream-client.js'
+import { LinkError, UpstreamError, type UpstreamClient } from './upstream-client.js'
 
 // Wednesday 2030-01-09 12:00 in Berlin (UTC+1 in winter).
 const WED_NOON_BERLIN = Date.parse('2030-01-09T11:00:00Z')
@@ -35,11 +35,12 @@ async function makeHub (role: 'edge' | 'cloud', sched: FakeScheduler, extra: { d
 
 /** The edge's upstream: calls the cloud hub's delegation API as the REST routes do. `down` black-holes it; `loseNextClaimAnswer` applies a claim and then fails. */
 function adapter (cloud: Hub) {
-  const ctl = { down: false, loseNextClaimAnswer: false, requests: [] as string[] }
+  const ctl = { down: false, loseNextClaimAnswer: false, azure: false, requests: [] as string[] }
   const client = {
     async request (method: string, path: string, body?: { deviceIds?: string[]; outcomes?: never[]; commandIds?: string[]; results?: never[] }) {
       if (ctl.down) throw new LinkError(`${method} ${path}: link down`)
       ctl.requests.push(`${method} ${path}`)
+      if (ctl.azure) throw new UpstreamError(404, 'NotFound', `${method} ${path}: 404 no such resource`) // IoT Hub has no /edges routes
       const seg = path.split('/').map(decodeURIComponent)
       const edge = seg[2] as string
       if (method === 'PUT' && seg[3] === 'delegation') return await cloud.delegation.register(edge)
@@ -80,9 +81,9 @@ function connect (hub: Hub, deviceId: string): { calls: MethodRequest[] } {
 
 interface Env { sched: FakeScheduler; cloud: Hub; edge: Hub; ctl: ReturnType<typeof adapter>['ctl']; tick: () => Promise<void>; delegation: ReturnType<typeof createEdgeDelegation> }
 
-async function setup (ids: string[], opts: { delegatedOutcomeWaitSeconds?: number } = {}): Promise<Env> {
+async function setup (ids: string[], opts: { delegatedOutcomeWaitSeconds?: number; mirrored?: (id: string) => boolean } = {}): Promise<Env> {
   const sched = createFakeScheduler(WED_NOON_BERLIN)
-  const cloud = await makeHub('cloud', sched, opts)
+  const cloud = await makeHub('cloud', sched, { ...(opts.delegatedOutcomeWaitSeconds === undefined ? {} : { delegatedOutcomeWaitSeconds: opts.delegatedOutcomeWaitSeconds }) })
   const edge = await makeHub('edge', sched)
   await cloud.registry.create({ deviceId: 'edge1', capabilities: { iotEdge: true }, deviceScope: SCOPE })
   await cloud.registry.create({ deviceId: 'direct' }) // a device of the cloud itself, not behind the edge
@@ -93,7 +94,7 @@ async function setup (ids: string[], opts: { delegatedOutcomeWaitSeconds?: numbe
   }
   await cloud.twins.patchTags({ deviceId: 'direct' }, { line: 'a' })
   const { client, ctl } = adapter(cloud)
-  const delegation = createEdgeDelegation({ store: edge.store, jobs: edge.jobs, commands: edge.commands, clock: sched, logger: edge.logger, mirrored: () => true, pollMs: 0 })
+  const delegation = createEdgeDelegation({ store: edge.store, jobs: edge.jobs, commands: edge.commands, clock: sched, logger: edge.logger, mirrored: opts.mirrored ?? (() => true), pollMs: 0 })
   cleanups.push(() => delegation.close())
   let session = 1
   const tick = async (): Promise<void> => {
@@ -156,6 +157,30 @@ describe('jobs delegated to the edge (fake clock)', () => {
     const again = await cloud.jobs.recordEdgeOutcomes('rate', 'edge1', [{ deviceId: 'r1', status: 'failed', error: { code: 'X', description: 'late copy' } }])
     expect(again).toEqual({ recorded: [], ignored: [{ deviceId: 'r1', reason: 'already recorded' }] })
     expect(rows(cloud, 'rate')['r1']).toBe('completed')
+  })
+
+  it('a job scheduled for later is taken over before its start and runs at the edge at the start time, offline', async () => {
+    const env = await setup(['s1', 's2'])
+    const { cloud, edge, sched, ctl } = env
+    await env.tick()
+    const devs = ['s1', 's2'].map((id) => connect(edge, id))
+    const start = new Date(WED_NOON_BERLIN + 3600_000).toISOString()
+    await cloud.jobs.create('later', method({ queryCondition: "deviceId IN ['s1', 's2']", startTime: start, maxExecutionTimeInSeconds: 600 }))
+    await sched.advance(0)
+    expect(cloud.jobs.get('later').status).toBe('scheduled')
+    await env.tick()
+    expect(cloud.jobs.deviceJobs('later').map((d) => [d.deviceId, d.delegatedTo])).toEqual([['s1', 'edge1'], ['s2', 'edge1']])
+    expect(edge.jobs.get(localJobId('later', 1))).toMatchObject({ status: 'scheduled', startTime: start })
+    ctl.down = true
+    await sched.advance(3599_000)
+    expect(devs.every((d) => d.calls.length === 0)).toBe(true)
+    await sched.advance(1_000)
+    expect(devs.every((d) => d.calls.length === 1)).toBe(true)
+    expect(cloud.jobs.get('later').status).toBe('running')
+    ctl.down = false
+    await env.tick()
+    await env.tick()
+    expect(cloud.jobs.get('later')).toMatchObject({ status: 'completed', deviceJobStatistics: { deviceCount: 2, succeededCount: 2 } })
   })
 
   it('enforces the job\'s maintenance window at the edge, offline', async () => {
@@ -227,6 +252,26 @@ describe('jobs delegated to the edge (fake clock)', () => {
     for (const d of devs) expect(d.calls).toHaveLength(1)
   })
 
+  it('a device mirrored later is claimed in a second local job, after the first was reported and forgotten', async () => {
+    const ready = new Set(['p1'])
+    const env = await setup(['p1', 'p2'], { mirrored: (id) => ready.has(id) })
+    const { cloud, edge, sched } = env
+    await env.tick()
+    const devs = ['p1', 'p2'].map((id) => connect(edge, id))
+    await cloud.jobs.create('two', method({ queryCondition: "deviceId IN ['p1', 'p2']" }))
+    await sched.advance(0)
+    await env.tick()
+    await env.tick()
+    expect(rows(cloud, 'two')).toEqual({ p1: 'completed', p2: 'pending' })
+    expect(env.delegation.status().jobs).toBe(0) // p1 reported: the edge forgot the job
+    ready.add('p2')
+    await env.tick()
+    await env.tick()
+    expect(edge.jobs.deviceJobs(localJobId('two', 2)).map((d) => d.deviceId)).toEqual(['p2'])
+    expect(cloud.jobs.get('two')).toMatchObject({ status: 'completed', deviceJobStatistics: { succeededCount: 2 } })
+    for (const d of devs) expect(d.calls).toHaveLength(1)
+  })
+
   it('a job cancelled at the cloud is cancelled at the edge; devices not started there end canceled', async () => {
     const env = await setup(['c1', 'c2', 'c3'])
     const { cloud, edge, sched } = env
@@ -269,6 +314,23 @@ describe('jobs delegated to the edge (fake clock)', () => {
     expect(cloud.jobs.deviceJobs('miss')[0]).toMatchObject({ status: 'failed', error: { code: 'DeviceNotOnline' } })
   })
 
+  it('against a cloud without delegation routes (Azure IoT Hub) the edge turns delegation off, and the cloud\'s own engine drives the devices', async () => {
+    const env = await setup(['z1'])
+    const { cloud, sched, ctl } = env
+    ctl.azure = true
+    await env.tick()
+    await env.tick()
+    expect(env.delegation.status().supported).toBe(false)
+    expect(ctl.requests).toEqual(['PUT /edges/edge1/delegation']) // asked once per session, then left alone
+    expect(cloud.delegation.edges()).toEqual([])
+    // The cloud sees z1 as reachable when the edge forwards its methods (here: connected at the cloud directly).
+    const z1 = connect(cloud, 'z1')
+    await cloud.jobs.create('az', method({ queryCondition: "deviceId = 'z1'" }))
+    await sched.advance(0)
+    expect(z1.calls).toHaveLength(1)
+    expect(cloud.jobs.get('az').status).toBe('completed')
+  })
+
   it('a device reserved for an edge that never claims fails EdgeDidNotClaim at the job\'s end', async () => {
     const env = await setup(['n1'])
     const { cloud, sched, ctl } = env
@@ -287,10 +349,16 @@ describe('queued commands delegated to the edge (fake clock)', () => {
     const { cloud, edge, sched, ctl } = env
     await env.tick()
     const cmd = await cloud.commands.enqueue({ deviceId: 'q1' }, { methodName: 'reboot', payload: { now: true }, ttlInSeconds: 3600 })
+    const wipe = await cloud.commands.enqueue({ deviceId: 'q1' }, { methodName: 'wipe', ttlInSeconds: 3600 })
     await env.tick()
     expect(cloud.commands.get(cmd.commandId)).toMatchObject({ status: 'queued', delegatedTo: 'edge1' })
-    await expect(cloud.commands.cancel(cmd.commandId)).rejects.toThrow(/edge edge1/)
     expect(edge.commands.get(cmd.commandId)).toMatchObject({ status: 'queued', methodName: 'reboot' })
+    // Cancelled at the cloud while the edge holds it: the edge cancels it (not sent yet) and reports.
+    expect(await cloud.commands.cancel(wipe.commandId, 'wrong device')).toMatchObject({ status: 'queued', cancelRequestedAt: expect.any(String) })
+    await env.tick()
+    expect(edge.commands.get(wipe.commandId)?.status).toBe('cancelled')
+    await env.tick()
+    expect(cloud.commands.get(wipe.commandId)).toMatchObject({ status: 'cancelled', error: { code: 'Cancelled' } })
     ctl.down = true
     const dev = connect(edge, 'q1')
     await sched.advance(100)

@@ -536,10 +536,13 @@ export function createSyncService (deps: SyncDeps): SyncService & { start(): voi
     }
     await Promise.all(sends)
     if (handledGap !== null) {
-      tel.dropped += countMissing(tel.done, handledGap[0], handledGap[1])
+      const missing = countMissing(tel.done, handledGap[0], handledGap[1])
+      tel.dropped += missing
+      if (missing > 0) attributeDropped(handledGap, missing)
       tel.done = addRange(tel.done, handledGap[0], handledGap[1])
     }
     tel.done = addAll(tel.done, done)
+    for (const seq of done) inflightDevice.delete(seq)
     await persistTel()
     if (failure !== null) {
       // Unacknowledged messages stay out of `done`: the backlog scan resends them (the cloud dedupes).
@@ -620,7 +623,43 @@ export function createSyncService (deps: SyncDeps): SyncService & { start(): voi
     link.start()
   }
 
+  // Per-device drop counts (telemetry.ts retention). Before the log deletes a segment, its
+  // messages not yet sent are counted as dropped per device and marked done, so the backlog
+  // scan finds nothing left to count. Messages in flight at that moment are remembered and
+  // attributed if their send fails and the scan later finds them gone.
+  const inflightDevice = new Map<number, string>()
+  const devKey = (m: StoredTelemetry): string => (m.moduleId === undefined ? m.deviceId : `${m.deviceId}/${m.moduleId}`)
+  const attributeDropped = (gap: [number, number], missing: number): void => {
+    let known = 0
+    for (const [seq, key] of inflightDevice) {
+      if (seq < gap[0] || seq >= gap[1]) continue
+      inflightDevice.delete(seq)
+      if (has(tel.done, seq)) continue
+      tel.droppedPerDevice[key] = (tel.droppedPerDevice[key] ?? 0) + 1
+      known++
+    }
+    // Only when the hub died between a segment's deletion and this scan: no device known.
+    if (missing > known) tel.droppedPerDevice['(unknown)'] = (tel.droppedPerDevice['(unknown)'] ?? 0) + missing - known
+  }
+  const offDrop = telemetry.onBeforeDrop(async ({ firstSeq, lastSeq }) => {
+    if (settings === null || countMissing(tel.done, firstSeq, lastSeq + 1) === 0) return
+    const msgs = await telemetry.read(firstSeq, lastSeq - firstSeq + 1)
+    const gone: number[] = []
+    for (const m of msgs) {
+      if (m.seq > lastSeq) break
+      if (has(tel.done, m.seq)) continue
+      if (inflight.has(m.seq)) { inflightDevice.set(m.seq, devKey(m)); continue }
+      gone.push(m.seq)
+      tel.dropped++
+      tel.droppedPerDevice[devKey(m)] = (tel.droppedPerDevice[devKey(m)] ?? 0) + 1
+    }
+    if (gone.length === 0) return
+    tel.done = addAll(tel.done, gone)
+    await persistTel()
+  })
+
   const unsubs = [
+    offDrop,
     events.on('device.created', (e) => { if (e.moduleId === undefined) { registryDirty = true; void runControl() } }),
     events.on('device.updated', (e) => { if (e.moduleId === undefined) { registryDirty = true; void runControl() } }),
     events.on('device.deleted', (e) => { if (e.moduleId === undefined) { registryDirty = true; void runControl() } }),

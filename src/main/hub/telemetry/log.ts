@@ -27,6 +27,8 @@ export interface TelemetryLogOptions {
   logger?: Logger
   /** Called after messages were dropped by retention (the core emits 'telemetry.dropped'). */
   onDrop?: (drop: HubEvents['telemetry.dropped']) => void
+  /** Awaited before retention deletes a segment (see retention.ts). */
+  beforeDrop?: (range: { firstSeq: number; lastSeq: number }) => Promise<void>
   /** How often age retention runs (default 60 s; 0 disables the timer, call retain()). */
   retentionIntervalMs?: number
 }
@@ -53,13 +55,15 @@ export interface TelemetryLog {
 
 /** Positions of each device's latest messages, so history() never scans the log. */
 const INDEX_DEPTH = 100
+/** Retention defaults: 1 GiB, 7 days (the settings screen shows what a hub runs with). */
+export const DEFAULT_RETENTION = { maxBytes: 1024 ** 3, maxAgeMs: 7 * 24 * 3600 * 1000 } as const
 interface IndexEntry { seq: number; seg: Segment; offset: number; length: number }
 
 export async function openTelemetryLog (opts: TelemetryLogOptions): Promise<TelemetryLog> {
   const { dir } = opts
   const fsync = opts.fsync ?? true
   const clock = opts.clock ?? { now: () => Date.now() }
-  const maxBytes = opts.maxBytes ?? 1024 ** 3
+  const maxBytes = opts.maxBytes ?? DEFAULT_RETENTION.maxBytes
   const segmentBytes = Math.max(4096, Math.min(opts.segmentBytes ?? 64 * 1024 * 1024, Math.floor(maxBytes / 8)))
   await mkdir(dir, { recursive: true })
 
@@ -106,11 +110,12 @@ export async function openTelemetryLog (opts: TelemetryLogOptions): Promise<Tele
   let totalMessages = segments.reduce((n, s) => n + s.count, 0)
 
   const retention = createRetention({
-    dir, fsync, clock, drops, segments, maxBytes, maxAgeMs: opts.maxAgeMs ?? 7 * 24 * 3600 * 1000,
+    dir, fsync, clock, drops, segments, maxBytes, maxAgeMs: opts.maxAgeMs ?? DEFAULT_RETENTION.maxAgeMs,
     isActive: (s) => s === active,
     seal: (s) => { if (s === active) roll() },
     onDropped: (seg) => { totalBytes -= seg.bytes; totalMessages -= seg.count },
     ...(opts.onDrop === undefined ? {} : { onDrop: opts.onDrop }),
+    ...(opts.beforeDrop === undefined ? {} : { beforeDrop: opts.beforeDrop }),
     ...(opts.logger === undefined ? {} : { logger: opts.logger })
   })
 

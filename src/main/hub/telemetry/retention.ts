@@ -24,6 +24,8 @@ export interface RetentionDeps {
   seal(seg: Segment): void
   onDropped(seg: Segment): void
   onDrop?: (drop: HubEvents['telemetry.dropped']) => void
+  /** Awaited before a segment's messages are counted and deleted (the sync attributes unsent ones per device). */
+  beforeDrop?: (range: { firstSeq: number; lastSeq: number }) => Promise<void>
   logger?: Logger
 }
 
@@ -54,6 +56,11 @@ export function createRetention (deps: RetentionDeps): Retention {
     for (let next = pick(); next !== null; next = pick()) {
       const { seg, reason } = next
       if (deps.isActive(seg)) deps.seal(seg)
+      if (reason !== null && deps.beforeDrop !== undefined && seg.count > 0) {
+        try { await deps.beforeDrop({ firstSeq: seg.firstSeq, lastSeq: seg.lastSeq }) } catch (err) {
+          deps.logger?.warn('telemetry: drop observer failed', { error: (err as Error).message })
+        }
+      }
       if (reason !== null) {
         // Persist the counters first; only then may the messages disappear.
         const counters: DropCounters = { ...deps.drops, droppedPerDevice: { ...deps.drops.droppedPerDevice } }

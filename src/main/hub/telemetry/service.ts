@@ -9,6 +9,7 @@ export async function createTelemetryService (opts: {
   dir: string; fsync: boolean; clock: Clock; logger: Logger; events: HubEventBus; maxBytes?: number; maxAgeMs?: number
 }): Promise<TelemetryService & { close(): Promise<void> }> {
   const { events } = opts
+  const dropObservers = new Set<(range: { firstSeq: number; lastSeq: number }) => Promise<void>>()
   const log = await openTelemetryLog({
     dir: opts.dir,
     fsync: opts.fsync,
@@ -16,7 +17,8 @@ export async function createTelemetryService (opts: {
     logger: opts.logger,
     ...(opts.maxBytes === undefined ? {} : { maxBytes: opts.maxBytes }),
     ...(opts.maxAgeMs === undefined ? {} : { maxAgeMs: opts.maxAgeMs }),
-    onDrop: (drop) => events.emit('telemetry.dropped', drop)
+    onDrop: (drop) => events.emit('telemetry.dropped', drop),
+    beforeDrop: async (range) => { for (const fn of [...dropObservers]) await fn(range) }
   })
   return {
     async accept (msg) {
@@ -30,6 +32,7 @@ export async function createTelemetryService (opts: {
     readDevice: (identity, fromSeq, limit) => log.readDevice(identityKey(identity), fromSeq, limit),
     deviceCount: (identity) => log.deviceCount(identityKey(identity)),
     stats: () => log.stats(),
+    onBeforeDrop (fn) { dropObservers.add(fn); return () => { dropObservers.delete(fn) } },
     close: () => log.close()
   }
 }

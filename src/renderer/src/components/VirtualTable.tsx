@@ -2,15 +2,22 @@
 // as smoothly as 10. Keyboard: arrows, Page Up/Down, Home/End move the active row; Enter opens it.
 import { useCallback, useEffect, useRef, useState, type KeyboardEvent, type ReactNode } from 'react'
 
-export interface Column<T> { key: string; title: string; width: string; render: (row: T) => ReactNode }
+export interface Column<T> {
+  key: string; title: string; width: string; render: (row: T) => ReactNode
+  /** Set to make the header a sort button (onSort gets this key). */
+  sortKey?: string
+}
 
 const OVERSCAN = 6
 
-export function VirtualTable<T> ({ rows, columns, rowKey, rowHeight = 48, onOpen, onToggle, label }: {
+export function VirtualTable<T> ({ rows, columns, rowKey, rowHeight = 48, onOpen, onToggle, label, sort, onSort }: {
   rows: T[]; columns: Array<Column<T>>; rowKey: (r: T) => string; rowHeight?: number; onOpen: (r: T) => void
   /** Space on the active row (selection). */
   onToggle?: (r: T) => void
   label: string
+  /** The order shown, for the headers' aria-sort and arrows. */
+  sort?: { column: string; direction: 'asc' | 'desc' } | null
+  onSort?: (sortKey: string) => void
 }) {
   const scroller = useRef<HTMLDivElement>(null)
   const [scrollTop, setScrollTop] = useState(0)
@@ -68,7 +75,19 @@ export function VirtualTable<T> ({ rows, columns, rowKey, rowHeight = 48, onOpen
   return (
     <div className="vtable" role="grid" aria-label={label} aria-rowcount={rows.length + 1}>
       <div role="row" aria-rowindex={1} className="vhead" style={{ gridTemplateColumns: template }}>
-        {columns.map(c => <div key={c.key} role="columnheader" className="vcell">{c.title}</div>)}
+        {columns.map(c => {
+          const dir = c.sortKey !== undefined && sort?.column === c.sortKey ? sort.direction : undefined
+          return (
+            <div key={c.key} role="columnheader" className="vcell" aria-sort={c.sortKey === undefined ? undefined : dir === 'asc' ? 'ascending' : dir === 'desc' ? 'descending' : 'none'}>
+              {c.sortKey !== undefined && onSort !== undefined
+                ? <button type="button" className="vsort" data-testid={`sort-${c.sortKey}`} data-dir={dir ?? ''} onClick={() => { onSort(c.sortKey as string) }}
+                    title={dir === undefined ? `Sort by ${c.title.toLowerCase()}` : dir === 'asc' ? 'Sorted ascending: click for descending' : 'Sorted descending: click for the default order'}>
+                    {c.title}<span aria-hidden="true" className="vsort-arrow">{dir === 'asc' ? ' ▲' : dir === 'desc' ? ' ▼' : ''}</span>
+                  </button>
+                : c.title}
+            </div>
+          )
+        })}
       </div>
       <div ref={scroller} className="vscroll" tabIndex={0} onKeyDown={onKey} data-testid="device-table"
         onScroll={e => { setScrollTop(e.currentTarget.scrollTop) }}>

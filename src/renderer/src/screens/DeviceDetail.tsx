@@ -2,13 +2,15 @@ import { useEffect, useMemo, useState } from 'react'
 import { useStore } from 'zustand'
 import type { HubApi, JsonValue } from '../../../shared/contract/index'
 import { IfCan, NotAllowed, useCan } from '../components/Access'
+import { CommandQueue } from '../components/CommandQueue'
+import { ConnectionQr } from '../components/ConnectionQr'
 import { ErrorNote } from '../components/ErrorNote'
-import { Sparkline } from '../components/Sparkline'
-import { numericSeries } from '../lib/series'
+import { TelemetryPanel } from '../components/TelemetryPanel'
 import { TwinSection } from '../components/TwinSection'
 import { plainMessage } from '../lib/plain-errors'
 import { ago } from '../lib/time'
 import { createDeviceDetailStore, parsePatch, type DeviceDetailStore } from '../state/device-detail'
+import './device-detail.css'
 
 export function DeviceDetail ({ api, deviceId, navigate }: { api: HubApi; deviceId: string; navigate: (hash: string) => void }) {
   const detail = useMemo(() => createDeviceDetailStore(api, deviceId), [api, deviceId])
@@ -35,7 +37,10 @@ export function DeviceDetail ({ api, deviceId, navigate }: { api: HubApi; device
           <Methods detail={detail} online={d?.connectionState === 'Connected'} />
         </IfCan>
       </div>
-      <FirmwarePanel detail={detail} online={d?.connectionState === 'Connected'} />
+      <div className="columns">
+        <CommandQueue api={api} deviceId={deviceId} online={d?.connectionState === 'Connected'} />
+        <FirmwarePanel detail={detail} online={d?.connectionState === 'Connected'} />
+      </div>
       <h2>Twin</h2>
       {s.twin === undefined
         ? <p className="muted">Loading the twin…</p>
@@ -49,7 +54,7 @@ export function DeviceDetail ({ api, deviceId, navigate }: { api: HubApi; device
             <IfCan method="twins.patchDesired" fallback={<NotAllowed method="twins.patchDesired" what="Changing the twin" />}><PatchEditor detail={detail} /></IfCan>
           </>
           )}
-      <Telemetry detail={detail} />
+      <TelemetryPanel api={api} deviceId={deviceId} />
     </section>
   )
 }
@@ -80,9 +85,11 @@ function Identity ({ detail, navigate }: { detail: DeviceDetailStore; navigate: 
             {reveal ? connectionString : connectionString.replace(/SharedAccessKey=.*/, 'SharedAccessKey=••••••••')}
           </code>
           <div className="row">
-            <button className="button" onClick={() => { setReveal(!reveal) }}>{reveal ? 'Hide key' : 'Show key'}</button>
+            <button className="button" data-testid="reveal-key" aria-expanded={reveal} onClick={() => { setReveal(!reveal) }}>{reveal ? 'Hide key and QR code' : 'Show key and QR code'}</button>
             <button className="button" onClick={() => { void navigator.clipboard?.writeText(connectionString) }}>Copy</button>
           </div>
+          {/* the QR code carries the key: it shows only while the key does */}
+          {reveal && <ConnectionQr value={connectionString} deviceId={d.deviceId} />}
         </div>
       )}
       <div className="row wrap">
@@ -209,31 +216,6 @@ function Methods ({ detail, online }: { detail: DeviceDetailStore; online: boole
           </li>
         ))}
       </ul>
-    </section>
-  )
-}
-
-function Telemetry ({ detail }: { detail: DeviceDetailStore }) {
-  const { telemetry } = useStore(detail.store)
-  const now = Date.now()
-  const series = numericSeries(telemetry, now).slice(0, 3)
-  return (
-    <section className="panel" aria-labelledby="t-h">
-      <h2 id="t-h">Telemetry <small className="muted">(latest {telemetry.length}, live)</small></h2>
-      {series.map(s => <Sparkline key={s.field} series={s} now={now} />)}
-      {telemetry.length === 0
-        ? <p className="muted" data-testid="telemetry-empty">No messages yet. They appear here as soon as the device sends any.</p>
-        : (
-          <ul className="telemetry" data-testid="telemetry">
-            {telemetry.map(m => (
-              <li key={m.seq} data-testid="telemetry-item">
-                <small className="muted">{new Date(m.enqueuedTime).toLocaleTimeString()}</small>{' '}
-                <code className="mono">{m.bodyEncoding === 'utf8' ? m.body : `(binary, base64) ${m.body}`}</code>
-                {Object.keys(m.properties).length > 0 && <small className="muted"> {Object.entries(m.properties).map(([k, v]) => `${k}=${v ?? ''}`).join(' ')}</small>}
-              </li>
-            ))}
-          </ul>
-          )}
     </section>
   )
 }

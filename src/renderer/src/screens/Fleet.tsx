@@ -9,7 +9,8 @@ import type { FleetStore } from '../state/fleet'
 function bytes (n: number): string {
   if (n < 1024) return `${n} B`
   if (n < 1024 * 1024) return `${(n / 1024).toFixed(1)} KB`
-  return `${(n / 1024 / 1024).toFixed(1)} MB`
+  if (n < 1024 ** 3) return `${(n / 1024 / 1024).toFixed(1)} MB`
+  return `${(n / 1024 ** 3).toFixed(1)} GB`
 }
 
 export function Fleet ({ fleet, endpoints }: { fleet: FleetStore; endpoints: HubEndpoint[] }) {
@@ -41,6 +42,10 @@ export function Fleet ({ fleet, endpoints }: { fleet: FleetStore; endpoints: Hub
             ? <p className="muted">No devices report a firmware version yet (properties.reported.firmware.current).</p>
             : <BarChart title="Devices per firmware version" unit="device" bars={summary.firmware.map(f => ({ label: f.version ?? 'not reported', value: f.devices }))} />}
           <p className="small muted">Telemetry store: {summary.telemetry.messages} messages, {bytes(summary.telemetry.bytes)}{summary.telemetry.dropped > 0 ? `, ${summary.telemetry.dropped} dropped` : ''}</p>
+          <p className="small" data-testid="fleet-store" data-percent={summary.store.percent}>
+            <span className={summary.store.percent >= summary.store.warnPercent ? 'pill warn' : 'muted'}>Data folder: {bytes(summary.store.usedBytes)} of {bytes(summary.store.limitBytes)} ({summary.store.percent}%)</span>
+            {' '}<a href="#/settings">store settings</a>
+          </p>
         </section>
         <section className="panel" aria-labelledby="cfg-h">
           <h2 id="cfg-h">Configurations</h2>
@@ -62,12 +67,13 @@ export function Fleet ({ fleet, endpoints }: { fleet: FleetStore; endpoints: Hub
         </section>
         <section className="panel" aria-labelledby="alerts-h">
           <h2 id="alerts-h">Alerts</h2>
+          <p className="small muted" data-testid="alerts-threshold">Offline means more than {summary.offlineMinutes} minutes without a word · <a href="#/settings">thresholds</a></p>
           {summary.alerts.length === 0
-            ? <p className="muted" data-testid="alerts-empty">No alerts. Devices offline for more than {summary.offlineMinutes} minutes, failed methods and jobs, and a full store show up here.</p>
+            ? <p className="muted" data-testid="alerts-empty">No alerts. Devices offline for more than {summary.offlineMinutes} minutes (<a href="#/settings">change</a>), failed methods and jobs, and a filling store show up here.</p>
             : (
               <ul className="alerts" data-testid="alerts">
                 {summary.alerts.map((a, i) => (
-                  <li key={i} className={a.severity}>
+                  <li key={i} className={a.severity} data-kind={a.kind} data-device={a.deviceId ?? ''}>
                     {a.deviceId !== null ? <a href={`#/devices/${encodeURIComponent(a.deviceId)}`}>{a.message}</a> : a.message}
                     <small> · {ago(a.at)}</small>
                   </li>

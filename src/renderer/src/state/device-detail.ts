@@ -1,8 +1,9 @@
 // One device's page: identity, connection string, twin (with the desired editor's draft and
-// etag-conflict state), direct method calls and live telemetry. Follows the device's events.
+// etag-conflict state) and direct method calls. Follows the device's events. Telemetry
+// (telemetry-stream.ts) and queued commands (device-commands.ts) have stores of their own.
 import { createStore } from 'zustand/vanilla'
 import type {
-  DeviceView, FirmwareImageView, HubApi, HubErrorInfo, JsonObject, JsonValue, MethodResult, TelemetryItem, TwinView, UiEvent
+  DeviceView, FirmwareImageView, HubApi, HubErrorInfo, JsonObject, JsonValue, MethodResult, TwinView, UiEvent
 } from '../../../shared/contract/index'
 import { throttle } from './throttle'
 
@@ -20,7 +21,6 @@ export interface DeviceDetailState {
   device: DeviceView | undefined
   twin: TwinView | undefined
   connectionString: string | undefined
-  telemetry: TelemetryItem[]
   calls: MethodCall[]
   /** The hub's firmware library, for the update panel. */
   images: FirmwareImageView[]
@@ -44,11 +44,9 @@ export function parsePatch (text: string): { ok: true; value: JsonObject } | { o
   return { ok: true, value: v as JsonObject }
 }
 
-const TELEMETRY_KEEP = 100
-
 export function createDeviceDetailStore (api: HubApi, deviceId: string, opts: { refetchMs?: number } = {}) {
   const store = createStore<DeviceDetailState>()(() => ({
-    deviceId, device: undefined, twin: undefined, connectionString: undefined, telemetry: [], calls: [], images: [],
+    deviceId, device: undefined, twin: undefined, connectionString: undefined, calls: [], images: [],
     error: undefined, actionError: undefined, conflict: false, saving: false
   }))
   let callId = 0
@@ -61,10 +59,6 @@ export function createDeviceDetailStore (api: HubApi, deviceId: string, opts: { 
     const r = await api.call('twins.get', { deviceId })
     if (r.ok) store.setState({ twin: r.value })
   }
-  async function loadTelemetry (): Promise<void> {
-    const r = await api.call('telemetry.history', { deviceId, limit: TELEMETRY_KEEP })
-    if (r.ok) store.setState({ telemetry: r.value.slice().reverse() })
-  }
   async function loadConnectionString (): Promise<void> {
     const r = await api.call('devices.connectionString', { deviceId })
     if (r.ok) store.setState({ connectionString: r.value.connectionString })
@@ -73,10 +67,9 @@ export function createDeviceDetailStore (api: HubApi, deviceId: string, opts: { 
     const r = await api.call('firmware.list', undefined)
     if (r.ok) store.setState({ images: r.value })
   }
-  const load = (): Promise<unknown> => Promise.all([loadDevice(), loadTwin(), loadTelemetry(), loadConnectionString(), loadImages()])
+  const load = (): Promise<unknown> => Promise.all([loadDevice(), loadTwin(), loadConnectionString(), loadImages()])
 
   const twinLater = throttle(() => { void loadTwin() }, opts.refetchMs ?? 500)
-  const telemetryLater = throttle(() => { void loadTelemetry() }, opts.refetchMs ?? 1000)
   const deviceLater = throttle(() => { void loadDevice() }, opts.refetchMs ?? 500)
 
   function onEvents (events: UiEvent[]): void {
@@ -84,7 +77,6 @@ export function createDeviceDetailStore (api: HubApi, deviceId: string, opts: { 
       if (e.type === 'resync') { void load(); return }
       if (!('deviceId' in e) || e.deviceId !== deviceId) continue
       if (e.type === 'twin.changed') twinLater()
-      else if (e.type === 'telemetry.received') telemetryLater()
       else if (e.type === 'device.connection' || e.type === 'device.registry') deviceLater()
     }
   }
@@ -92,7 +84,7 @@ export function createDeviceDetailStore (api: HubApi, deviceId: string, opts: { 
   function start (): () => void {
     void load()
     const off = api.subscribe(onEvents)
-    return () => { off(); twinLater.cancel(); telemetryLater.cancel(); deviceLater.cancel() }
+    return () => { off(); twinLater.cancel(); deviceLater.cancel() }
   }
 
   /**

@@ -2,14 +2,18 @@
 // a client-side search over them, live connection state from events, and a throttled
 // refetch when devices are added or removed or their reported firmware/state changes.
 import { createStore } from 'zustand/vanilla'
-import type { DeviceRow, HubApi, HubErrorInfo, UiEvent } from '../../../shared/contract/index'
+import type { DeviceRow, DeviceSort, DeviceSortKey, HubApi, HubErrorInfo, UiEvent } from '../../../shared/contract/index'
+import { createBulkTagStore } from './bulk-tag'
 import { throttle } from './throttle'
+import { createViewsStore } from './views'
 
 export interface DevicesState {
   rows: DeviceRow[]
-  /** rows filtered by `search`: what the table shows. */
+  /** rows filtered by `search` and ordered by `sort`: what the table shows. */
   visible: DeviceRow[]
   search: string
+  /** Column order picked in the table header; null = by device id, as the hub answers. */
+  sort: DeviceSort | null
   /** The query (WHERE condition or full SELECT) the rows come from; '' = all devices. */
   query: string
   /** Set when `query` did not run; `query` keeps the last good one. */
@@ -23,14 +27,34 @@ export interface DevicesState {
 
 const LIMIT = 20_000
 
-function filter (rows: DeviceRow[], search: string): DeviceRow[] {
+const collator = new Intl.Collator(undefined, { numeric: true, sensitivity: 'base' })
+
+/** Orders rows by one column; empty values (no firmware reported) go last either way; ties by device id. */
+export function sortRows (rows: DeviceRow[], sort: DeviceSort): DeviceRow[] {
+  const key: DeviceSortKey = sort.column
+  const dir = sort.direction === 'asc' ? 1 : -1
+  return rows.slice().sort((a, b) => {
+    const x = a[key]
+    const y = b[key]
+    if (x !== y) {
+      if (x === null || x === '') return 1
+      if (y === null || y === '') return -1
+      const c = key === 'lastActivityTime' ? (x < y ? -1 : 1) : collator.compare(x, y)
+      if (c !== 0) return c * dir
+    }
+    return a.deviceId < b.deviceId ? -1 : a.deviceId > b.deviceId ? 1 : 0
+  })
+}
+
+function filter (rows: DeviceRow[], search: string, sort: DeviceSort | null = null): DeviceRow[] {
   const s = search.trim().toLowerCase()
-  return s === '' ? rows : rows.filter(r => r.deviceId.toLowerCase().includes(s))
+  const found = s === '' ? rows : rows.filter(r => r.deviceId.toLowerCase().includes(s))
+  return sort === null ? found : sortRows(found, sort)
 }
 
 export function createDevicesStore (api: HubApi, opts: { refetchMs?: number } = {}) {
   const store = createStore<DevicesState>()(() => ({
-    rows: [], visible: [], search: '', query: '', queryError: undefined, error: undefined, loaded: false, loading: false, selected: new Set<string>()
+    rows: [], visible: [], search: '', sort: null, query: '', queryError: undefined, error: undefined, loaded: false, loading: false, selected: new Set<string>()
   }))
 
   function toggle (deviceId: string): void {
@@ -69,7 +93,7 @@ export function createDevicesStore (api: HubApi, opts: { refetchMs?: number } = 
       return false
     }
     const rows = r.value.items
-    store.setState(s => ({ rows, visible: filter(rows, s.search), query, queryError: undefined, error: undefined, loaded: true, loading: false }))
+    store.setState(s => ({ rows, visible: filter(rows, s.search, s.sort), query, queryError: undefined, error: undefined, loaded: true, loading: false }))
     return true
   }
 
@@ -80,13 +104,28 @@ export function createDevicesStore (api: HubApi, opts: { refetchMs?: number } = 
     const r = await api.call('devices.list', query.trim() === '' ? { limit: LIMIT } : { limit: LIMIT, query })
     if (started !== latest || !r.ok || store.getState().query !== query) return
     const rows = r.value.items
-    store.setState(s => ({ rows, visible: filter(rows, s.search) }))
+    store.setState(s => ({ rows, visible: filter(rows, s.search, s.sort) }))
   }
 
   const refetch = throttle(() => { void reload() }, opts.refetchMs ?? 2000)
 
   function setSearch (search: string): void {
-    store.setState(s => ({ search, visible: filter(s.rows, search) }))
+    store.setState(s => ({ search, visible: filter(s.rows, search, s.sort) }))
+  }
+
+  function setSort (sort: DeviceSort | null): void {
+    store.setState(s => ({ sort, visible: filter(s.rows, s.search, sort) }))
+  }
+  /** A header click: ascending, then descending, then back to the hub's order. */
+  function cycleSort (column: DeviceSortKey): void {
+    const cur = store.getState().sort
+    setSort(cur?.column !== column ? { column, direction: 'asc' } : cur.direction === 'asc' ? { column, direction: 'desc' } : null)
+  }
+
+  /** Opens a saved view: its search and sort at once, its query as a load (false if it no longer runs). */
+  async function applyView (view: { search: string; query: string; sort: DeviceSort | null }): Promise<boolean> {
+    store.setState(s => ({ search: view.search, sort: view.sort, visible: filter(s.rows, view.search, view.sort) }))
+    return await load(view.query)
   }
 
   function applyConnection (deviceId: string, connected: boolean, at: string): boolean {
@@ -96,7 +135,7 @@ export function createDevicesStore (api: HubApi, opts: { refetchMs?: number } = 
     if (row === undefined) return false
     const next = rows.slice()
     next[i] = { ...row, connectionState: connected ? 'Connected' : 'Disconnected', lastActivityTime: at }
-    store.setState(s => ({ rows: next, visible: filter(next, s.search) }))
+    store.setState(s => ({ rows: next, visible: filter(next, s.search, s.sort) }))
     return true
   }
 
@@ -115,16 +154,21 @@ export function createDevicesStore (api: HubApi, opts: { refetchMs?: number } = 
         const c = conns.get(r.deviceId)
         return c === undefined ? r : { ...r, connectionState: c.connected ? 'Connected' as const : 'Disconnected' as const, lastActivityTime: c.at }
       })
-      store.setState(s => ({ rows: next, visible: filter(next, s.search) }))
+      store.setState(s => ({ rows: next, visible: filter(next, s.search, s.sort) }))
     }
     // a query on connectionState or reported values may now match other devices
     if (again || (conns.size > 0 && store.getState().query !== '')) refetch()
   }
 
+  // The screen's tools live as long as the table: the open view survives a visit to a device.
+  const views = createViewsStore(api)
+  const bulkTag = createBulkTagStore(api)
+
   function start (): () => void {
     void load(store.getState().query)
     const off = api.subscribe(onEvents)
-    return () => { off(); refetch.cancel() }
+    const offViews = views.start()
+    return () => { off(); offViews(); refetch.cancel() }
   }
 
   async function setStatus (deviceIds: string[], status: 'enabled' | 'disabled'): Promise<HubErrorInfo | undefined> {
@@ -136,7 +180,7 @@ export function createDevicesStore (api: HubApi, opts: { refetchMs?: number } = 
     return undefined
   }
 
-  return { store, load, setSearch, applyConnection, onEvents, start, setStatus, toggle, toggleAllVisible, clearSelection, selectionCondition }
+  return { store, views, bulkTag, load, setSearch, setSort, cycleSort, applyView, applyConnection, onEvents, start, setStatus, toggle, toggleAllVisible, clearSelection, selectionCondition }
 }
 
 export type DevicesStore = ReturnType<typeof createDevicesStore>

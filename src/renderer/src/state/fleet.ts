@@ -36,7 +36,7 @@ export function createFleetStore (api: HubApi, opts: { refetchMs?: number; now?:
         const messages = samples.reduce((n, s) => n + s.messages, 0)
         const ms = samples.reduce((n, s) => n + s.windowMs, 0)
         store.setState({ ratePerSecond: ms > 0 ? (messages * 1000) / ms : 0 })
-      } else if (e.type !== 'telemetry.received') {
+      } else if (e.type !== 'telemetry.received' && e.type !== 'serial.status' && e.type !== 'firmware.changed') {
         refetch = true
       }
     }

@@ -90,11 +90,30 @@ const STATE: Partial<Record<MethodName, State>> = {
     const t = hub.twins.get(devId(input))
     return redact({ tags: project((t.tags ?? {}) as JsonValue, input['patch'] as JsonValue), etag: t.etag })
   },
+  /** Each device's value at the tag path (null: no such tag), before and after a bulk tag. */
+  'devices.tag': (hub, input) => {
+    const ids = Array.isArray(input['deviceIds']) ? input['deviceIds'].map(String) : []
+    const shape = String(input['tag']).split('.').reduceRight<JsonValue>((inner, name) => ({ [name]: inner }), null)
+    const out: JsonObject = {}
+    for (const id of new Set(ids)) {
+      if (hub.registry.get({ deviceId: id }) === undefined) { out[id] = null; continue }
+      out[id] = project((hub.twins.get({ deviceId: id }).tags ?? {}) as JsonValue, shape)
+    }
+    return redact({ tag: String(input['tag']), devices: out })
+  },
   'configurations.create': (hub, input) => {
     const c = hub.configurations.get(String(input['id']))
     return c === undefined ? null : redact({ targetCondition: c.targetCondition, priority: c.priority, content: c.content, metrics: c.metrics })
   },
   'configurations.remove': (hub, input) => STATE['configurations.create']?.(hub, input) ?? null,
+  'configurations.update': (hub, input) => {
+    const c = hub.configurations.get(String(input['id']))
+    return c === undefined ? null : redact({ targetCondition: c.targetCondition, priority: c.priority, labels: c.labels, metrics: c.metrics.queries, etag: c.etag })
+  },
+  'serial.update': (hub, input) => redact(hub.serial.get(String(input['name'])) ?? null),
+  'serial.remove': (hub, input) => redact(hub.serial.get(String(input['name'])) ?? null),
+  'firmware.remove': (hub, input) => redact(hub.firmware.get(String(input['name']), String(input['version'])) ?? null),
+  'settings.update': (hub) => redact(hub.settings.get()),
   'jobs.cancel': (hub, input) => {
     try {
       const j = hub.jobs.get(String(input['jobId']))
@@ -118,6 +137,15 @@ function summarize (method: MethodName, result: unknown): JsonValue {
   if (method === 'jobs.create') {
     const j = result as Record<string, unknown> | null
     return redact({ jobId: j?.['jobId'] ?? null, type: j?.['type'] ?? null, status: j?.['status'] ?? null, queryCondition: j?.['queryCondition'] ?? null })
+  }
+  if (method === 'devices.export') {
+    // never the file itself: it may hold every device's keys
+    const f = result as { fileName?: unknown; devices?: unknown; withKeys?: unknown } | null
+    return { fileName: (f?.fileName ?? null) as JsonValue, devices: (f?.devices ?? null) as JsonValue, withKeys: (f?.withKeys ?? null) as JsonValue }
+  }
+  if (method === 'devices.import') {
+    const rows = Array.isArray(result) ? result as Array<{ deviceId: string; ok: boolean }> : []
+    return { added: rows.filter(r => r.ok).map(r => r.deviceId), refused: rows.filter(r => !r.ok).map(r => r.deviceId) }
   }
   if (method === 'auth.setup' || method === 'auth.signIn') {
     const s = result as { name?: string; role?: string } | null

@@ -1,7 +1,7 @@
 // Hub events -> coalesced UiEvent batches. A burst of 1,000 twin updates a second becomes one
 // batch per interval holding at most one event per (type, device): the browser redraws a
 // few times a second whatever the device traffic is.
-import type { UiEvent } from '../../../../shared/contract/index.js'
+import type { CommandState, SerialPortStatusView, UiEvent } from '../../../../shared/contract/index.js'
 import type { HubEventBus } from '../../events.js'
 import type { Hub } from '../../services.js'
 import type { Clock } from '../../types.js'
@@ -17,6 +17,10 @@ export interface EventCoalescerOptions {
   /** The upstream sync (and the log it drains): queue depths are sampled every `syncSampleMs` (default 1 s) and sent when they change. */
   sync?: Pick<Hub, 'sync' | 'telemetry'>
   syncSampleMs?: number
+  /** Serial ports' live status (site-handlers.ts serialStatusViews): polled, sent as 'serial.status' when it changed. */
+  serialStatus?: () => SerialPortStatusView[]
+  /** Default 1000 ms. */
+  serialPollMs?: number
 }
 
 type TwinPart = Extract<UiEvent, { type: 'twin.changed' }>['parts'][number]
@@ -96,6 +100,30 @@ export function createEventCoalescer (opts: EventCoalescerOptions): { flush(): v
     }),
     opts.events.on('sync.conflict', (e) => { put(`sync.conflict:${e.id}`, { type: 'sync.conflict', change: 'opened', id: e.id, deviceId: e.deviceId, kind: e.kind, fields: e.fields }) }),
     opts.events.on('sync.conflictCleared', (e) => { put(`sync.conflict:${e.id}`, { type: 'sync.conflict', change: 'cleared', id: e.id, deviceId: e.deviceId, kind: null, fields: [] }) }),
+    opts.events.on('configuration.metricsChanged', (e) => {
+      // a create/update/delete in the same window says more than "metrics"
+      if (pending.get(`cfg:${e.id}`) === undefined) put(`cfg:${e.id}`, { type: 'configuration.changed', id: e.id, change: 'metrics' })
+    }),
+    opts.events.on('job.statusChanged', (e) => {
+      const prev = pending.get(`job:${e.jobId}`)
+      put(`job:${e.jobId}`, { type: 'job.changed', jobId: e.jobId, status: e.status, devices: prev?.type === 'job.changed' ? prev.devices : 0 })
+    }),
+    opts.events.on('job.deviceChanged', (e) => {
+      const key = `job:${e.jobId}`
+      const prev = pending.get(key)
+      if (prev?.type === 'job.changed') { prev.devices++; schedule(); return } // keep its place: no re-insert per device
+      put(key, { type: 'job.changed', jobId: e.jobId, status: null, devices: 1 })
+    }),
+    opts.events.on('settings.changed', (e) => { put('settings', { type: 'settings.changed', settings: e.settings }) }),
+    opts.events.on('firmware.changed', (e) => { put(`fw:${e.name}/${e.version}`, { type: 'firmware.changed', name: e.name, version: e.version, change: e.change }) }),
+    opts.events.on('command.stateChanged', (e) => {
+      if (e.moduleId !== undefined) return
+      // queued -> in_progress -> succeeded within one window is one event with the first previous state
+      const prev = pending.get(`cmd:${e.commandId}`)
+      const previousStatus = prev?.type === 'command.changed' ? prev.previousStatus : e.previousStatus as CommandState | null
+      put(`cmd:${e.commandId}`, { type: 'command.changed', commandId: e.commandId, deviceId: e.deviceId, methodName: e.methodName, status: e.status as CommandState, previousStatus })
+    }),
+    opts.events.on('view.changed', (e) => { put(`view:${e.name.toLowerCase()}`, { type: 'views.changed', name: e.name, change: e.change }) }),
     opts.events.on('method.invoked', (e) => {
       if (e.moduleId !== undefined) return
       // not coalesced per device: each call is something the technician did
@@ -121,12 +149,26 @@ export function createEventCoalescer (opts: EventCoalescerOptions): { flush(): v
   }
   const syncTimer = opts.sync === undefined ? undefined : setInterval(sampleSync, opts.syncSampleMs ?? 1000)
   syncTimer?.unref()
+  // Serial counters move with every frame: poll them, and send the whole list only when it changed.
+  let lastSerial = '[]'
+  const serialTimer = opts.serialStatus === undefined
+    ? undefined
+    : setInterval(() => {
+      let ports: SerialPortStatusView[]
+      try { ports = opts.serialStatus?.() ?? [] } catch { return }
+      const text = JSON.stringify(ports)
+      if (text === lastSerial) return
+      lastSerial = text
+      put('serial', { type: 'serial.status', ports })
+    }, opts.serialPollMs ?? 1000)
+  serialTimer?.unref()
 
   return {
     flush,
     close () {
       closed = true
       if (syncTimer !== undefined) clearInterval(syncTimer)
+      if (serialTimer !== undefined) clearInterval(serialTimer)
       for (const off of offs) off()
       if (timer !== undefined) clearTimeout(timer)
       timer = undefined

@@ -9,12 +9,16 @@ import {
 } from '../../../../shared/contract/index.js'
 import { HubError } from '../../errors.js'
 import type { Hub } from '../../services.js'
+import type { StoreUsage } from '../../settings/service.js'
 import { authServicesFor, type AuthOptions, type AuthServices } from '../../accounts/index.js'
 import { capture, redact, targetOf } from './audit-capture.js'
 import { createAuthHandlers } from './auth-handlers.js'
 import type { CallContext, UiCaller } from './caller.js'
 import { toErrorResult } from './errors.js'
 import { createSyncHandlers } from './sync.js'
+import { jobViewOf, opsHandlers } from './ops.js'
+import { createSiteHandlers, firmwareViews, storeUsageView } from './site-handlers.js'
+import { createDeviceToolHandlers } from './handlers-devices.js'
 import { configurationView, deviceView, jobView, rowFrom, rowOfTwin, telemetryItem, twinView } from './views.js'
 
 /** The UI user as the source of a twin change, for sync conflict records (docs/sync.md "Who and when"). */
@@ -25,8 +29,6 @@ type Handlers = { [M in MethodName]: (input: MethodInput<M>, ctx: CallContext) =
 export interface UiApiDeps {
   hub: Hub
   status: () => HubStatus
-  /** Offline alert threshold default, minutes. */
-  offlineMinutes?: number
   /** Session, sign-in and audit retention limits (first UI API of a hub wins). */
   auth?: AuthOptions
 }
@@ -47,6 +49,7 @@ const MAX_ALERTS = 50
 
 export function createUiApi (deps: UiApiDeps): UiApi {
   const { hub } = deps
+  const site = createSiteHandlers(hub)
   const auth = authServicesFor(hub, deps.auth)
   const id = (deviceId: string): { deviceId: string } => ({ deviceId })
   // Failed direct methods for the alert list (the hub keeps no history of them).
@@ -83,13 +86,14 @@ export function createUiApi (deps: UiApiDeps): UiApi {
     }
   }
 
-  function fleetAlerts (offlineMinutes: number): Alert[] {
+  function fleetAlerts (offlineMinutes: number, store: StoreUsage): Alert[] {
     const alerts: Alert[] = []
     const cutoff = hub.clock.now() - offlineMinutes * 60_000
     for (const r of hub.query.run("SELECT deviceId, lastActivityTime FROM devices WHERE connectionState = 'Disconnected' AND status = 'enabled'")) {
       if (alerts.length >= MAX_ALERTS / 2) break
       const rec = r as Record<string, JsonValue>
-      const last = Date.parse(String(rec['lastActivityTime']))
+      // the registry's view includes activity not yet flushed to the twin the query reads
+      const last = Date.parse(hub.registry.get({ deviceId: String(rec['deviceId']) })?.lastActivityTime ?? String(rec['lastActivityTime']))
       // Never-seen devices (epoch lastActivityTime) are provisioning leftovers, not outages.
       if (!Number.isFinite(last) || last <= 0 || last > cutoff) continue
       alerts.push({
@@ -106,14 +110,24 @@ export function createUiApi (deps: UiApiDeps): UiApi {
     if (dropped > 0) {
       alerts.push({ kind: 'store', severity: 'error', deviceId: null, at: new Date(hub.clock.now()).toISOString(), message: `The telemetry store is full: ${dropped} old messages were dropped` })
     }
+    if (store.percent >= store.warnPercent) {
+      const mb = (n: number): string => `${(n / 1024 / 1024).toFixed(1)} MB`
+      alerts.unshift({
+        kind: 'store', severity: store.percent >= 95 ? 'error' : 'warning', deviceId: null, at: store.measuredAt,
+        message: `The store is filling up: the data dir uses ${store.percent}% of ${store.quotaBytes === null ? 'the disk it can grow into' : 'its quota'} ` +
+          `(${mb(store.usedBytes)} of ${mb(store.limitBytes)}; telemetry ${mb(store.parts.telemetry)}, firmware ${mb(store.parts.firmware)}, store ${mb(store.parts.store)})`
+      })
+    }
     return alerts.slice(0, MAX_ALERTS)
   }
 
   const handlers: Handlers = {
     ...createAuthHandlers(auth),
+    ...opsHandlers(hub),
     'hub.status': () => deps.status(),
-    'fleet.summary': (input): FleetSummary => {
-      const offlineMinutes = input?.offlineMinutes ?? deps.offlineMinutes ?? 15
+    'fleet.summary': async (input): Promise<FleetSummary> => {
+      const offlineMinutes = input?.offlineMinutes ?? hub.settings.get().offlineMinutes
+      const store = await hub.settings.storeUsage()
       const counts = hub.registry.count()
       const connected = hub.connections.list().filter(c => c.moduleId === undefined).length
       const stats = hub.telemetry.stats()
@@ -121,7 +135,7 @@ export function createUiApi (deps: UiApiDeps): UiApi {
         const rec = r as Record<string, JsonValue>
         return { version: typeof rec['version'] === 'string' ? rec['version'] : null, devices: Number(rec['devices'] ?? 0) }
       }).sort((a, b) => b.devices - a.devices)
-      const alerts = fleetAlerts(offlineMinutes)
+      const alerts = fleetAlerts(offlineMinutes, store)
       return {
         devices: { ...counts, connected, disconnected: Math.max(0, counts.total - connected) },
         firmware,
@@ -131,7 +145,8 @@ export function createUiApi (deps: UiApiDeps): UiApi {
         configurations: hub.configurations.list(50).map(c => ({
           id: c.id, priority: c.priority, targeted: c.systemMetrics.results.targetedCount, applied: c.systemMetrics.results.appliedCount
         })),
-        offlineMinutes
+        offlineMinutes,
+        store: storeUsageView(store)
       }
     },
     'devices.list': (input) => {
@@ -176,34 +191,10 @@ export function createUiApi (deps: UiApiDeps): UiApi {
       const items = hub.query.run(input.query)
       return { items: items.slice(0, input.limit ?? 200), total: items.length }
     },
-    'jobs.list': (input) => hub.jobs.query({ pageSize: 100, ...(input?.status === undefined ? {} : { jobStatus: input.status }) }).items.map(jobView),
-    'jobs.get': (input) => jobView(hub.jobs.get(input.jobId)),
-    'jobs.create': async (input) => {
-      const isMethod = input.methodName !== undefined
-      if (isMethod === (input.desired !== undefined || input.tags !== undefined)) {
-        throw new HubError('ArgumentInvalid', 'A job runs either a method (methodName) or a twin update (desired and/or tags), not both and not neither')
-      }
-      const jobId = input.jobId ?? `ui-${new Date(hub.clock.now()).toISOString().replace(/[:.]/g, '-')}`
-      const body = isMethod
-        ? { jobId, type: 'scheduleDeviceMethod', queryCondition: input.queryCondition, startTime: input.startTime ?? new Date(hub.clock.now()).toISOString(), maxExecutionTimeInSeconds: 3600,
-            cloudToDeviceMethod: { methodName: input.methodName, payload: input.payload ?? null, responseTimeoutInSeconds: 30 } }
-        : { jobId, type: 'scheduleUpdateTwin', queryCondition: input.queryCondition, startTime: input.startTime ?? new Date(hub.clock.now()).toISOString(), maxExecutionTimeInSeconds: 3600,
-            updateTwin: { etag: '*', ...(input.tags === undefined ? {} : { tags: input.tags }), ...(input.desired === undefined ? {} : { properties: { desired: input.desired } }) } }
-      await hub.jobs.create(jobId, body)
-      return jobView(hub.jobs.get(jobId))
-    },
-    'jobs.cancel': async (input) => jobView(await hub.jobs.cancel(input.jobId)),
-    'firmware.list': () => {
-      const running = new Map<string, number>()
-      for (const f of hub.query.run(FIRMWARE_QUERY)) {
-        const rec = f as Record<string, JsonValue>
-        if (typeof rec['version'] === 'string') running.set(rec['version'], Number(rec['devices'] ?? 0))
-      }
-      return hub.firmware.list().map(i => ({
-        name: i.name, version: i.version, size: i.size, sha256: i.sha256, uploadedAt: i.uploadedAt,
-        description: i.description ?? null, runningOn: running.get(i.version) ?? 0
-      }))
-    },
+    'jobs.list': (input) => hub.jobs.query({ pageSize: 100, ...(input?.status === undefined ? {} : { jobStatus: input.status }) }).items.map(j => jobView(j, hub.jobs.runState(j.jobId), hub.clock.now())),
+    'jobs.get': (input) => jobViewOf(hub, input.jobId),
+    'jobs.cancel': async (input) => { await hub.jobs.cancel(input.jobId); return jobViewOf(hub, input.jobId) },
+    'firmware.list': () => firmwareViews(hub),
     'devices.firmwareUpdate': (input) => {
       hub.registry.mustGet(id(input.deviceId))
       if (hub.firmware.get(input.name, input.version) === undefined) {
@@ -213,20 +204,6 @@ export function createUiApi (deps: UiApiDeps): UiApi {
       return hub.methods.invoke(id(input.deviceId), { methodName: 'firmwareUpdate', payload: { ...payload }, responseTimeoutInSeconds: 60 })
     },
     'configurations.list': () => hub.configurations.list().map(configurationView),
-    'configurations.create': async (input) => {
-      const metrics: Record<string, string> = {}
-      for (const [k, v] of Object.entries(input.metrics ?? {})) {
-        if (typeof v !== 'string') throw new HubError('ArgumentInvalid', `metric ${k} must be a query (text)`)
-        metrics[k] = v
-      }
-      const body = {
-        id: input.id, targetCondition: input.targetCondition, priority: input.priority ?? 0,
-        content: { deviceContent: input.content }, metrics: { queries: metrics }
-      }
-      const { configuration } = await hub.configurations.put(input.id, body)
-      await hub.configurations.idle()
-      return configurationView(hub.configurations.get(configuration.id) ?? configuration)
-    },
     'configurations.remove': async (input) => { await hub.configurations.remove(input.id); return { id: input.id } },
     'jobs.devices': (input) => {
       hub.jobs.get(input.jobId) // JobNotFound for an unknown id, not an empty list
@@ -238,7 +215,9 @@ export function createUiApi (deps: UiApiDeps): UiApi {
         endTime: d.endTimeUtc ?? null
       }))
     },
-    ...createSyncHandlers(hub)
+    ...createSyncHandlers(hub),
+    ...createDeviceToolHandlers({ hub, checkQuery: (q) => { listRows(q) } }),
+    ...site.handlers
   }
 
   /** The caller's session when `method` may run; otherwise the refusal. */
@@ -302,6 +281,6 @@ export function createUiApi (deps: UiApiDeps): UiApi {
       }
       return result
     },
-    close () { offMethods() }
+    close () { offMethods(); site.close() }
   }
 }

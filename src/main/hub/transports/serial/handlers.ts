@@ -14,6 +14,8 @@ export interface HandlerCtx {
   log: Logger
   io: SessionIo
   counters: { telemetry: number; twinPatches: number; twinGets: number; methodResponses: number }
+  /** The port's own counters (retransmissions seen). */
+  port?: { retransmits: number }
 }
 
 export type Msg = Record<string, unknown>
@@ -37,6 +39,7 @@ export function handleTelemetry (ctx: HandlerCtx, s: LineSession, m: Msg): void 
   const seen = dedupKey === undefined ? undefined : s.recentTel.get(dedupKey)
   if (seen !== undefined) {
     // a retransmission (our ack was lost): ack again once the first copy is durable
+    if (ctx.port !== undefined) ctx.port.retransmits++
     seen.then(() => { ctx.io.sendText(s, `{"t":"ack"${idJson(i)}}`) }, () => {})
     return
   }

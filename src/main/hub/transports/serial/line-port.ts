@@ -62,7 +62,7 @@ export function startLinePort (cfg: SerialPortConfig, deps: LinePortDeps): PortW
       }
     }
   }
-  const ctx: HandlerCtx = { hub, log, io, counters: deps.stats }
+  const ctx: HandlerCtx = { hub, log, io, counters: deps.stats, port: ps.counters }
 
   function fail (s: LineSession, why: string): void {
     s.errors++

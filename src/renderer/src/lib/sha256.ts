@@ -1,0 +1,95 @@
+// Incremental SHA-256 (FIPS 180-4) for files read in chunks: crypto.subtle.digest needs the
+// whole file in memory at once and a secure context, neither of which a firmware upload from
+// a plain-HTTP LAN page can count on. Pure and synchronous; checked against node:crypto.
+
+const K = new Uint32Array([
+  0x428a2f98, 0x71374491, 0xb5c0fbcf, 0xe9b5dba5, 0x3956c25b, 0x59f111f1, 0x923f82a4, 0xab1c5ed5, 0xd807aa98, 0x12835b01, 0x243185be, 0x550c7dc3,
+  0x72be5d74, 0x80deb1fe, 0x9bdc06a7, 0xc19bf174, 0xe49b69c1, 0xefbe4786, 0x0fc19dc6, 0x240ca1cc, 0x2de92c6f, 0x4a7484aa, 0x5cb0a9dc, 0x76f988da,
+  0x983e5152, 0xa831c66d, 0xb00327c8, 0xbf597fc7, 0xc6e00bf3, 0xd5a79147, 0x06ca6351, 0x14292967, 0x27b70a85, 0x2e1b2138, 0x4d2c6dfc, 0x53380d13,
+  0x650a7354, 0x766a0abb, 0x81c2c92e, 0x92722c85, 0xa2bfe8a1, 0xa81a664b, 0xc24b8b70, 0xc76c51a3, 0xd192e819, 0xd6990624, 0xf40e3585, 0x106aa070,
+  0x19a4c116, 0x1e376c08, 0x2748774c, 0x34b0bcb5, 0x391c0cb3, 0x4ed8aa4a, 0x5b9cca4f, 0x682e6ff3, 0x748f82ee, 0x78a5636f, 0x84c87814, 0x8cc70208,
+  0x90befffa, 0xa4506ceb, 0xbef9a3f7, 0xc67178f2
+])
+
+export interface Sha256 {
+  update(data: Uint8Array): void
+  /** Lower-case hex; the hasher cannot be updated afterwards. */
+  hex(): string
+}
+
+export function createSha256 (): Sha256 {
+  const h = new Uint32Array([0x6a09e667, 0xbb67ae85, 0x3c6ef372, 0xa54ff53a, 0x510e527f, 0x9b05688c, 0x1f83d9ab, 0x5be0cd19])
+  const w = new Uint32Array(64)
+  const block = new Uint8Array(64)
+  let used = 0
+  let length = 0
+  let done = false
+
+  function compress (b: Uint8Array, off: number): void {
+    for (let i = 0; i < 16; i++) {
+      const j = off + i * 4
+      w[i] = ((b[j] as number) << 24) | ((b[j + 1] as number) << 16) | ((b[j + 2] as number) << 8) | (b[j + 3] as number)
+    }
+    for (let i = 16; i < 64; i++) {
+      const x = w[i - 15] as number
+      const y = w[i - 2] as number
+      const s0 = ((x >>> 7) | (x << 25)) ^ ((x >>> 18) | (x << 14)) ^ (x >>> 3)
+      const s1 = ((y >>> 17) | (y << 15)) ^ ((y >>> 19) | (y << 13)) ^ (y >>> 10)
+      w[i] = ((w[i - 16] as number) + s0 + (w[i - 7] as number) + s1) | 0
+    }
+    let a = h[0] as number; let b2 = h[1] as number; let c = h[2] as number; let d = h[3] as number
+    let e = h[4] as number; let f = h[5] as number; let g = h[6] as number; let hh = h[7] as number
+    for (let i = 0; i < 64; i++) {
+      const S1 = ((e >>> 6) | (e << 26)) ^ ((e >>> 11) | (e << 21)) ^ ((e >>> 25) | (e << 7))
+      const ch = (e & f) ^ (~e & g)
+      const t1 = (hh + S1 + ch + (K[i] as number) + (w[i] as number)) | 0
+      const S0 = ((a >>> 2) | (a << 30)) ^ ((a >>> 13) | (a << 19)) ^ ((a >>> 22) | (a << 10))
+      const maj = (a & b2) ^ (a & c) ^ (b2 & c)
+      const t2 = (S0 + maj) | 0
+      hh = g; g = f; f = e; e = (d + t1) | 0; d = c; c = b2; b2 = a; a = (t1 + t2) | 0
+    }
+    h[0] = (h[0] as number) + a; h[1] = (h[1] as number) + b2; h[2] = (h[2] as number) + c; h[3] = (h[3] as number) + d
+    h[4] = (h[4] as number) + e; h[5] = (h[5] as number) + f; h[6] = (h[6] as number) + g; h[7] = (h[7] as number) + hh
+  }
+
+  return {
+    update (data) {
+      if (done) throw new Error('sha256: already finished')
+      length += data.length
+      let i = 0
+      if (used > 0) {
+        const take = Math.min(64 - used, data.length)
+        block.set(data.subarray(0, take), used)
+        used += take
+        i = take
+        if (used < 64) return
+        compress(block, 0)
+        used = 0
+      }
+      for (; i + 64 <= data.length; i += 64) compress(data, i)
+      if (i < data.length) { block.set(data.subarray(i), 0); used = data.length - i }
+    },
+    hex () {
+      if (!done) {
+        done = true
+        const bits = length * 8
+        block[used++] = 0x80
+        if (used > 56) { block.fill(0, used); compress(block, 0); used = 0 }
+        block.fill(0, used, 56)
+        const hi = Math.floor(bits / 0x100000000)
+        const lo = bits >>> 0
+        block[56] = hi >>> 24; block[57] = (hi >>> 16) & 0xff; block[58] = (hi >>> 8) & 0xff; block[59] = hi & 0xff
+        block[60] = lo >>> 24; block[61] = (lo >>> 16) & 0xff; block[62] = (lo >>> 8) & 0xff; block[63] = lo & 0xff
+        compress(block, 0)
+      }
+      return Array.from(h, x => x.toString(16).padStart(8, '0')).join('')
+    }
+  }
+}
+
+/** Base64 of bytes (btoa over a binary string, built in slices to stay within argument limits). */
+export function toBase64 (bytes: Uint8Array): string {
+  let bin = ''
+  for (let i = 0; i < bytes.length; i += 0x8000) bin += String.fromCharCode(...bytes.subarray(i, i + 0x8000))
+  return btoa(bin)
+}
