@@ -5,6 +5,7 @@ import type {
 } from './model.js'
 import { siteMethodInputs, type SiteMethodOutputs } from './site.js'
 import { syncMethodInputs, type SyncMethodOutputs } from './sync-methods.js'
+import { alertMethodInputs, type AlertMethodOutputs } from './alert-methods.js'
 import { authMethodInputs, type AuthMethodOutputs } from './auth-methods.js'
 import { opsInputs, type OpsOutputs } from './ops.js'
 import { COMMAND_STATES, DEVICE_SORT_KEYS, type BulkOutcome, type CommandView, type SavedView, type TelemetrySince } from './model-devices.js'
@@ -96,10 +97,11 @@ export const methodInputs = {
   'telemetry.since': object({ deviceId, afterSeq: int({ min: 0 }), limit: optional(int({ min: 1, max: 500 })) }),
   ...authMethodInputs,
   ...siteMethodInputs,
+  ...alertMethodInputs,
   ...syncMethodInputs
 } as const satisfies Record<string, Validator<unknown>>
 
-export interface MethodOutputs extends AuthMethodOutputs, OpsOutputs, SiteMethodOutputs, SyncMethodOutputs {
+export interface MethodOutputs extends AuthMethodOutputs, OpsOutputs, SiteMethodOutputs, AlertMethodOutputs, SyncMethodOutputs {
   'hub.status': HubStatus
   'fleet.summary': FleetSummary
   'devices.list': DevicesPage

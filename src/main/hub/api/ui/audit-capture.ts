@@ -7,6 +7,7 @@ import { createHash } from 'node:crypto'
 import type { AuditEntry, JsonObject, JsonValue, MethodName } from '../../../../shared/contract/index.js'
 import type { AccountService } from '../../accounts/index.js'
 import type { Hub } from '../../services.js'
+import { ackState } from './alert-acks.js'
 
 const REDACTED = '(redacted)'
 
@@ -101,6 +102,7 @@ const STATE: Partial<Record<MethodName, State>> = {
     }
     return redact({ tag: String(input['tag']), devices: out })
   },
+  'alerts.acknowledge': (hub, input) => ackState(hub, String(input['id'])),
   'configurations.create': (hub, input) => {
     const c = hub.configurations.get(String(input['id']))
     return c === undefined ? null : redact({ targetCondition: c.targetCondition, priority: c.priority, content: c.content, metrics: c.metrics })
