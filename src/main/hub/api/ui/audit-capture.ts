@@ -27,7 +27,7 @@ export function redact (v: unknown, depth = 0): JsonValue {
   if (Array.isArray(v)) return v.map(x => redact(x, depth + 1))
   if (typeof v === 'object') {
     const out: JsonObject = {}
-    // a secret-named text or list is hidden; a flag or a count (withKeys: true) is not a secret, an object is looked into
+    // a secret-named text or list is hidden; a flag or a count (withKeys, includeKeys: true) is not a secret, an object is looked into
     for (const [k, x] of Object.entries(v as Record<string, unknown>)) out[k] = secretKey(k) && (typeof x === 'string' || Array.isArray(x)) ? REDACTED : redact(x, depth + 1)
     return out
   }
