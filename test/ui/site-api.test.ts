@@ -9,6 +9,7 @@ import { describe, expect, it, onTestFinished } from 'vitest'
 import WebSocket from 'ws'
 import { FIRMWARE_CHUNK_BYTES, type UiEvent } from '../../src/shared/contract/index.js'
 import { startSerialDevice } from '../../src/main/sim/serial/device.js'
+import { createSiteHandlers } from '../../src/main/hub/api/ui/site-handlers.js'
 import { waitFor } from '../helpers/hub.js'
 import { ptyPair, tmpDir } from '../serial/helpers.js'
 import { startUiHub } from './support.js'
@@ -196,6 +197,21 @@ describe('site screens API over the WebSocket', () => {
     expect(await api.call('firmware.remove', { name: 'pump-fw', version: '2.1.0' })).toMatchObject({ ok: false, error: { name: 'FirmwareNotFound' } })
     expect(await api.call('firmware.remove', { name: 'a b', version: '1' })).toMatchObject({ ok: false, error: { code: 400004 } })
   }, 60_000)
+
+  it('drops an upload left idle, removing its partial file', async () => {
+    const { hub } = await startUiHub(defer)
+    const site = createSiteHandlers(hub.hub, { uploadIdleMs: 300 })
+    defer(() => { site.close() })
+    const data = Buffer.alloc(1000, 5)
+    const { uploadId } = await site.handlers['firmware.uploadBegin']({ name: 'left', version: '1', size: data.length, sha256: sha(data) })
+    expect(await site.handlers['firmware.uploadChunk']({ uploadId, offset: 0, data: data.subarray(0, 500).toString('base64') })).toEqual({ received: 500 })
+    const incoming = join(hub.hub.firmware.dir, '.incoming')
+    expect(readdirSync(incoming)).toHaveLength(1)
+    await waitFor(() => readdirSync(incoming).length === 0, 20_000, 'partial file removed after the idle time')
+    await expect(Promise.resolve().then(() => site.handlers['firmware.uploadChunk']({ uploadId, offset: 500, data: data.subarray(500).toString('base64') })))
+      .rejects.toMatchObject({ errorName: 'UploadNotFound' })
+    expect(hub.hub.firmware.get('left', '1')).toBeUndefined()
+  })
 
   it('a chunk frame over the 1 MB WebSocket limit closes that socket, and the hub keeps serving others', async () => {
     const { client, ui } = await startUiHub(defer)
