@@ -9,6 +9,7 @@ import { describe, expect, it, onTestFinished } from 'vitest'
 import WebSocket from 'ws'
 import { FIRMWARE_CHUNK_BYTES, type UiEvent } from '../../src/shared/contract/index.js'
 import { startSerialDevice } from '../../src/main/sim/serial/device.js'
+import { frame } from '../../src/main/sim/serial/frames.js'
 import { createSiteHandlers } from '../../src/main/hub/api/ui/site-handlers.js'
 import { waitFor } from '../helpers/hub.js'
 import { ptyPair, tmpDir } from '../serial/helpers.js'
@@ -99,27 +100,26 @@ describe('site screens API over the WebSocket', () => {
     await waitFor(() => events.filter(e => e.type === 'serial.status').at(-1)?.type === 'serial.status' && (events.filter(e => e.type === 'serial.status').at(-1) as { ports: unknown[] }).ports.length === 0, 30_000, 'empty port list sent')
   }, 60_000)
 
-  it('counts retransmissions: a device that resends before our ack arrives is acked again, stored once, and shown as retransmits', async () => {
+  it('counts retransmissions: a telemetry request sent again with the same id is acked again, stored once, and shown as retransmits', async () => {
     const { client, hub } = await startUiHub(defer, { intervalMs: 50 })
     const api = client()
     const events: UiEvent[] = []
     api.subscribe(b => { events.push(...b) })
     const pty = await ptyPair(await tmpDir(defer), defer)
-    const key = (await hub.hub.registry.create({ deviceId: 'hasty' })).authentication.symmetricKey.primaryKey ?? ''
-    expect(await api.call('serial.add', { name: 'slow-line', path: pty.a, baudRate: 9600 })).toMatchObject({ ok: true })
-    const dev = await startSerialDevice({ path: pty.b, deviceId: 'hasty', key, baudRate: 9600 })
+    const key = (await hub.hub.registry.create({ deviceId: 'resender' })).authentication.symmetricKey.primaryKey ?? ''
+    expect(await api.call('serial.add', { name: 'noisy-line', path: pty.a, baudRate: 9600 })).toMatchObject({ ok: true })
+    const dev = await startSerialDevice({ path: pty.b, deviceId: 'resender', key, baudRate: 9600 })
     defer(() => dev.close())
-    // from now on the device gives up waiting for an ack after 5 ms: at 9600 baud the ack cannot be back by then
-    dev.opts.ackTimeoutMs = 5
-    dev.opts.retries = 50
-    await dev.sendTelemetry({ n: 1 })
-    expect(dev.stats.retransmits).toBeGreaterThan(0)
+    // what a device does when our ack is lost on the wire: the same request, same id, twice
+    const tel = frame({ t: 'tel', i: 4242, body: { n: 1 } })
+    dev.sendRaw(tel)
+    dev.sendRaw(tel)
     const retransmits = (): number => {
       const last = events.filter(e => e.type === 'serial.status').at(-1)
       return last?.type === 'serial.status' ? last.ports[0]?.counters.retransmits ?? 0 : 0
     }
-    await waitFor(() => retransmits() > 0, 30_000, 'retransmits in serial.status')
-    expect((await hub.hub.telemetry.history({ deviceId: 'hasty' }, 10)).length).toBe(1)
+    await waitFor(() => retransmits() === 1, 30_000, 'one retransmission in serial.status')
+    expect((await hub.hub.telemetry.history({ deviceId: 'resender' }, 10)).length).toBe(1)
   }, 60_000)
 
   it('uploads firmware in chunks under the frame limit, verifies sha256, lists it with where it runs, and refuses bad uploads', async () => {
