@@ -74,8 +74,9 @@ describe('electron-vite build output', () => {
     expect(Object.keys(exposed)).toEqual(['hub'])
     const hub = exposed['hub'] as Record<string, unknown>
     expect(Object.keys(hub)).toEqual(['call', 'subscribe'])
-    await expect((hub['call'] as (m: string, i: unknown) => Promise<unknown>)('hub.status', undefined)).resolves.toEqual({ ok: true, value: { state: 'starting' } })
-    expect(invoked).toEqual([['hub.call', 'hub.status', undefined]])
+    await expect((hub['call'] as (m: string, i: unknown, t?: string) => Promise<unknown>)('hub.status', undefined, 'session-token')).resolves.toEqual({ ok: true, value: { state: 'starting' } })
+    // the session token goes along as the third argument (main checks it like the UI server does)
+    expect(invoked).toEqual([['hub.call', 'hub.status', undefined, 'session-token']])
     // the listener gets the batch without the IpcRendererEvent; unsubscribe removes it
     const got: unknown[] = []
     const off = (hub['subscribe'] as (l: (e: unknown) => void) => () => void)(e => { got.push(e) })
@@ -116,9 +117,13 @@ describe('renderer page in Chromium', () => {
     page.on('pageerror', e => { problems.push(e.message) })
     if (hubStatus !== undefined) {
       // Page-side code as strings: this file is type-checked without the DOM lib.
+      // Signed in already: a session token in sessionStorage that the fake's auth.status accepts.
       await page.addInitScript({
-        content: `Object.defineProperty(window, 'hub', { value: {
-          call: (m) => Promise.resolve(m === 'hub.status' ? { ok: true, value: ${JSON.stringify(hubStatus)} }
+        content: `window.sessionStorage.setItem('sitehub.session', 'fake-token');
+        Object.defineProperty(window, 'hub', { value: {
+          call: (m, _i, token) => Promise.resolve(m === 'auth.status' ? { ok: true, value: { setupNeeded: false, setupAllowed: true,
+              session: token === 'fake-token' ? { name: 'op', role: 'technician', expiresAt: '2030-01-01T00:00:00.000Z' } : null } }
+            : m === 'hub.status' ? { ok: true, value: ${JSON.stringify(hubStatus)} }
             : m === 'fleet.summary' ? { ok: true, value: ${JSON.stringify(fleet ?? null)} }
             : { ok: false, error: { code: 0, name: 'UnknownMethod', message: 'not in this fake' } }),
           subscribe: () => () => {}

@@ -145,7 +145,7 @@ describe('cloud jobs and queued commands delegated to the edge', () => {
     const hhmm = (d: Date): string => `${String(d.getUTCHours()).padStart(2, '0')}:${String(d.getUTCMinutes()).padStart(2, '0')}`
     await rest.request('PUT', '/jobs/v2/win1', {
       type: 'scheduleDeviceMethod', queryCondition: "tags.line = 'press'", cloudToDeviceMethod: { methodName: 'reboot', payload: { why: 'win1' }, responseTimeoutInSeconds: 15 },
-      maintenanceWindow: { timeZone: 'UTC', start: hhmm(opens), end: hhmm(new Date(opens.getTime() + 60_000)) }, maxExecutionTimeInSeconds: 8
+      maintenanceWindow: { timeZone: 'UTC', start: hhmm(opens), end: hhmm(new Date(opens.getTime() + 60_000)) }, maxExecutionTimeInSeconds: 20
     })
     await waitFor('win1 claimed', () => cloud.running.hub.jobs.deviceJobs('win1').filter((d) => d.delegatedTo === EDGE).length === 3, 20_000)
     const done = await waitFor('win1 completed upstream', async () => { const j = await getJob('win1'); return j.status === 'completed' ? j : undefined }, 40_000)

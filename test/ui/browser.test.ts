@@ -148,6 +148,8 @@ describe('technician UI in Chromium', () => {
     await page.getByTestId('jobs-empty').waitFor()
     await page.getByTestId('job-query').fill("deviceId = 'press-1'")
     await page.locator('[data-testid="job-target-count"]', { hasText: 'Matches 1 device now.' }).waitFor()
+    await page.getByTestId('job-review').click()
+    await page.locator('[data-testid="job-summary"]', { hasText: 'runs reboot on 1 device' }).waitFor()
     await page.getByTestId('job-create').click()
     await page.locator('[data-testid="job"][data-status="completed"]').waitFor()
     expect(await page.getByTestId('job-counts').innerText()).toContain('1 succeeded · 0 failed')

@@ -1,6 +1,7 @@
 // The `sitehub` command line: dispatch to a command, map failures to exit codes
 // (0 ok, 1 operational error, 2 usage error). Heavy modules load only inside commands.
 import { formatHelp, parseCommand, wantsHelp, type CommandSpec } from './args.js'
+import { accountCommands } from './commands/account.js'
 import { connectionStringCommand, policyCommands } from './commands/policy.js'
 import { deviceCommands } from './commands/device.js'
 import { serveCommand } from './commands/serve.js'
@@ -25,7 +26,8 @@ const groups: Group[] = [
   { name: 'device', summary: 'Manage device identities', commands: deviceCommands },
   { name: 'policy', summary: 'Manage shared access policies', commands: policyCommands },
   { name: 'firmware', summary: 'Manage the firmware library served to devices', commands: firmwareCommands },
-  { name: 'serial', summary: 'Manage serial ports (line protocol and Modbus RTU devices)', commands: serialCommands }
+  { name: 'serial', summary: 'Manage serial ports (line protocol and Modbus RTU devices)', commands: serialCommands },
+  { name: 'account', summary: 'Manage technician UI accounts (recovery: add an admin, set a password)', commands: accountCommands }
 ]
 const topCommands: CommandSpec[] = [serveCommand, connectionStringCommand, statusCommand, simulateSerialCommand, simulateCommand]
 

@@ -5,7 +5,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { startAdminServer } from './admin/server.js'
 import { describeEndpoints } from './api/ui/status.js'
-import { startUiServer } from './api/ui/server.js'
+import { isLoopback, startUiServer } from './api/ui/server.js'
 import { createRestHandler } from './api/rest/index.js'
 import { createHub } from './index.js'
 import type { Hub, HubConfig } from './services.js'
@@ -49,7 +49,7 @@ export interface StartServerOptions {
   telemetry?: { maxBytes?: number; maxAgeMs?: number }
   /** HTTPS request handler; defaults to the service REST API. */
   createRequestHandler?: (hub: Hub) => RequestHandler
-  /** Technician UI on a loopback port (api/ui/server.ts); off when absent. */
+  /** Technician UI (api/ui/server.ts); off when absent. On a non-loopback bind it serves HTTPS with the hub's certificate. */
   ui?: { port: number; bind?: string; staticDir: string; /** A default port: when it is taken, warn and run without the UI. */ optional?: boolean }
 }
 
@@ -79,7 +79,9 @@ export async function startServer (opts: StartServerOptions): Promise<RunningHub
   }
   try {
     const tls = await ensureTls(config.dataDir, {
-      hostName: config.hostName, bind: config.bind, onChange: (message) => logger.info('tls', { message })
+      hostName: config.hostName, bind: config.bind, onChange: (message) => logger.info('tls', { message }),
+      // A LAN UI on its own address: the certificate covers that address too.
+      ...(opts.ui?.bind !== undefined && !isLoopback(opts.ui.bind) ? { extraNames: [opts.ui.bind] } : {})
     })
     const transport = await createMqttTransport(hub, { logger })
     cleanups.push(() => transport.close())
@@ -114,12 +116,20 @@ export async function startServer (opts: StartServerOptions): Promise<RunningHub
     }
     if (opts.ui !== undefined) {
       try {
+        const lan = opts.ui.bind !== undefined && !isLoopback(opts.ui.bind)
         const ui = await startUiServer({
           hub, port: opts.ui.port, staticDir: opts.ui.staticDir, ...(opts.ui.bind === undefined ? {} : { bind: opts.ui.bind }),
+          // Off loopback: HTTPS + WSS with the hub's own certificate (browsers trust DIR/tls/ca.pem).
+          ...(lan ? { tls: { key: tls.key, cert: tls.cert } } : {}),
           status: () => ({ state: 'running', endpoints: describeEndpoints(endpoints), devices: hub.registry.count().total, connected: hub.connections.count() })
         })
         cleanups.push(() => ui.close())
-        endpoints.ui = ui.url
+        // Bound to every interface: name the host the certificate is for, not 0.0.0.0.
+        endpoints.ui = opts.ui.bind === '0.0.0.0' || opts.ui.bind === '::' ? `https://${urlHost(config.hostName)}:${ui.port}/` : ui.url
+        if (lan && hub.store.size('accounts') === 0) {
+          logger.warn('the technician UI is open to the LAN but has no account yet: create the first admin with `sitehub account add NAME --role admin`, ' +
+            'or in the UI from the hub machine itself (a loopback address)')
+        }
       } catch (err) {
         if (opts.ui.optional !== true || (err as NodeJS.ErrnoException).code !== 'EADDRINUSE') throw err
         logger.warn('technician UI not started: its default port is taken (choose one with --ui-port, or --ui-port off)', { bind: opts.ui.bind, port: opts.ui.port })

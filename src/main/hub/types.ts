@@ -237,6 +237,12 @@ export interface HubEvents {
   'command.stateChanged': { commandId: string; deviceId: string; moduleId?: string; methodName: string; status: string; previousStatus: string | null }
   /** A configuration was created, updated or deleted (F). */
   'configuration.changed': { id: string; change: 'created' | 'updated' | 'deleted' }
+  /** A configuration's targeted/applied counts or custom metric results changed after an evaluation run. */
+  'configuration.metricsChanged': { id: string; targetedCount: number; appliedCount: number; metrics: Record<string, number> }
+  /** A jobs v2 job changed status (docs/jobs.md); `previous` is null when it was just created. */
+  'job.statusChanged': { jobId: string; type: string; status: string; previous: string | null; at: string }
+  /** One device's record of a job changed status (`devices.jobs`); `previous` is null for a new record. */
+  'job.deviceChanged': { jobId: string; deviceId: string; moduleId?: string; status: string; previous: string | null }
   /** The upstream link changed state (docs/sync.md). */
   'sync.linkChanged': { state: 'offline' | 'connecting' | 'online' | 'degraded'; previous: 'offline' | 'connecting' | 'online' | 'degraded'; reason: string; at: string }
   /** Sync found a clash it will not resolve on its own (registry, desired, tags). */

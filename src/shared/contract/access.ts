@@ -34,6 +34,12 @@ export const ACCESS: Record<MethodName, Access> = {
   'configurations.list': 'read',
   'configurations.create': 'admin',
   'configurations.remove': 'admin',
+  /** Target, priority, labels and metrics of an existing configuration (content is immutable). */
+  'configurations.update': 'admin',
+  /** A file of devices, with keys only when asked: like showing connection strings, not for read-only accounts; audited. */
+  'devices.export': 'operate',
+  /** Creates identities (optionally with given keys), as devices.create. */
+  'devices.import': 'admin',
   // Devices screen tools: saved views are shared by the site, tags are operating data.
   'views.list': 'read',
   'views.save': 'operate',
@@ -72,7 +78,9 @@ export const ACCESS: Record<MethodName, Access> = {
   'firmware.remove': 'operate',
   // Hub settings (alert thresholds, store quota, theme) are the admin's.
   'settings.get': 'read',
-  'settings.update': 'admin'
+  'settings.update': 'admin',
+  // Approvals: supervisors (and admins) acknowledge alerts.
+  'alerts.acknowledge': 'approve'
 }
 
 /** Read-level calls that still change something (so they are audited). */

@@ -14,7 +14,10 @@ export type UiEvent =
   /** Hub-wide telemetry in the last batch window. */
   | { type: 'telemetry.rate'; messages: number; windowMs: number }
   | { type: 'method.invoked'; deviceId: string; methodName: string; status: number | null; error: string | null; durationMs: number; at: string }
-  | { type: 'configuration.changed'; id: string; change: 'created' | 'updated' | 'deleted' }
+  /** `metrics`: targeted/applied counts or custom metric results moved after an evaluation run. */
+  | { type: 'configuration.changed'; id: string; change: 'created' | 'updated' | 'deleted' | 'metrics' }
+  /** A job changed since the last batch: its status (latest) and how many device records moved. Fetch the job if you show it. */
+  | { type: 'job.changed'; jobId: string; status: string | null; devices: number }
   /** Every serial port's state and counters; sent (at most once a second) when any of them changed. */
   | { type: 'serial.status'; ports: SerialPortStatusView[] }
   | { type: 'firmware.changed'; name: string; version: string; change: 'added' | 'removed' }

@@ -4,7 +4,9 @@ import type {
   ConfigurationView, DeviceRow, DevicesPage, DeviceView, FirmwareImageView, FleetSummary, HubStatus, JobDeviceResult, JobView, MethodResult, QueryResult, TelemetryItem, TwinView
 } from './model.js'
 import { siteMethodInputs, type SiteMethodOutputs } from './site.js'
+import { alertMethodInputs, type AlertMethodOutputs } from './alert-methods.js'
 import { authMethodInputs, type AuthMethodOutputs } from './auth-methods.js'
+import { opsInputs, type OpsOutputs } from './ops.js'
 import { COMMAND_STATES, DEVICE_SORT_KEYS, type BulkOutcome, type CommandView, type SavedView, type TelemetrySince } from './model-devices.js'
 import { arrayOf, bool, int, json, jsonObject, none, object, oneOf, optional, str, type Infer, type Validator } from './validate.js'
 
@@ -21,6 +23,7 @@ export const TAG_PATH = /^[^.\s$\u0000-\u001f\u007f]{1,64}(\.[^.\s$\u0000-\u001f
 const deviceSort = object({ column: oneOf(DEVICE_SORT_KEYS), direction: oneOf(['asc', 'desc'] as const) })
 
 export const methodInputs = {
+  ...opsInputs,
   'hub.status': none,
   'fleet.summary': optional(object({ offlineMinutes: optional(int({ min: 1, max: 10_080 })) })),
   'devices.list': object({
@@ -51,31 +54,12 @@ export const methodInputs = {
   'query.run': object({ query: str({ min: 1, max: 8192 }), limit: optional(int({ min: 1, max: 1000 })) }),
   'jobs.list': optional(object({ status: optional(str({ max: 32 })) })),
   'jobs.get': object({ jobId: str({ min: 1, max: 128 }) }),
-  'jobs.create': object({
-    jobId: optional(str({ min: 1, max: 128, pattern: /^[A-Za-z0-9\-._]+$/, patternHint: 'must be letters, digits, - . _' })),
-    queryCondition: str({ min: 1, max: 8192 }),
-    methodName: optional(str({ min: 1, max: 128 })),
-    payload: optional(json),
-    desired: optional(jsonObject),
-    tags: optional(jsonObject),
-    /** Default: now. */
-    startTime: optional(str({ max: 64 })),
-    dryRun: optional(bool)
-  }),
   'jobs.cancel': object({ jobId: str({ min: 1, max: 128 }) }),
   'jobs.devices': object({ jobId: str({ min: 1, max: 128 }) }),
   'firmware.list': none,
   /** Invokes `firmwareUpdate` on the device with the library's payload for this image (docs/firmware.md). */
   'devices.firmwareUpdate': object({ deviceId, name: str({ min: 1, max: 128 }), version: str({ min: 1, max: 64 }) }),
   'configurations.list': none,
-  /** An automatic device configuration (C.7, F): `content` maps 'properties.desired.<path>' to values. */
-  'configurations.create': object({
-    id: str({ min: 1, max: 128, pattern: /^[a-z0-9\-:.+%_#*?!(),=@;$']+$/, patternHint: "must be lower-case letters, digits or - : . + % _ # * ? ! ( ) , = @ ; $ '" }),
-    targetCondition: str({ max: 8192 }),
-    priority: optional(int({ min: 0, max: 1_000_000 })),
-    content: jsonObject,
-    metrics: optional(jsonObject)
-  }),
   'configurations.remove': object({ id: str({ min: 1, max: 128 }) }),
   // Devices screen tools (docs/ui.md): saved views, bulk tags.
   'views.list': none,
@@ -111,10 +95,11 @@ export const methodInputs = {
   /** The device's messages after `afterSeq` (the last one the caller has), oldest first. */
   'telemetry.since': object({ deviceId, afterSeq: int({ min: 0 }), limit: optional(int({ min: 1, max: 500 })) }),
   ...authMethodInputs,
-  ...siteMethodInputs
+  ...siteMethodInputs,
+  ...alertMethodInputs
 } as const satisfies Record<string, Validator<unknown>>
 
-export interface MethodOutputs extends AuthMethodOutputs, SiteMethodOutputs {
+export interface MethodOutputs extends AuthMethodOutputs, OpsOutputs, SiteMethodOutputs, AlertMethodOutputs {
   'hub.status': HubStatus
   'fleet.summary': FleetSummary
   'devices.list': DevicesPage
@@ -132,13 +117,11 @@ export interface MethodOutputs extends AuthMethodOutputs, SiteMethodOutputs {
   'query.run': QueryResult
   'jobs.list': JobView[]
   'jobs.get': JobView
-  'jobs.create': JobView
   'jobs.cancel': JobView
   'jobs.devices': JobDeviceResult[]
   'firmware.list': FirmwareImageView[]
   'devices.firmwareUpdate': MethodResult
   'configurations.list': ConfigurationView[]
-  'configurations.create': ConfigurationView
   'configurations.remove': { id: string }
   'views.list': SavedView[]
   'views.save': SavedView

@@ -1,5 +1,6 @@
 // Data shapes that cross the boundary between the hub and its UI. Plain JSON only: these are
 // what the renderer sees, independent of how the hub stores things.
+import type { JobPhase, JobPlan, JobWaiting } from './ops.js'
 import type { StoreUsageView } from './site.js'
 
 export type JsonPrimitive = string | number | boolean | null
@@ -106,6 +107,12 @@ export interface JobView {
   methodName: string | null
   failureReason: string | null
   stats: { deviceCount: number; failedCount: number; succeededCount: number; runningCount: number; pendingCount: number }
+  /** Status sharpened for the list: scheduled, waiting (for a window), running, aborted (threshold)... */
+  phase: JobPhase
+  /** Schedule, window, rate, threshold and guard the job was created with. */
+  plan: JobPlan
+  /** What a running job waits on now; null when not running. */
+  waiting: JobWaiting | null
 }
 
 /** One device's part in a job (the `devices.jobs` record, E.3). */
@@ -146,7 +153,11 @@ export interface ConfigurationView {
   applied: number
   /** Custom metric name -> device count. */
   metrics: Record<string, number>
+  /** Custom metric name -> its query. */
+  metricQueries: Record<string, string>
+  labels: Record<string, string>
   createdTime: string
+  lastUpdatedTime: string
   etag: string
 }
 
@@ -156,6 +167,10 @@ export interface Alert {
   deviceId: string | null
   message: string
   at: string
+  /** Stable while the condition lasts (fleet.summary sets it; alerts.acknowledge takes it). */
+  id?: string
+  /** Who acknowledged it (a supervisor or admin), when. */
+  acknowledged?: { by: string; at: string } | null
 }
 
 export interface FleetSummary {

@@ -31,6 +31,35 @@ export function int (opts: { min?: number; max?: number } = {}): Validator<numbe
   }
 }
 
+/** Any finite number; `above` is an exclusive lower bound (e.g. a rate must be above 0). */
+export function num (opts: { min?: number; above?: number; max?: number } = {}): Validator<number> {
+  return (v, p = '') => {
+    if (typeof v !== 'number' || !Number.isFinite(v)) return bad(p, 'must be a number')
+    if (opts.above !== undefined && !(v > opts.above)) return bad(p, `must be above ${opts.above}`)
+    if (opts.min !== undefined && v < opts.min) return bad(p, `must be at least ${opts.min}`)
+    if (opts.max !== undefined && v > opts.max) return bad(p, `must be at most ${opts.max}`)
+    return good(v)
+  }
+}
+
+/** An object used as a map: names (checked by `key`) to values passing `value`. */
+export function record<T> (value: Validator<T>, opts: { key?: RegExp; keyHint?: string; max?: number } = {}): Validator<Record<string, T>> {
+  return (v, p = '') => {
+    if (v === null || typeof v !== 'object' || Array.isArray(v) || Object.getPrototypeOf(v) !== Object.prototype) return bad(p, 'must be an object')
+    const entries = Object.entries(v as Record<string, unknown>)
+    if (opts.max !== undefined && entries.length > opts.max) return bad(p, `must have at most ${opts.max} entries`)
+    const out: Record<string, T> = {}
+    for (const [k, x] of entries) {
+      const path = p ? `${p}.${k}` : k
+      if (opts.key !== undefined && !opts.key.test(k)) return bad(path, opts.keyHint ?? 'is not a valid name')
+      const r = value(x, path)
+      if (!r.ok) return r
+      out[k] = r.value
+    }
+    return good(out)
+  }
+}
+
 export const bool: Validator<boolean> = (v, p = '') => typeof v === 'boolean' ? good(v) : bad(p, 'must be true or false')
 
 export function oneOf<const T extends readonly string[]> (values: T): Validator<T[number]> {

@@ -42,6 +42,9 @@ const isLoopbackIp = (ip: string): boolean => ip === '::1' || /^127\.\d{1,3}\.\d
  * On by default at 127.0.0.1:8090 (or on the hub's own --bind address when that is a loopback
  * address, so hubs on different 127.x addresses never clash); a default port that is taken
  * is skipped with a warning instead of failing the hub. `--ui-port off` turns it off.
+ * A non-loopback --ui-bind (the LAN) serves HTTPS + WSS with the hub's certificate; sign-in
+ * is always required once an account exists, and the first admin can only be created from
+ * the hub machine (loopback) or with `sitehub account add`.
  */
 function uiOption (values: OptionValues, config: HubConfig): { ui?: { port: number; bind: string; staticDir: string; optional?: boolean } } {
   const raw = stringOpt(values, 'ui-port')
@@ -49,9 +52,7 @@ function uiOption (values: OptionValues, config: HubConfig): { ui?: { port: numb
   const port = raw === undefined ? DEFAULT_UI_PORT : raw === '0' ? 0 : portOpt(values, 'ui-port', PATH)
   if (port === undefined) return {}
   const bind = stringOpt(values, 'ui-bind') ?? (isLoopbackIp(config.bind) ? config.bind : '127.0.0.1')
-  if (!isLoopbackIp(bind)) {
-    throw new UsageError(`--ui-bind must be a loopback address (127.x.x.x or ::1), not '${bind}': the UI has no TLS or login yet`, PATH)
-  }
+  if (isIP(bind) === 0) throw new UsageError(`--ui-bind must be an IP address (0.0.0.0 for every interface), not '${bind}'`, PATH)
   return { ui: { port, bind, staticDir: fileURLToPath(new URL('../../../../out/renderer', import.meta.url)), ...(raw === undefined ? { optional: true } : {}) } }
 }
 
@@ -104,13 +105,17 @@ export const serveCommand: CommandSpec = {
     upstream: { type: 'string', value: 'CS', description: 'service connection string of the cloud hub to sync with (kept in the store; docs/sync.md)' },
     'upstream-ca': { type: 'string', value: 'FILE', description: 'PEM CA that signed the cloud hub\'s certificate (default: the system CAs)' },
     'log-level': { type: 'string', value: 'LEVEL', description: 'debug, info, warn or error', default: 'info' },
-    'ui-port': { type: 'string', value: 'N', description: 'technician UI in a browser at http://127.0.0.1:N/ (loopback only; 0 = any free port; off = no UI). A taken default port is skipped with a warning', default: String(DEFAULT_UI_PORT) },
-    'ui-bind': { type: 'string', value: 'IP', description: 'loopback address of the technician UI (LAN access needs TLS and a login: not yet)', default: '--bind if loopback, else 127.0.0.1' }
+    'ui-port': { type: 'string', value: 'N', description: 'technician UI in a browser at http://127.0.0.1:N/ (0 = any free port; off = no UI). A taken default port is skipped with a warning. ' +
+      'Sign-in is required once an account exists (sitehub account add, or the first-run setup on the hub machine)', default: String(DEFAULT_UI_PORT) },
+    'ui-bind': { type: 'string', value: 'IP', description: 'address of the technician UI. A loopback address serves plain HTTP; any other (the LAN, 0.0.0.0) serves only HTTPS + WSS ' +
+      'with the hub\'s certificate (browsers must trust DIR/tls/ca.pem), and the first admin can then only be created from the hub machine or with sitehub account add', default: '--bind if loopback, else 127.0.0.1' }
   },
-  examples: ['sitehub serve --data-dir /var/lib/sitehub --host-name hub.plant.local --bind 0.0.0.0'],
+  examples: ['sitehub serve --data-dir /var/lib/sitehub --host-name hub.plant.local --bind 0.0.0.0',
+    'sitehub serve --data-dir /var/lib/sitehub --host-name hub.plant.local --ui-bind 0.0.0.0   # UI on the LAN: https://hub.plant.local:8090/'],
   async run ({ values, io }) {
     const config = serveConfig(values)
     const upstream = await upstreamOption(values, config)
+    const ui = uiOption(values, config)
     const level = choiceOpt(values, 'log-level', LEVELS, PATH) ?? 'info'
     const signal = waitForSignal() // from the start: a stop during startup still ends cleanly
     try {
@@ -123,7 +128,7 @@ export const serveCommand: CommandSpec = {
     const logger = createLogger({ level, file: join(config.dataDir, 'logs', 'sitehub.log') })
     let running: Awaited<ReturnType<typeof startServer>>
     try {
-      running = await startServer({ config, logger, ...uiOption(values, config) })
+      running = await startServer({ config, logger, ...ui })
     } catch (err) {
       signal.dispose()
       logger.error('start failed', { error: (err as Error).message })

@@ -3,6 +3,7 @@
 import { argumentInvalid, isHubError } from '../errors.js'
 import { applyImportItem, exportItem, IMPORT_MODES, type ImportMode } from '../registry/import-item.js'
 import type { DeviceCreateInput, Hub } from '../services.js'
+import { accountAdminHandlers } from '../accounts/admin.js'
 import { serialAdminHandlers } from '../serial/admin.js'
 import type { JsonObject, Permission } from '../types.js'
 import { asParams, identity, oneOf, optInt, optBool, optStr, str, type Params } from './params.js'
@@ -96,6 +97,7 @@ export function createAdminDispatcher (hub: Hub, opts: { startedAt?: number } = 
   const policies = registry.policies
   const handlers: AdminHandlers = {
     ...serialAdminHandlers(hub),
+    ...accountAdminHandlers(hub),
     'registry.create': async (p) => await registry.create(createInput(p)),
     'registry.get': async (p) => registry.mustGet(identity(p)),
     'registry.list': async (p) => {

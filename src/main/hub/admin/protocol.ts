@@ -5,6 +5,7 @@ import { createHash } from 'node:crypto'
 import { tmpdir } from 'node:os'
 import { join, resolve } from 'node:path'
 import type { DeviceCreateInput, HubConfig, TelemetryStats } from '../services.js'
+import { ACCOUNT_ADMIN_METHODS, type AccountAdminMethods } from '../accounts/admin.js'
 import { SERIAL_ADMIN_METHODS, type SerialAdminMethods } from '../serial/admin.js'
 import type { DeviceDocument, JsonObject, Permission, SharedAccessPolicy } from '../types.js'
 
@@ -70,7 +71,7 @@ export interface HubStatus {
 }
 
 /** Every admin method: its params and its result. */
-export interface AdminMethods extends SerialAdminMethods {
+export interface AdminMethods extends SerialAdminMethods, AccountAdminMethods {
   'registry.create': { params: DeviceCreateInput; result: DeviceDocument }
   'registry.get': { params: IdentityParams; result: DeviceDocument }
   'registry.list': { params: { top?: number; withModules?: boolean }; result: DeviceDocument[] }
@@ -96,7 +97,8 @@ export const ADMIN_METHODS: readonly AdminMethodName[] = [
   'registry.create', 'registry.get', 'registry.list', 'registry.remove', 'registry.setStatus',
   'registry.regenerateKey', 'registry.deviceConnectionString', 'registry.importItems', 'registry.exportItems', 'policies.list',
   'policies.connectionString', 'policies.add', 'policies.remove', 'policies.regenerate', 'hub.status',
-  ...SERIAL_ADMIN_METHODS
+  ...SERIAL_ADMIN_METHODS,
+  ...ACCOUNT_ADMIN_METHODS
 ]
 
 export interface AdminRequest {

@@ -331,7 +331,10 @@ export function createCommandService (deps: CommandServiceDeps): CommandService 
         throw new CommandError(409, 'CommandNotCancellable', `Command ${commandId} is ${c.status}; only a queued command can be cancelled (a method already sent cannot be called back).`)
       }
       if (c.delegatedTo !== undefined) {
-        throw new CommandError(409, 'CommandNotCancellable', `Command ${commandId} was taken over by edge ${c.delegatedTo}, which delivers it at its site; cancel it there (the edge reports the outcome here).`)
+        // The edge holds it: ask it to cancel (it does unless it already sent it) and wait for its report.
+        if (c.cancelRequestedAt !== undefined) return structuredClone(c)
+        const at = iso(clock.now())
+        return save({ ...c, cancelRequestedAt: at, lastUpdatedTimeUtc: at, statusReason: `Cancel requested (${reason ?? 'no reason given'}); edge ${c.delegatedTo} cancels it unless it was already sent, and reports the outcome.` }, c.status)
       }
       return save(transition(c, 'cancelled', {
         statusReason: reason ?? 'Cancelled before delivery.',

@@ -53,6 +53,8 @@ export interface CommandRecord {
   delegatedAt?: string
   /** When the edge's final state for it arrived (a second report changes nothing). */
   reportedByEdgeAt?: string
+  /** Cancel asked at the cloud while an edge held it: the edge cancels it if not yet sent, and reports. */
+  cancelRequestedAt?: string
 }
 
 /** The final state of a delegated command, as the edge reports it. */
@@ -84,7 +86,7 @@ export interface CommandService {
   get(commandId: string): CommandRecord | undefined
   /** Newest first. */
   list(opts?: CommandListOptions): CommandRecord[]
-  /** Cancel a queued command. Throws CommandNotFound (404) or, when it is no longer queued, a 409 error. */
+  /** Cancel a queued command. Throws CommandNotFound (404) or, when it is no longer queued, a 409 error. One an edge took over stays queued with `cancelRequestedAt` until the edge reports. */
   cancel(commandId: string, reason?: string): Promise<CommandRecord>
   /** Expire queued commands whose TTL has passed on the hub clock; returns how many. The hub runs it on a timer. */
   sweep(): Promise<number>

@@ -238,7 +238,11 @@ export function createConfigurationService (deps: ConfigurationServiceDeps): Con
       if (!c.applies) {
         try { n.targetedCount = query.select(c.cfg.targetCondition).length } catch { n.targetedCount = 0 }
       }
+      const before = results.get(c.cfg.id)
       results.set(c.cfg.id, { metrics, ...n })
+      if (before === undefined || before.targetedCount !== n.targetedCount || before.appliedCount !== n.appliedCount || !jsonEqual(before.metrics, metrics)) {
+        events.emit('configuration.metricsChanged', { id: c.cfg.id, targetedCount: n.targetedCount, appliedCount: n.appliedCount, metrics: { ...metrics } })
+      }
     }
     for (const id of [...results.keys()]) if (!store.has('configurations', id)) results.delete(id)
   }

@@ -144,18 +144,26 @@ export function createJobService (deps: JobServiceDeps): JobService & { resume()
     return c
   }
 
-  function addRecord (rec: DeviceJob): void {
+  function deviceEvent (rec: DeviceJob, previous: DeviceJobStatus | null): void {
+    deps.events.emit('job.deviceChanged', {
+      jobId: rec.jobId, deviceId: rec.deviceId, ...(rec.moduleId === undefined ? {} : { moduleId: rec.moduleId }), status: rec.status, previous
+    })
+  }
+
+  function addRecord (rec: DeviceJob, announce = true): void {
     const key = identityKey(identityOf(rec))
     let m = records.get(rec.jobId)
     if (m === undefined) records.set(rec.jobId, m = new Map())
     m.set(key, rec)
     countsOf(rec.jobId)[rec.status]++
     rows.upsert(rowId(rec.jobId, key), rec)
+    if (announce) deviceEvent(rec, null)
   }
 
   /** Changes a record's status in memory (counters, query rows); the caller persists it. */
   function setStatus (rec: DeviceJob, status: DeviceJobStatus, extra: { error?: DeviceJob['error']; outcome?: DeviceJob['outcome'] } = {}): void {
     const c = countsOf(rec.jobId)
+    const previous = rec.status
     c[rec.status]--
     c[status]++
     rec.status = status
@@ -167,6 +175,7 @@ export function createJobService (deps: JobServiceDeps): JobService & { resume()
     else if (status !== 'failed') delete rec.error
     if (extra.outcome !== undefined) rec.outcome = extra.outcome
     rows.upsert(rowId(rec.jobId, identityKey(identityOf(rec))), rec)
+    deviceEvent(rec, previous)
   }
 
   // ---- rendering -----------------------------------------------------------------------------
@@ -198,12 +207,18 @@ export function createJobService (deps: JobServiceDeps): JobService & { resume()
     return job
   }
 
+  function statusEvent (job: JobDoc, previous: JobStatus | null): void {
+    deps.events.emit('job.statusChanged', { jobId: job.jobId, type: job.type, status: job.status, previous, at: iso() })
+  }
+
   async function setJobStatus (job: JobDoc, status: JobStatus, failureReason?: string, statusMessage?: string): Promise<void> {
+    const previous = job.status
     job.status = status
     if (failureReason !== undefined) job.failureReason = failureReason
     if (statusMessage !== undefined) job.statusMessage = statusMessage
     if (!ACTIVE_JOB.includes(status)) job.endTime = iso()
     await saveJob(job)
+    statusEvent(job, previous)
     if (!ACTIVE_JOB.includes(status)) {
       const ws = waiters.get(job.jobId) ?? []
       waiters.delete(job.jobId)
@@ -658,6 +673,7 @@ export function createJobService (deps: JobServiceDeps): JobService & { resume()
         jobs.delete(jobId)
         throw err
       }
+      statusEvent(job, null)
       const run = newRun(job)
       // The reply says `queued` (C.6) whatever happens next; the job moves on after it.
       setImmediate(() => { void begin(run).catch(failRun(run)) })
@@ -704,6 +720,19 @@ export function createJobService (deps: JobServiceDeps): JobService & { resume()
     },
 
     activeCount,
+
+    runState (jobId) {
+      mustGet(jobId)
+      const run = runs.get(jobId)
+      if (run === undefined || !run.started || run.closed) return undefined
+      let waitingForWindow = 0
+      let inUse = 0
+      for (const d of run.deferred.values()) {
+        if (d.why === 'DeviceInUse') inUse++
+        else waitingForWindow++
+      }
+      return { waitingForWindow, inUse, offline: run.offline.size, inFlight: run.running, nextWakeAt: run.wakeAt === undefined ? null : iso(run.wakeAt) }
+    },
 
     // ---- delegation to edges (cloud role; docs/sync.md) -----------------------------------------
 
@@ -809,7 +838,7 @@ export function createJobService (deps: JobServiceDeps): JobService & { resume()
       }
       for (const [, doc] of store.entries('deviceJobs')) {
         const rec = { ...doc } as unknown as DeviceJob
-        if (jobs.has(rec.jobId)) addRecord(rec)
+        if (jobs.has(rec.jobId)) addRecord(rec, false)
       }
       // [restart] A device recorded `running` may or may not have received the call: never run it twice.
       const fixed: DeviceJob[] = []

@@ -144,6 +144,20 @@ export interface JobQueryOptions {
   continuation?: string
 }
 
+/** What a running job is waiting on right now (for the UI; not part of IoT Hub's JobResponse). */
+export interface JobRunState {
+  /** Devices waiting for a maintenance window to open (job's or their own). */
+  waitingForWindow: number
+  /** Devices skipped by the in-use guard, to be tried again. */
+  inUse: number
+  /** Method jobs: devices not connected (or not subscribed to methods). */
+  offline: number
+  /** Devices with a call or twin write in flight. */
+  inFlight: number
+  /** When the run next wakes up by itself (window opening, guard retry, rate token), ISO; null if nothing is timed. */
+  nextWakeAt: string | null
+}
+
 export interface JobService extends JobDelegationApi {
   /** PUT /jobs/v2/{id}: validates and persists the job, then starts or schedules it. Resolves {jobId, type, status: 'queued'}. */
   create(jobId: string, body: unknown): Promise<{ jobId: string; type: JobType; status: JobStatus }>
@@ -159,4 +173,6 @@ export interface JobService extends JobDelegationApi {
   wait(jobId: string): Promise<JobResponse>
   /** Jobs in queued, scheduled or running. */
   activeCount(): number
+  /** What a started, active job is waiting on; undefined for a job that is not running (yet). */
+  runState(jobId: string): JobRunState | undefined
 }

@@ -9,7 +9,7 @@ import type { HubStore } from '../store/types.js'
 import { cloneJson, isJsonObject, jsonEqual } from '../twins/json.js'
 import type { Clock, DeviceDocument, JsonObject, JsonValue, Logger, TwinDocument } from '../types.js'
 import { combinePatches, getPath, patchPaths, pathPatch, setPath } from './merge.js'
-import { fp, stripMeta, type DeviceState } from './state.js'
+import { authOf, fp, stripMeta, type DeviceState } from './state.js'
 import {
   DEFAULT_CONFLICT_POLICY,
   type ConflictFieldDetail, type ConflictKind, type ConflictPolicy, type ConflictResolution, type ConflictResolutionRecord,
@@ -247,7 +247,7 @@ export function createConflictBook (deps: ConflictDeps): ConflictBook {
     if (!isSide(keep)) throw argumentInvalid(`A ${c.kind} conflict keeps one side.`)
     const cd = await client.getDevice(devId)
     const ld = registry.get({ deviceId: devId })
-    const auth = (d: DeviceDocument): { type: DeviceDocument['authentication']['type']; symmetricKey: { primaryKey: string | null; secondaryKey: string | null } } => ({ type: d.authentication.type, symmetricKey: { primaryKey: d.authentication.symmetricKey.primaryKey, secondaryKey: d.authentication.symmetricKey.secondaryKey } })
+    const auth = authOf
     const scope = deps.scope()
     const child = scope === null ? {} : { deviceScope: scope, parentScopes: [scope] }
     if (keep === 'cloud') {

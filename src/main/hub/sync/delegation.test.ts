@@ -10,6 +10,7 @@ import { afterEach, describe, expect, it } from 'vitest'
 import { createHub, type Hub } from '../index.js'
 import { createFakeScheduler, type FakeScheduler } from '../jobs/scheduler.js'
 import { createMemoryStore } from '../store/memory-store.js'
+import type { HubStore } from '../store/types.js'
 import type { DeviceConnection, JsonValue, MethodRequest } from '../types.js'
 import { createEdgeDelegation, localJobId } from './jobs-edge.js'
 import { LinkError, UpstreamError, type UpstreamClient } from './upstream-client.js'
@@ -21,11 +22,11 @@ const SCOPE = 'ms-azure-iot-edge://edge1-1'
 const cleanups: Array<() => Promise<void> | void> = []
 afterEach(async () => { for (const c of cleanups.splice(0).reverse()) await c() })
 
-async function makeHub (role: 'edge' | 'cloud', sched: FakeScheduler, extra: { delegatedOutcomeWaitSeconds?: number } = {}): Promise<Hub> {
+async function makeHub (role: 'edge' | 'cloud', sched: FakeScheduler, extra: { delegatedOutcomeWaitSeconds?: number } = {}, store: HubStore = createMemoryStore()): Promise<Hub> {
   const dir = mkdtempSync(join(tmpdir(), `sitehub-deleg-${role}-`))
   const hub = await createHub({
     config: { dataDir: dir, hostName: `${role}.test`, bind: '127.0.0.1', mqttsPort: 0, httpsPort: 0, mqttPort: null, role },
-    store: createMemoryStore(), clock: sched, fsync: false,
+    store, clock: sched, fsync: false,
     jobs: { scheduler: sched, siteTimeZone: 'Europe/Berlin', ...extra },
     commands: { sweepIntervalMs: 0, connectGraceMs: 0, ...extra }
   })
@@ -34,11 +35,12 @@ async function makeHub (role: 'edge' | 'cloud', sched: FakeScheduler, extra: { d
 }
 
 /** The edge's upstream: calls the cloud hub's delegation API as the REST routes do. `down` black-holes it; `loseNextClaimAnswer` applies a claim and then fails. */
-function adapter (cloud: Hub) {
+function adapter (cloudOf: () => Hub) {
   const ctl = { down: false, loseNextClaimAnswer: false, azure: false, requests: [] as string[] }
   const client = {
     async request (method: string, path: string, body?: { deviceIds?: string[]; outcomes?: never[]; commandIds?: string[]; results?: never[] }) {
       if (ctl.down) throw new LinkError(`${method} ${path}: link down`)
+      const cloud = cloudOf()
       ctl.requests.push(`${method} ${path}`)
       if (ctl.azure) throw new UpstreamError(404, 'NotFound', `${method} ${path}: 404 no such resource`) // IoT Hub has no /edges routes
       const seg = path.split('/').map(decodeURIComponent)
@@ -79,11 +81,13 @@ function connect (hub: Hub, deviceId: string): { calls: MethodRequest[] } {
   return { calls }
 }
 
-interface Env { sched: FakeScheduler; cloud: Hub; edge: Hub; ctl: ReturnType<typeof adapter>['ctl']; tick: () => Promise<void>; delegation: ReturnType<typeof createEdgeDelegation> }
+interface Env { sched: FakeScheduler; cloud: Hub; edge: Hub; restartCloud: () => Promise<Hub>; ctl: ReturnType<typeof adapter>['ctl']; tick: () => Promise<void>; delegation: ReturnType<typeof createEdgeDelegation> }
 
-async function setup (ids: string[], opts: { delegatedOutcomeWaitSeconds?: number } = {}): Promise<Env> {
+async function setup (ids: string[], opts: { delegatedOutcomeWaitSeconds?: number; mirrored?: (id: string) => boolean } = {}): Promise<Env> {
   const sched = createFakeScheduler(WED_NOON_BERLIN)
-  const cloud = await makeHub('cloud', sched, opts)
+  const cloudStore = createMemoryStore()
+  const cloudOpts = opts.delegatedOutcomeWaitSeconds === undefined ? {} : { delegatedOutcomeWaitSeconds: opts.delegatedOutcomeWaitSeconds }
+  let cloud = await makeHub('cloud', sched, cloudOpts, cloudStore)
   const edge = await makeHub('edge', sched)
   await cloud.registry.create({ deviceId: 'edge1', capabilities: { iotEdge: true }, deviceScope: SCOPE })
   await cloud.registry.create({ deviceId: 'direct' }) // a device of the cloud itself, not behind the edge
@@ -93,15 +97,16 @@ async function setup (ids: string[], opts: { delegatedOutcomeWaitSeconds?: numbe
     await edge.registry.create({ deviceId })
   }
   await cloud.twins.patchTags({ deviceId: 'direct' }, { line: 'a' })
-  const { client, ctl } = adapter(cloud)
-  const delegation = createEdgeDelegation({ store: edge.store, jobs: edge.jobs, commands: edge.commands, clock: sched, logger: edge.logger, mirrored: () => true, pollMs: 0 })
+  const { client, ctl } = adapter(() => cloud)
+  const restartCloud = async (): Promise<Hub> => { await cloud.close(); cloud = await makeHub('cloud', sched, cloudOpts, cloudStore); return cloud }
+  const delegation = createEdgeDelegation({ store: edge.store, jobs: edge.jobs, commands: edge.commands, clock: sched, logger: edge.logger, mirrored: opts.mirrored ?? (() => true), pollMs: 0 })
   cleanups.push(() => delegation.close())
   let session = 1
   const tick = async (): Promise<void> => {
     try { await delegation.tick(client, 'edge1', session) } catch (err) { if (!(err instanceof LinkError)) throw err; session++ }
     await sched.advance(0)
   }
-  return { sched, cloud, edge, ctl, tick, delegation }
+  return { sched, cloud, edge, ctl, tick, delegation, restartCloud }
 }
 
 const method = (extra: Record<string, unknown> = {}) => ({
@@ -252,6 +257,49 @@ describe('jobs delegated to the edge (fake clock)', () => {
     for (const d of devs) expect(d.calls).toHaveLength(1)
   })
 
+  it('a device mirrored later is claimed in a second local job, after the first was reported and forgotten', async () => {
+    const ready = new Set(['p1'])
+    const env = await setup(['p1', 'p2'], { mirrored: (id) => ready.has(id) })
+    const { cloud, edge, sched } = env
+    await env.tick()
+    const devs = ['p1', 'p2'].map((id) => connect(edge, id))
+    await cloud.jobs.create('two', method({ queryCondition: "deviceId IN ['p1', 'p2']" }))
+    await sched.advance(0)
+    await env.tick()
+    await env.tick()
+    expect(rows(cloud, 'two')).toEqual({ p1: 'completed', p2: 'pending' })
+    expect(env.delegation.status().jobs).toBe(0) // p1 reported: the edge forgot the job
+    ready.add('p2')
+    await env.tick()
+    await env.tick()
+    expect(edge.jobs.deviceJobs(localJobId('two', 2)).map((d) => d.deviceId)).toEqual(['p2'])
+    expect(cloud.jobs.get('two')).toMatchObject({ status: 'completed', deviceJobStatistics: { succeededCount: 2 } })
+    for (const d of devs) expect(d.calls).toHaveLength(1)
+  })
+
+  it('a cloud restart keeps what the edge claimed: the cloud never runs those devices, their outcomes still land', async () => {
+    const env = await setup(['cr1', 'cr2'])
+    const { edge, sched } = env
+    await env.tick()
+    await env.cloud.jobs.create('crs', method({ queryCondition: "deviceId IN ['cr1', 'cr2']" }))
+    await sched.advance(0)
+    await env.tick()
+    expect(env.cloud.jobs.deviceJobs('crs').every((d) => d.delegatedTo === 'edge1')).toBe(true)
+    const cloud = await env.restartCloud()
+    // Even reachable from the cloud, the devices are the edge's.
+    const atCloud = ['cr1', 'cr2'].map((id) => connect(cloud, id))
+    await sched.advance(1000)
+    expect(atCloud.every((d) => d.calls.length === 0)).toBe(true)
+    expect(cloud.jobs.get('crs')).toMatchObject({ status: 'running', deviceJobStatistics: { pendingCount: 2 } })
+    const atEdge = ['cr1', 'cr2'].map((id) => connect(edge, id))
+    await sched.advance(0)
+    await env.tick()
+    await env.tick()
+    expect(cloud.jobs.get('crs')).toMatchObject({ status: 'completed', deviceJobStatistics: { succeededCount: 2 } })
+    expect(atEdge.every((d) => d.calls.length === 1)).toBe(true)
+    expect(atCloud.every((d) => d.calls.length === 0)).toBe(true)
+  })
+
   it('a job cancelled at the cloud is cancelled at the edge; devices not started there end canceled', async () => {
     const env = await setup(['c1', 'c2', 'c3'])
     const { cloud, edge, sched } = env
@@ -329,10 +377,16 @@ describe('queued commands delegated to the edge (fake clock)', () => {
     const { cloud, edge, sched, ctl } = env
     await env.tick()
     const cmd = await cloud.commands.enqueue({ deviceId: 'q1' }, { methodName: 'reboot', payload: { now: true }, ttlInSeconds: 3600 })
+    const wipe = await cloud.commands.enqueue({ deviceId: 'q1' }, { methodName: 'wipe', ttlInSeconds: 3600 })
     await env.tick()
     expect(cloud.commands.get(cmd.commandId)).toMatchObject({ status: 'queued', delegatedTo: 'edge1' })
-    await expect(cloud.commands.cancel(cmd.commandId)).rejects.toThrow(/edge edge1/)
     expect(edge.commands.get(cmd.commandId)).toMatchObject({ status: 'queued', methodName: 'reboot' })
+    // Cancelled at the cloud while the edge holds it: the edge cancels it (not sent yet) and reports.
+    expect(await cloud.commands.cancel(wipe.commandId, 'wrong device')).toMatchObject({ status: 'queued', cancelRequestedAt: expect.any(String) })
+    await env.tick()
+    expect(edge.commands.get(wipe.commandId)?.status).toBe('cancelled')
+    await env.tick()
+    expect(cloud.commands.get(wipe.commandId)).toMatchObject({ status: 'cancelled', error: { code: 'Cancelled' } })
     ctl.down = true
     const dev = connect(edge, 'q1')
     await sched.advance(100)

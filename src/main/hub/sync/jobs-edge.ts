@@ -150,6 +150,11 @@ export function createEdgeDelegation (deps: EdgeDelegationDeps): {
     if (d.synthetic !== undefined || commands.get(id) !== undefined) return
     const c = d.command
     const now = clock.now()
+    if (c.cancelRequestedAt !== undefined) {
+      d.synthetic = { commandId: id, status: 'cancelled', attempts: 0, endTimeUtc: iso(now), statusReason: 'Cancelled at the cloud before the edge queued it.', error: { code: 'Cancelled', message: 'Cancelled at the cloud.' } }
+      await putCmd(id, d)
+      return
+    }
     const ttl = Math.ceil((Date.parse(c.expiryTimeUtc) - now) / 1000)
     if (ttl <= 0) {
       d.synthetic = { commandId: id, status: 'expired', attempts: 0, endTimeUtc: iso(now), statusReason: 'The time-to-live passed before the device was reachable.', error: { code: 'Expired', message: `Not delivered within ${c.ttlInSeconds} s.` } }
@@ -293,7 +298,12 @@ export function createEdgeDelegation (deps: EdgeDelegationDeps): {
       st ??= { jobId: j.jobId, spec: specOf(j), batches: [], reported: [], synthetic: {}, cloudStatus: j.status }
       st.spec = specOf(j)
       st.cloudStatus = j.status
-      if (fresh.length > 0) st.batches.push({ localJobId: localJobId(j.jobId, st.batches.length + 1), deviceIds: fresh })
+      if (fresh.length > 0) {
+        // A new local job: never one that exists already (an earlier batch of the same cloud job, all reported and forgotten).
+        let n = st.batches.length + 1
+        while (localJobExists(localJobId(j.jobId, n))) n++
+        st.batches.push({ localJobId: localJobId(j.jobId, n), deviceIds: fresh })
+      }
       djobs.set(st.jobId, st)
       await putJob(st) // durable before the local job is created
     }
@@ -310,6 +320,13 @@ export function createEdgeDelegation (deps: EdgeDelegationDeps): {
     let claimed: CommandRecord[] = []
     if (want.length > 0) claimed = (await c.request<{ claimed: CommandRecord[] }>('POST', `/edges/${enc(edgeId)}/commands/claim`, { commandIds: want })).claimed
     for (const x of [...r.delegated, ...claimed]) {
+      const held = dcmds.get(x.commandId)
+      if (held !== undefined && x.cancelRequestedAt !== undefined && held.command.cancelRequestedAt === undefined) {
+        // Cancelled at the cloud: cancel here unless it was already sent (then its real outcome goes up).
+        held.command.cancelRequestedAt = x.cancelRequestedAt
+        await putCmd(x.commandId, held)
+        if (commands.get(x.commandId)?.status === 'queued') await commands.cancel(x.commandId, 'Cancelled at the cloud.').catch(() => {})
+      }
       if (dcmds.has(x.commandId) || commands.get(x.commandId) !== undefined) continue
       const d: DelegatedCommand = { command: x }
       await putCmd(x.commandId, d) // durable before the local enqueue

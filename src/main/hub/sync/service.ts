@@ -19,7 +19,7 @@ import { createConflictBook, validatePolicy } from './conflicts.js'
 import { createEdgeDelegation } from './jobs-edge.js'
 import { createLink, type Link } from './link.js'
 import { merge3, pickPaths } from './merge.js'
-import { fp, sameFp, stripMeta, type DeviceState } from './state.js'
+import { authOf, fp, sameFp, stripMeta, type DeviceState } from './state.js'
 import type { DeviceSyncStatus, LinkState, SyncService, SyncSettingsView, SyncStatus, TelemetrySyncCounters, UpstreamSettings } from './types.js'
 import { LinkError, createUpstreamClient, type UpstreamClient } from './upstream-client.js'
 
@@ -121,11 +121,11 @@ export function createSyncService (deps: SyncDeps): SyncService & { start(): voi
   }
   const telState = (): TelemetryState => {
     const t = store.get(C, 'telemetry') as TelemetryState | undefined
-    if (t !== undefined) return { ...cloneJson(t), droppedPerDevice: cloneJson(t.droppedPerDevice ?? {}) }
+    if (t !== undefined) return { ...cloneJson(t), droppedPerDevice: cloneJson(t.droppedPerDevice ?? {}), notForwarded: t.notForwarded ?? 0, notForwardedPerDevice: cloneJson(t.notForwardedPerDevice ?? {}) }
     // First configuration: send what the log holds now (backlog), nothing before it.
     const st = telemetry.stats()
     const first = st.oldestSeq ?? (st.newestSeq ?? 0) + 1
-    return { done: [[0, first]], sent: 0, expired: 0, dropped: 0, sentPerDevice: {}, expiredPerDevice: {}, droppedPerDevice: {} }
+    return { done: [[0, first]], sent: 0, expired: 0, dropped: 0, sentPerDevice: {}, expiredPerDevice: {}, droppedPerDevice: {}, notForwarded: 0, notForwardedPerDevice: {} }
   }
   let tel: TelemetryState = telState()
 
@@ -159,6 +159,8 @@ export function createSyncService (deps: SyncDeps): SyncService & { start(): voi
 
   // ---- device links (identity translation) ----
   const mirrored = (id: string): boolean => (store.get(C, `dev:${id}`) as DeviceState | undefined)?.regBase !== undefined && !registryBlocked(id) && registry.get({ deviceId: id }) !== undefined
+  /** The edge can speak for the device upstream: it needs the device's SAS key (an X.509 device has none). */
+  const linkable = (id: string): boolean => (registry.get({ deviceId: id })?.authentication.symmetricKey.primaryKey ?? null) !== null
   // At most 16 TLS+MQTT handshakes at a time: a backlog touching a thousand devices must not
   // open a thousand connections at once (the cloud would time out CONNACKs and the link flap).
   let opening = 0
@@ -232,7 +234,7 @@ export function createSyncService (deps: SyncDeps): SyncService & { start(): voi
     for (const d of registry.list()) {
       if (d.moduleId !== undefined) continue
       const id = d.deviceId
-      const want = mirrored(id) && conns.isConnected({ deviceId: id }) && conns.subscriptions({ deviceId: id }).methods
+      const want = mirrored(id) && linkable(id) && conns.isConnected({ deviceId: id }) && conns.subscriptions({ deviceId: id }).methods
       if (want === methodForwarding.has(id)) continue
       try {
         const l = await getLink(id)
@@ -313,7 +315,7 @@ export function createSyncService (deps: SyncDeps): SyncService & { start(): voi
           await recordConflict({ kind: 'localDeleted', deviceId: id, base: B, local: null, cloud: fp(Cd), fields: ['deleted locally'] })
           continue
         }
-        await registry.create({ deviceId: id, status: Cd.status, authentication: { type: Cd.authentication.type, symmetricKey: { primaryKey: Cd.authentication.symmetricKey.primaryKey, secondaryKey: Cd.authentication.symmetricKey.secondaryKey } }, ...child })
+        await registry.create({ deviceId: id, status: Cd.status, authentication: authOf(Cd), ...child })
         counters.createdLocally++
         st.regBase = fp(Cd)
         await putDevState(id, st)
@@ -333,7 +335,7 @@ export function createSyncService (deps: SyncDeps): SyncService & { start(): voi
       } else if (B !== undefined && sameFp(fc, B)) {
         await c.updateDevice({ ...(Cd as unknown as JsonObject), status: L.status, authentication: L.authentication as unknown as JsonObject, ...child }, Cd.etag)
       } else if (B !== undefined && sameFp(fl, B)) {
-        await registry.update({ deviceId: id, status: Cd.status, authentication: { type: Cd.authentication.type, symmetricKey: { primaryKey: Cd.authentication.symmetricKey.primaryKey, secondaryKey: Cd.authentication.symmetricKey.secondaryKey } } })
+        await registry.update({ deviceId: id, status: Cd.status, authentication: authOf(Cd) })
         const open = deviceLinks.get(id)
         if (open !== undefined) { deviceLinks.delete(id); void open.then((l) => l.close(), () => {}) }
       } else {
@@ -451,7 +453,7 @@ export function createSyncService (deps: SyncDeps): SyncService & { start(): voi
         const desired = [...dirtyDesired].filter((id) => ids.includes(id))
         dirtyDesired.clear()
         await parallel(desired, 8, async (id) => { await pullTwin(c, id) })
-        const reported = [...dirtyReported].filter((id) => ids.includes(id))
+        const reported = [...dirtyReported].filter((id) => ids.includes(id) && linkable(id))
         dirtyReported.clear()
         await parallel(reported, 8, async (id) => {
           try { await pushReported(id) } catch (err) { dirtyReported.add(id); throw err }
@@ -525,7 +527,15 @@ export function createSyncService (deps: SyncDeps): SyncService & { start(): voi
         done.push(m.seq)
         continue
       }
-      if (m.moduleId !== undefined || !mirrored(m.deviceId)) continue // waits for its identity upstream
+      if (m.moduleId !== undefined || (mirrored(m.deviceId) && !linkable(m.deviceId))) {
+        // Module and X.509 device telemetry cannot go up (docs/sync.md "What remains"): counted, kept in the local log.
+        const k = m.moduleId === undefined ? m.deviceId : `${m.deviceId}/${m.moduleId}`
+        tel.notForwarded = (tel.notForwarded ?? 0) + 1
+        tel.notForwardedPerDevice = { ...tel.notForwardedPerDevice, [k]: (tel.notForwardedPerDevice?.[k] ?? 0) + 1 }
+        done.push(m.seq)
+        continue
+      }
+      if (!mirrored(m.deviceId)) continue // waits for its identity upstream
       const props = { ...m.properties, [ORIGIN_PROPERTY]: `${edgeId ?? ''}:${m.seq}` }
       const bag = encodeTelemetryBag(m.systemProperties, props)
       sends.push(getLink(m.deviceId).then((l) => l.publish(bag, m.body)).then(() => {
@@ -679,7 +689,7 @@ export function createSyncService (deps: SyncDeps): SyncService & { start(): voi
     return countMissing(tel.done, st.oldestSeq ?? 1, st.newestSeq + 1)
   }
   const isIdle = (): boolean => online() && !controlBusy && !registryDirty && dirtyDesired.size === 0 && dirtyReported.size === 0 && !allTwinsDirty &&
-    telemetryPending() === 0 && registry.list().filter((d) => d.moduleId === undefined && mirrored(d.deviceId)).every((d) => !pendingReported(d.deviceId))
+    telemetryPending() === 0 && registry.list().filter((d) => d.moduleId === undefined && mirrored(d.deviceId) && linkable(d.deviceId)).every((d) => !pendingReported(d.deviceId))
 
   const self: SyncService & { start(): void } = {
     start: () => { if (settings !== null) startLink() },
@@ -707,9 +717,9 @@ export function createSyncService (deps: SyncDeps): SyncService & { start(): voi
         reconnectAttempts: link?.attempts() ?? 0,
         sasRenewals: client?.tokenRenewals() ?? 0,
         registry: { mirrored: ids.filter(mirrored).length, createdUpstream: counters.createdUpstream, createdLocally: counters.createdLocally, conflicts: conflicts.filter((c) => c.kind === 'registry' || c.kind === 'localDeleted').length },
-        reported: { pendingDevices: ids.filter((id) => mirrored(id) && pendingReported(id)).length, patchesSent: counters.patchesSent, cursor: reportedCursor() },
+        reported: { pendingDevices: ids.filter((id) => mirrored(id) && linkable(id) && pendingReported(id)).length, patchesSent: counters.patchesSent, cursor: reportedCursor() },
         desired: { applied: counters.desiredApplied, localEditsSent: counters.localEditsSent },
-        telemetry: { ...cloneJson({ sent: tel.sent, expired: tel.expired, dropped: tel.dropped, sentPerDevice: tel.sentPerDevice, expiredPerDevice: tel.expiredPerDevice, droppedPerDevice: tel.droppedPerDevice }), pending: telemetryPending(), backlogOldest: oldest, cursor: firstGap(tel.done, 0) },
+        telemetry: { ...cloneJson({ sent: tel.sent, expired: tel.expired, dropped: tel.dropped, sentPerDevice: tel.sentPerDevice, expiredPerDevice: tel.expiredPerDevice, droppedPerDevice: tel.droppedPerDevice, notForwarded: tel.notForwarded, notForwardedPerDevice: tel.notForwardedPerDevice }), pending: telemetryPending(), backlogOldest: oldest, cursor: firstGap(tel.done, 0) },
         conflicts: conflicts.length,
         ...(delegation === null ? {} : { delegation: delegation.status() })
       }
@@ -718,9 +728,13 @@ export function createSyncService (deps: SyncDeps): SyncService & { start(): voi
       return registry.list().filter((d) => d.moduleId === undefined).map((d) => {
         const id = d.deviceId
         const m = mirrored(id)
-        const pr = m && pendingReported(id)
+        const link = linkable(id)
+        const pr = m && link && pendingReported(id)
         const conflict = hasConflict(id)
-        return { deviceId: id, state: conflict ? 'conflict' : !m ? 'notMirrored' : pr ? 'pending' : 'inSync', pendingReported: pr, upstreamConnected: deviceLinks.has(id) }
+        return {
+          deviceId: id, state: conflict ? 'conflict' : !m ? 'notMirrored' : pr ? 'pending' : 'inSync', pendingReported: pr, upstreamConnected: deviceLinks.has(id),
+          ...(link ? {} : { identityOnly: true })
+        }
       })
     },
     conflicts: () => book.list(),

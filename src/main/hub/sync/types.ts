@@ -22,8 +22,11 @@ export interface TelemetrySyncCounters {
   dropped: number
   sentPerDevice: Record<string, number>
   expiredPerDevice: Record<string, number>
-  /** Removed by the local log's retention before they could be sent, per device (where the log knows the device). */
+  /** Removed by the local log's retention before they could be sent, per device ('(unknown)' only after a crash at the wrong moment). */
   droppedPerDevice: Record<string, number>
+  /** Module and X.509 device messages: kept in the local log, never forwarded (docs/sync.md). Keys `deviceId` or `deviceId/moduleId`. */
+  notForwarded: number
+  notForwardedPerDevice: Record<string, number>
 }
 
 export type ConflictKind = 'registry' | 'desired' | 'tags' | 'localDeleted'
@@ -149,6 +152,8 @@ export interface DeviceSyncStatus {
   state: 'inSync' | 'pending' | 'conflict' | 'notMirrored'
   pendingReported: boolean
   upstreamConnected: boolean
+  /** X.509 device: its identity and desired/tags are mirrored, but reported properties, telemetry and methods are not (no key to speak for it). */
+  identityOnly?: boolean
 }
 
 export interface SyncStatus {

@@ -1,10 +1,14 @@
-import { useState } from 'react'
+import { useMemo, useState } from 'react'
 import { DEVICE_ID, type HubApi, type HubErrorInfo, type JsonObject } from '../../../shared/contract/index'
 import { BulkImport } from '../components/BulkImport'
 import { ErrorNote } from '../components/ErrorNote'
+import { ExportDevices } from '../components/ExportDevices'
+import { createProvisioningStore } from '../state/provisioning'
+import './ops.css'
 import { parsePatch } from '../state/device-detail'
 
 export function Provision ({ api }: { api: HubApi }) {
+  const prov = useMemo(() => createProvisioningStore(api), [api])
   const [deviceId, setDeviceId] = useState('')
   const [tags, setTags] = useState('')
   const [enabled, setEnabled] = useState(true)
@@ -63,7 +67,8 @@ export function Provision ({ api }: { api: HubApi }) {
           </div>
         </div>
       )}
-      <BulkImport api={api} />
+      <BulkImport prov={prov} />
+      <ExportDevices prov={prov} />
     </section>
   )
 }

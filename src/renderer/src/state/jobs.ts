@@ -1,7 +1,11 @@
-// Jobs store: the job list (polled: the hub has no job events yet; fast while a job is
-// active), the selected job's per-device results, creation with a live target count, cancel.
+// Jobs store: the job list, live from `job.changed` events (a throttled refetch per burst, no
+// polling), the selected job's per-device results, creation with a plan (schedule, window,
+// rate, threshold, guard) after a dry-run review, and cancel.
 import { createStore } from 'zustand/vanilla'
-import type { HubApi, HubErrorInfo, JobDeviceResult, JobView, JsonObject, JsonValue } from '../../../shared/contract/index'
+import type {
+  HubApi, HubErrorInfo, JobDeviceResult, JobView, JsonObject, JsonValue, MethodInput, UiEvent, WindowSpec
+} from '../../../shared/contract/index'
+import { throttle } from './throttle'
 
 export interface JobsState {
   jobs: JobView[]
@@ -14,21 +18,55 @@ export interface JobsState {
   targetError: HubErrorInfo | undefined
 }
 
+/** The optional plan of a job; absent fields are the hub's defaults. */
+export interface JobPlanDraft {
+  /** ISO 8601 with a zone; absent = now. */
+  startTime?: string
+  maxExecutionTimeInSeconds?: number
+  responseTimeoutInSeconds?: number
+  devicesPerMinute?: number
+  maxConcurrency?: number
+  abortThreshold?: { failurePercent: number; minDevices?: number }
+  maintenanceWindow?: WindowSpec[]
+  timeZone?: string
+  inUseGuard?: { path: string; values: JsonValue[]; retryAfterSeconds?: number }
+}
+
 export type JobDraft =
-  | { kind: 'method'; queryCondition: string; methodName: string; payload?: JsonValue }
-  | { kind: 'twin'; queryCondition: string; desired?: JsonObject; tags?: JsonObject }
+  | ({ kind: 'method'; queryCondition: string; methodName: string; payload?: JsonValue } & JobPlanDraft)
+  | ({ kind: 'twin'; queryCondition: string; desired?: JsonObject; tags?: JsonObject } & JobPlanDraft)
 
 const ACTIVE = new Set(['queued', 'scheduled', 'running'])
 export const isActive = (j: JobView): boolean => ACTIVE.has(j.status)
 
-export function createJobsStore (api: HubApi, opts: { fastMs?: number; slowMs?: number } = {}) {
+const PLAN_KEYS = ['startTime', 'maxExecutionTimeInSeconds', 'devicesPerMinute', 'maxConcurrency', 'abortThreshold', 'maintenanceWindow', 'timeZone', 'inUseGuard'] as const
+
+/** The contract input for a draft: only the fields that are set. */
+export function jobInput (draft: JobDraft): MethodInput<'jobs.create'> {
+  const input: MethodInput<'jobs.create'> = draft.kind === 'method'
+    ? {
+        queryCondition: draft.queryCondition,
+        methodName: draft.methodName,
+        ...(draft.payload === undefined ? {} : { payload: draft.payload }),
+        ...(draft.responseTimeoutInSeconds === undefined ? {} : { responseTimeoutInSeconds: draft.responseTimeoutInSeconds })
+      }
+    : { queryCondition: draft.queryCondition, ...(draft.desired === undefined ? {} : { desired: draft.desired }), ...(draft.tags === undefined ? {} : { tags: draft.tags }) }
+  const out = input as Record<string, unknown>
+  for (const k of PLAN_KEYS) if (draft[k] !== undefined) out[k] = draft[k]
+  return input
+}
+
+export function createJobsStore (api: HubApi, opts: { refetchMs?: number } = {}) {
   const store = createStore<JobsState>()(() => ({
     jobs: [], loaded: false, error: undefined, selected: undefined, devices: [], targetCount: undefined, targetError: undefined
   }))
   let countSeq = 0
+  let listSeq = 0
 
   async function refresh (): Promise<void> {
+    const mine = ++listSeq
     const r = await api.call('jobs.list', undefined)
+    if (mine !== listSeq) return // a newer refresh is on its way
     if (!r.ok) { store.setState({ error: r.error }); return }
     store.setState({ jobs: r.value, loaded: true, error: undefined })
     const sel = store.getState().selected
@@ -54,11 +92,14 @@ export function createJobsStore (api: HubApi, opts: { fastMs?: number; slowMs?: 
     store.setState(r.ok ? { targetCount: r.value.total, targetError: undefined } : { targetCount: undefined, targetError: r.error })
   }
 
+  /** Asks the hub to check the job without creating it: the review step's numbers and errors. */
+  async function review (draft: JobDraft): Promise<{ ok: true; job: JobView } | { ok: false; error: HubErrorInfo }> {
+    const r = await api.call('jobs.create', { ...jobInput(draft), dryRun: true })
+    return r.ok ? { ok: true, job: r.value } : { ok: false, error: r.error }
+  }
+
   async function create (draft: JobDraft): Promise<{ ok: true; job: JobView } | { ok: false; error: HubErrorInfo }> {
-    const input = draft.kind === 'method'
-      ? { queryCondition: draft.queryCondition, methodName: draft.methodName, ...(draft.payload === undefined ? {} : { payload: draft.payload }) }
-      : { queryCondition: draft.queryCondition, ...(draft.desired === undefined ? {} : { desired: draft.desired }), ...(draft.tags === undefined ? {} : { tags: draft.tags }) }
-    const r = await api.call('jobs.create', input)
+    const r = await api.call('jobs.create', jobInput(draft))
     if (!r.ok) return { ok: false, error: r.error }
     await refresh()
     select(r.value.jobId)
@@ -71,21 +112,19 @@ export function createJobsStore (api: HubApi, opts: { fastMs?: number; slowMs?: 
     return r.ok ? undefined : r.error
   }
 
-  /** Polls until the returned function is called: every fastMs while a job is active, else slowMs. */
-  function start (): () => void {
-    let timer: ReturnType<typeof setTimeout> | undefined
-    let stopped = false
-    const tick = async (): Promise<void> => {
-      await refresh()
-      if (stopped) return
-      const active = store.getState().jobs.some(isActive)
-      timer = setTimeout(() => { void tick() }, active ? (opts.fastMs ?? 1000) : (opts.slowMs ?? 5000))
-    }
-    void tick()
-    return () => { stopped = true; if (timer !== undefined) clearTimeout(timer) }
+  const later = throttle(() => { void refresh() }, opts.refetchMs ?? 300)
+  function onEvents (events: UiEvent[]): void {
+    if (events.some(e => e.type === 'job.changed' || e.type === 'resync')) later()
   }
 
-  return { store, refresh, select, countTargets, create, cancel, start }
+  /** Loads the list and follows job events until the returned function is called. */
+  function start (): () => void {
+    void refresh()
+    const off = api.subscribe(onEvents)
+    return () => { off(); later.cancel() }
+  }
+
+  return { store, refresh, select, countTargets, review, create, cancel, onEvents, start }
 }
 
 export type JobsStore = ReturnType<typeof createJobsStore>

@@ -7,6 +7,7 @@ import { createHash } from 'node:crypto'
 import type { AuditEntry, JsonObject, JsonValue, MethodName } from '../../../../shared/contract/index.js'
 import type { AccountService } from '../../accounts/index.js'
 import type { Hub } from '../../services.js'
+import { ackState } from './alert-acks.js'
 
 const REDACTED = '(redacted)'
 
@@ -101,11 +102,16 @@ const STATE: Partial<Record<MethodName, State>> = {
     }
     return redact({ tag: String(input['tag']), devices: out })
   },
+  'alerts.acknowledge': (hub, input) => ackState(hub, String(input['id'])),
   'configurations.create': (hub, input) => {
     const c = hub.configurations.get(String(input['id']))
     return c === undefined ? null : redact({ targetCondition: c.targetCondition, priority: c.priority, content: c.content, metrics: c.metrics })
   },
   'configurations.remove': (hub, input) => STATE['configurations.create']?.(hub, input) ?? null,
+  'configurations.update': (hub, input) => {
+    const c = hub.configurations.get(String(input['id']))
+    return c === undefined ? null : redact({ targetCondition: c.targetCondition, priority: c.priority, labels: c.labels, metrics: c.metrics.queries, etag: c.etag })
+  },
   'serial.update': (hub, input) => redact(hub.serial.get(String(input['name'])) ?? null),
   'serial.remove': (hub, input) => redact(hub.serial.get(String(input['name'])) ?? null),
   'firmware.remove': (hub, input) => redact(hub.firmware.get(String(input['name']), String(input['version'])) ?? null),
@@ -133,6 +139,15 @@ function summarize (method: MethodName, result: unknown): JsonValue {
   if (method === 'jobs.create') {
     const j = result as Record<string, unknown> | null
     return redact({ jobId: j?.['jobId'] ?? null, type: j?.['type'] ?? null, status: j?.['status'] ?? null, queryCondition: j?.['queryCondition'] ?? null })
+  }
+  if (method === 'devices.export') {
+    // never the file itself: it may hold every device's keys
+    const f = result as { fileName?: unknown; devices?: unknown; withKeys?: unknown } | null
+    return { fileName: (f?.fileName ?? null) as JsonValue, devices: (f?.devices ?? null) as JsonValue, withKeys: (f?.withKeys ?? null) as JsonValue }
+  }
+  if (method === 'devices.import') {
+    const rows = Array.isArray(result) ? result as Array<{ deviceId: string; ok: boolean }> : []
+    return { added: rows.filter(r => r.ok).map(r => r.deviceId), refused: rows.filter(r => !r.ok).map(r => r.deviceId) }
   }
   if (method === 'auth.setup' || method === 'auth.signIn') {
     const s = result as { name?: string; role?: string } | null

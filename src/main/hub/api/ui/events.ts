@@ -88,6 +88,20 @@ export function createEventCoalescer (opts: EventCoalescerOptions): { flush(): v
       put(key, { type: 'telemetry.received', deviceId: e.deviceId, count, lastSeq: e.seq, at: e.at })
     }),
     opts.events.on('configuration.changed', (e) => { put(`cfg:${e.id}`, { type: 'configuration.changed', id: e.id, change: e.change }) }),
+    opts.events.on('configuration.metricsChanged', (e) => {
+      // a create/update/delete in the same window says more than "metrics"
+      if (pending.get(`cfg:${e.id}`) === undefined) put(`cfg:${e.id}`, { type: 'configuration.changed', id: e.id, change: 'metrics' })
+    }),
+    opts.events.on('job.statusChanged', (e) => {
+      const prev = pending.get(`job:${e.jobId}`)
+      put(`job:${e.jobId}`, { type: 'job.changed', jobId: e.jobId, status: e.status, devices: prev?.type === 'job.changed' ? prev.devices : 0 })
+    }),
+    opts.events.on('job.deviceChanged', (e) => {
+      const key = `job:${e.jobId}`
+      const prev = pending.get(key)
+      if (prev?.type === 'job.changed') { prev.devices++; schedule(); return } // keep its place: no re-insert per device
+      put(key, { type: 'job.changed', jobId: e.jobId, status: null, devices: 1 })
+    }),
     opts.events.on('settings.changed', (e) => { put('settings', { type: 'settings.changed', settings: e.settings }) }),
     opts.events.on('firmware.changed', (e) => { put(`fw:${e.name}/${e.version}`, { type: 'firmware.changed', name: e.name, version: e.version, change: e.change }) }),
     opts.events.on('command.stateChanged', (e) => {

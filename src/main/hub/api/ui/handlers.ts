@@ -11,10 +11,12 @@ import { HubError } from '../../errors.js'
 import type { Hub } from '../../services.js'
 import type { StoreUsage } from '../../settings/service.js'
 import { authServicesFor, type AuthOptions, type AuthServices } from '../../accounts/index.js'
+import { acknowledge, withAcks } from './alert-acks.js'
 import { capture, redact, targetOf } from './audit-capture.js'
 import { createAuthHandlers } from './auth-handlers.js'
 import type { CallContext, UiCaller } from './caller.js'
 import { toErrorResult } from './errors.js'
+import { jobViewOf, opsHandlers } from './ops.js'
 import { createSiteHandlers, firmwareViews, storeUsageView } from './site-handlers.js'
 import { createDeviceToolHandlers } from './handlers-devices.js'
 import { configurationView, deviceView, jobView, rowFrom, rowOfTwin, telemetryItem, twinView } from './views.js'
@@ -121,6 +123,11 @@ export function createUiApi (deps: UiApiDeps): UiApi {
 
   const handlers: Handlers = {
     ...createAuthHandlers(auth),
+    'alerts.acknowledge': async (input, ctx) => {
+      const current = fleetAlerts(hub.settings.get().offlineMinutes, await hub.settings.storeUsage())
+      return await acknowledge(hub, current, input.id, ctx.session?.name ?? 'ui')
+    },
+    ...opsHandlers(hub),
     'hub.status': () => deps.status(),
     'fleet.summary': async (input): Promise<FleetSummary> => {
       const offlineMinutes = input?.offlineMinutes ?? hub.settings.get().offlineMinutes
@@ -132,7 +139,7 @@ export function createUiApi (deps: UiApiDeps): UiApi {
         const rec = r as Record<string, JsonValue>
         return { version: typeof rec['version'] === 'string' ? rec['version'] : null, devices: Number(rec['devices'] ?? 0) }
       }).sort((a, b) => b.devices - a.devices)
-      const alerts = fleetAlerts(offlineMinutes, store)
+      const alerts = withAcks(hub, fleetAlerts(offlineMinutes, store))
       return {
         devices: { ...counts, connected, disconnected: Math.max(0, counts.total - connected) },
         firmware,
@@ -188,23 +195,9 @@ export function createUiApi (deps: UiApiDeps): UiApi {
       const items = hub.query.run(input.query)
       return { items: items.slice(0, input.limit ?? 200), total: items.length }
     },
-    'jobs.list': (input) => hub.jobs.query({ pageSize: 100, ...(input?.status === undefined ? {} : { jobStatus: input.status }) }).items.map(jobView),
-    'jobs.get': (input) => jobView(hub.jobs.get(input.jobId)),
-    'jobs.create': async (input) => {
-      const isMethod = input.methodName !== undefined
-      if (isMethod === (input.desired !== undefined || input.tags !== undefined)) {
-        throw new HubError('ArgumentInvalid', 'A job runs either a method (methodName) or a twin update (desired and/or tags), not both and not neither')
-      }
-      const jobId = input.jobId ?? `ui-${new Date(hub.clock.now()).toISOString().replace(/[:.]/g, '-')}`
-      const body = isMethod
-        ? { jobId, type: 'scheduleDeviceMethod', queryCondition: input.queryCondition, startTime: input.startTime ?? new Date(hub.clock.now()).toISOString(), maxExecutionTimeInSeconds: 3600,
-            cloudToDeviceMethod: { methodName: input.methodName, payload: input.payload ?? null, responseTimeoutInSeconds: 30 } }
-        : { jobId, type: 'scheduleUpdateTwin', queryCondition: input.queryCondition, startTime: input.startTime ?? new Date(hub.clock.now()).toISOString(), maxExecutionTimeInSeconds: 3600,
-            updateTwin: { etag: '*', ...(input.tags === undefined ? {} : { tags: input.tags }), ...(input.desired === undefined ? {} : { properties: { desired: input.desired } }) } }
-      await hub.jobs.create(jobId, body)
-      return jobView(hub.jobs.get(jobId))
-    },
-    'jobs.cancel': async (input) => jobView(await hub.jobs.cancel(input.jobId)),
+    'jobs.list': (input) => hub.jobs.query({ pageSize: 100, ...(input?.status === undefined ? {} : { jobStatus: input.status }) }).items.map(j => jobView(j, hub.jobs.runState(j.jobId), hub.clock.now())),
+    'jobs.get': (input) => jobViewOf(hub, input.jobId),
+    'jobs.cancel': async (input) => { await hub.jobs.cancel(input.jobId); return jobViewOf(hub, input.jobId) },
     'firmware.list': () => firmwareViews(hub),
     'devices.firmwareUpdate': (input) => {
       hub.registry.mustGet(id(input.deviceId))
@@ -215,20 +208,6 @@ export function createUiApi (deps: UiApiDeps): UiApi {
       return hub.methods.invoke(id(input.deviceId), { methodName: 'firmwareUpdate', payload: { ...payload }, responseTimeoutInSeconds: 60 })
     },
     'configurations.list': () => hub.configurations.list().map(configurationView),
-    'configurations.create': async (input) => {
-      const metrics: Record<string, string> = {}
-      for (const [k, v] of Object.entries(input.metrics ?? {})) {
-        if (typeof v !== 'string') throw new HubError('ArgumentInvalid', `metric ${k} must be a query (text)`)
-        metrics[k] = v
-      }
-      const body = {
-        id: input.id, targetCondition: input.targetCondition, priority: input.priority ?? 0,
-        content: { deviceContent: input.content }, metrics: { queries: metrics }
-      }
-      const { configuration } = await hub.configurations.put(input.id, body)
-      await hub.configurations.idle()
-      return configurationView(hub.configurations.get(configuration.id) ?? configuration)
-    },
     'configurations.remove': async (input) => { await hub.configurations.remove(input.id); return { id: input.id } },
     'jobs.devices': (input) => {
       hub.jobs.get(input.jobId) // JobNotFound for an unknown id, not an empty list

@@ -1,7 +1,7 @@
 // Hub documents -> the contract's view shapes.
-import type { ConfigurationView, DeviceRow, DeviceView, JobView, JsonObject, TelemetryItem, TwinView } from '../../../../shared/contract/index.js'
+import type { ConfigurationView, DeviceRow, DeviceView, JobPhase, JobView, JsonObject, TelemetryItem, TwinView } from '../../../../shared/contract/index.js'
 import type { Configuration } from '../../configurations/types.js'
-import type { JobResponse } from '../../jobs/types.js'
+import type { JobResponse, JobRunState } from '../../jobs/types.js'
 import type { ConnectionInfo, DeviceDocument, JsonValue, StoredTelemetry, TwinDocument } from '../../types.js'
 
 function strip (props: JsonObject): JsonObject {
@@ -75,7 +75,9 @@ export function telemetryItem (m: StoredTelemetry): TelemetryItem {
   return { seq: m.seq, enqueuedTime: m.enqueuedTime, transport: m.transport, properties: m.properties, systemProperties: m.systemProperties, body, bodyEncoding }
 }
 
-export function jobView (j: JobResponse): JobView {
+/** A job for the list: `state` is the run's live gates (hub.jobs.runState), `nowMs` the hub's clock. */
+export function jobView (j: JobResponse, state: JobRunState | undefined, nowMs: number): JobView {
+  const stats = { ...j.deviceJobStatistics }
   return {
     jobId: j.jobId,
     type: j.type,
@@ -86,7 +88,34 @@ export function jobView (j: JobResponse): JobView {
     endTime: j.endTime,
     methodName: j.cloudToDeviceMethod?.methodName ?? null,
     failureReason: j.failureReason ?? null,
-    stats: { ...j.deviceJobStatistics }
+    stats,
+    phase: jobPhase(j, state, nowMs),
+    plan: {
+      maxExecutionTimeInSeconds: j.maxExecutionTimeInSeconds,
+      responseTimeoutInSeconds: j.cloudToDeviceMethod?.responseTimeoutInSeconds ?? null,
+      devicesPerMinute: j.devicesPerMinute ?? null,
+      maxConcurrency: j.maxConcurrency ?? null,
+      abortThreshold: j.abortThreshold === undefined ? null : { ...j.abortThreshold },
+      maintenanceWindow: j.maintenanceWindow === undefined ? null : j.maintenanceWindow.map(w => ({ ...w, ...(w.days === undefined ? {} : { days: [...w.days] }) })),
+      timeZone: j.timeZone ?? null,
+      inUseGuard: j.inUseGuard === undefined ? null : { path: j.inUseGuard.path, values: [...j.inUseGuard.values], retryAfterSeconds: j.inUseGuard.retryAfterSeconds }
+    },
+    waiting: state === undefined ? null : { window: state.waitingForWindow, inUse: state.inUse, offline: state.offline, inFlight: state.inFlight, nextWakeAt: state.nextWakeAt }
+  }
+}
+
+/** The job's status, sharpened: scheduled (start in the future), waiting (every device left waits for a window or the guard), aborted (threshold). */
+export function jobPhase (j: JobResponse, state: JobRunState | undefined, nowMs: number): JobPhase {
+  switch (j.status) {
+    case 'queued': return Date.parse(j.startTime) > nowMs ? 'scheduled' : 'queued'
+    case 'scheduled': return 'scheduled'
+    case 'running': {
+      const s = j.deviceJobStatistics
+      if (state !== undefined && state.inFlight === 0 && s.runningCount === 0 && state.waitingForWindow > 0 && state.waitingForWindow + state.inUse >= s.pendingCount) return 'waiting'
+      return 'running'
+    }
+    case 'failed': return (j.failureReason ?? '').startsWith('Aborted:') ? 'aborted' : 'failed'
+    default: return j.status
   }
 }
 
@@ -99,7 +128,10 @@ export function configurationView (c: Configuration): ConfigurationView {
     targeted: c.systemMetrics.results.targetedCount,
     applied: c.systemMetrics.results.appliedCount,
     metrics: { ...c.metrics.results },
+    metricQueries: { ...c.metrics.queries },
+    labels: { ...c.labels },
     createdTime: c.createdTimeUtc,
+    lastUpdatedTime: c.lastUpdatedTimeUtc,
     etag: c.etag
   }
 }
