@@ -119,6 +119,11 @@ describe('devices tools in Chromium', () => {
     expect(markAt).toEqual({ at: 12, text: '=' })
     expect(await bar.getAttribute('aria-invalid')).toBe('true')
     await shot('devices-query-highlight', false)
+    await page.getByTestId('theme-toggle').click()
+    await page.locator('html[data-theme="dark"]').waitFor({ state: 'attached' })
+    await shot('devices-query-highlight-dark', false)
+    await page.getByTestId('theme-toggle').click()
+    await page.locator('html[data-theme="light"]').waitFor({ state: 'attached' })
     // editing the text retires the hub's mark: it was about the old text
     await bar.press('End')
     await bar.pressSequentially('0')

@@ -92,8 +92,8 @@ export const methodInputs = {
     idempotent: optional(bool)
   }),
   'commands.cancel': object({ commandId: str({ min: 1, max: 128 }), reason: optional(str({ max: 256 })) }),
-  /** The device's messages after `afterSeq` (the last one the caller has), oldest first. */
-  'telemetry.since': object({ deviceId, afterSeq: int({ min: 0 }), limit: optional(int({ min: 1, max: 500 })) }),
+  /** The device's messages after `afterSeq` (the last one the caller has), oldest first; at most 100 (the log's per-device index). */
+  'telemetry.since': object({ deviceId, afterSeq: int({ min: 0 }), limit: optional(int({ min: 1, max: 100 })) }),
   ...authMethodInputs,
   ...siteMethodInputs,
   ...alertMethodInputs
