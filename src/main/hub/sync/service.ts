@@ -696,7 +696,8 @@ export function createSyncService (deps: SyncDeps): SyncService & { start(): voi
     return countMissing(tel.done, st.oldestSeq ?? 1, st.newestSeq + 1)
   }
   const isIdle = (): boolean => online() && !controlBusy && !registryDirty && dirtyDesired.size === 0 && dirtyReported.size === 0 && !allTwinsDirty &&
-    telemetryPending() === 0 && registry.list().filter((d) => d.moduleId === undefined && mirrored(d.deviceId) && linkable(d.deviceId)).every((d) => !pendingReported(d.deviceId))
+    telemetryPending() === 0 && registry.list().filter((d) => d.moduleId === undefined && mirrored(d.deviceId) && linkable(d.deviceId)).every((d) => !pendingReported(d.deviceId)) &&
+    (delegation?.settled() ?? true)
 
   const self: SyncService & { start(): void } = {
     start: () => { if (settings !== null) startLink() },
