@@ -197,6 +197,6 @@ describe('telemetry.since over the UI API', () => {
     expect(await api.call('telemetry.since', { deviceId: 'meter-2', afterSeq: 0 })).toEqual({ ok: true, value: { items: [], truncated: false } })
     expect(await api.call('telemetry.since', { deviceId: 'nobody', afterSeq: 0 })).toMatchObject({ ok: false, error: { code: 404001 } })
     expect(await api.call('telemetry.since', { deviceId: 'meter-1', afterSeq: -1 })).toMatchObject({ ok: false, error: { code: 400004, message: 'afterSeq must be at least 0' } })
-    expect(await api.call('telemetry.since', { deviceId: 'meter-1', afterSeq: 0, limit: 501 })).toMatchObject({ ok: false, error: { code: 400004 } })
+    expect(await api.call('telemetry.since', { deviceId: 'meter-1', afterSeq: 0, limit: 101 })).toMatchObject({ ok: false, error: { code: 400004, message: 'limit must be at most 100' } })
   }, 60_000)
 })

@@ -101,6 +101,12 @@ describe('accounts and roles in Chromium', () => {
     await shot('role-supervisor-device')
     await page.goto(`${env.ui.url}#/accounts`)
     expect(await page.getByTestId('not-allowed').innerText()).toContain('Accounts are managed by admins')
+    // An approval: the supervisor acknowledges a failed-method alert on the fleet overview.
+    await env.client('admin').call('methods.invoke', { deviceId: 'press-9', methodName: 'reboot', connectTimeoutInSeconds: 0 })
+    await page.goto(`${env.ui.url}#/`)
+    await page.locator('[data-testid="alerts"] li[data-kind="methodFailed"]').first().getByTestId('alert-ack').click()
+    await page.locator('[data-testid="alert-acked"]', { hasText: 'acknowledged by sam' }).waitFor()
+    await shot('fleet-alert-acknowledged')
   })
 
   it('lets a technician change desired (and stay signed in across a reload) but not manage accounts', async () => {
@@ -116,6 +122,14 @@ describe('accounts and roles in Chromium', () => {
     await page.getByTestId('patch-save').click()
     await page.getByTestId('twin-desired').getByText('15').waitFor()
     expect(await page.getByTestId('device-delete').isDisabled()).toBe(true)
+    // Acknowledging alerts is a supervisor's approval: disabled, with the reason.
+    await page.getByTestId('method-name').fill('selfTest')
+    await page.getByTestId('method-run').click()
+    await page.goto(`${env.ui.url}#/`)
+    const ack = page.locator('[data-testid="alerts"] li[data-acknowledged="false"]').first().getByTestId('alert-ack')
+    await ack.waitFor()
+    expect(await ack.isDisabled()).toBe(true)
+    expect(await ack.getAttribute('title')).toBe('Needs a supervisor or admin account')
   })
 
   it('shows the audit log to the admin, with who/what/when and a before/after diff', async () => {

@@ -83,8 +83,22 @@ describe('accounts and roles over the UI WebSocket', () => {
     expect(env.hub.hub.registry.get({ deviceId: 'd2' })).toBeUndefined()
     expect(await admin.call('accounts.list', undefined)).toMatchObject({ ok: true, value: expect.arrayContaining([expect.objectContaining({ name: accountName('supervisor'), role: 'supervisor' })]) })
 
-    // approve: supervisors and admins (the approvals themselves — conflicts, alerts — check the same table)
-    // are covered by the role matrix test in src/main/hub/accounts; here: every role may change its own password.
+    // approve: supervisors and admins acknowledge alerts (a failed method is one); technicians may not
+    await admin.call('methods.invoke', { deviceId: 'd1', methodName: 'reboot', connectTimeoutInSeconds: 0 })
+    const fleet = await sup.call('fleet.summary', undefined)
+    const alert = fleet.ok ? fleet.value.alerts.find(a => a.kind === 'methodFailed' && a.deviceId === 'd1') : undefined
+    expect(alert).toMatchObject({ id: expect.stringMatching(/^[0-9a-f]{16}$/), acknowledged: null })
+    const alertId = alert?.id ?? ''
+    expect(await tech.call('alerts.acknowledge', { id: alertId })).toMatchObject({ ok: false, error: { code: 403201, message: expect.stringContaining('needs a supervisor or admin account') } })
+    expect(await sup.call('alerts.acknowledge', { id: 'feedfeedfeedfeed' })).toMatchObject({ ok: false, error: { code: 400004 } })
+    expect(await sup.call('alerts.acknowledge', { id: alertId })).toMatchObject({ ok: true, value: { id: alertId, acknowledged: { by: accountName('supervisor') } } })
+    const acked = await tech.call('fleet.summary', undefined)
+    expect(acked.ok && acked.value.alerts.find(a => a.id === alertId)?.acknowledged?.by).toBe(accountName('supervisor'))
+    const ackLog = await admin.call('audit.list', { method: 'alerts.acknowledge', outcome: 'ok' })
+    expect(ackLog.ok && ackLog.value.items[0]).toMatchObject({ user: accountName('supervisor'), role: 'supervisor', before: { acknowledged: null }, after: { acknowledged: { by: accountName('supervisor') } } })
+    expect(await admin.call('alerts.acknowledge', { id: alertId })).toMatchObject({ ok: true })
+
+    // every role may change its own password
     expect(await sup.call('accounts.changeOwnPassword', { current: 'wrong one', password: 'new supervisor pw' })).toMatchObject({ ok: false, error: { code: 401202 } })
     expect(await sup.call('accounts.changeOwnPassword', { current: TEST_PASSWORD, password: 'new supervisor pw' })).toMatchObject({ ok: true, value: { name: accountName('supervisor') } })
 

@@ -216,7 +216,7 @@ describe('telemetry stream', () => {
     const stop = s.start()
     await flush()
     expect(s.store.getState()).toMatchObject({ loaded: true, lastSeq: 9, gap: false })
-    expect(f.called('telemetry.since')).toEqual([{ deviceId: 'd', afterSeq: 0, limit: 500 }])
+    expect(f.called('telemetry.since')).toEqual([{ deviceId: 'd', afterSeq: 0, limit: 100 }])
     // another device, and an event we already hold, fetch nothing
     f.emit([{ type: 'telemetry.received', deviceId: 'e', count: 1, lastSeq: 20, at: '' }, { type: 'telemetry.received', deviceId: 'd', count: 1, lastSeq: 9, at: '' }])
     await flush()
@@ -224,7 +224,7 @@ describe('telemetry stream', () => {
     log.push(msg(12))
     f.emit([{ type: 'telemetry.received', deviceId: 'd', count: 1, lastSeq: 12, at: '' }])
     await flush()
-    expect(f.called('telemetry.since').at(-1)).toEqual({ deviceId: 'd', afterSeq: 9, limit: 500 })
+    expect(f.called('telemetry.since').at(-1)).toEqual({ deviceId: 'd', afterSeq: 9, limit: 100 })
     expect(s.store.getState().items.map(m => m.seq)).toEqual([3, 7, 9, 12])
     // a fetch in flight: events meanwhile become one more fetch after it, not one each
     log.push(msg(13))

@@ -78,7 +78,9 @@ export const ACCESS: Record<MethodName, Access> = {
   'firmware.remove': 'operate',
   // Hub settings (alert thresholds, store quota, theme) are the admin's.
   'settings.get': 'read',
-  'settings.update': 'admin'
+  'settings.update': 'admin',
+  // Approvals: supervisors (and admins) acknowledge alerts.
+  'alerts.acknowledge': 'approve'
 }
 
 /** Read-level calls that still change something (so they are audited). */

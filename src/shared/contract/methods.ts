@@ -4,6 +4,7 @@ import type {
   ConfigurationView, DeviceRow, DevicesPage, DeviceView, FirmwareImageView, FleetSummary, HubStatus, JobDeviceResult, JobView, MethodResult, QueryResult, TelemetryItem, TwinView
 } from './model.js'
 import { siteMethodInputs, type SiteMethodOutputs } from './site.js'
+import { alertMethodInputs, type AlertMethodOutputs } from './alert-methods.js'
 import { authMethodInputs, type AuthMethodOutputs } from './auth-methods.js'
 import { opsInputs, type OpsOutputs } from './ops.js'
 import { COMMAND_STATES, DEVICE_SORT_KEYS, type BulkOutcome, type CommandView, type SavedView, type TelemetrySince } from './model-devices.js'
@@ -91,13 +92,14 @@ export const methodInputs = {
     idempotent: optional(bool)
   }),
   'commands.cancel': object({ commandId: str({ min: 1, max: 128 }), reason: optional(str({ max: 256 })) }),
-  /** The device's messages after `afterSeq` (the last one the caller has), oldest first. */
-  'telemetry.since': object({ deviceId, afterSeq: int({ min: 0 }), limit: optional(int({ min: 1, max: 500 })) }),
+  /** The device's messages after `afterSeq` (the last one the caller has), oldest first; at most 100 (the log's per-device index). */
+  'telemetry.since': object({ deviceId, afterSeq: int({ min: 0 }), limit: optional(int({ min: 1, max: 100 })) }),
   ...authMethodInputs,
-  ...siteMethodInputs
+  ...siteMethodInputs,
+  ...alertMethodInputs
 } as const satisfies Record<string, Validator<unknown>>
 
-export interface MethodOutputs extends AuthMethodOutputs, OpsOutputs, SiteMethodOutputs {
+export interface MethodOutputs extends AuthMethodOutputs, OpsOutputs, SiteMethodOutputs, AlertMethodOutputs {
   'hub.status': HubStatus
   'fleet.summary': FleetSummary
   'devices.list': DevicesPage

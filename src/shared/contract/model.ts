@@ -167,6 +167,10 @@ export interface Alert {
   deviceId: string | null
   message: string
   at: string
+  /** Stable while the condition lasts (fleet.summary sets it; alerts.acknowledge takes it). */
+  id?: string
+  /** Who acknowledged it (a supervisor or admin), when. */
+  acknowledged?: { by: string; at: string } | null
 }
 
 export interface FleetSummary {

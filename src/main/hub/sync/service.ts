@@ -41,6 +41,8 @@ export interface SyncOptions {
   tokenTtlSeconds?: number
   /** How often a Sitehub cloud is asked for jobs and queued commands to take over (jobs-edge.ts). Default 5 s. */
   delegationPollMs?: number
+  /** false: never take over the cloud's jobs and queued commands (the cloud drives the devices through method forwarding, as with Azure). Default true. */
+  delegation?: boolean
 }
 
 export interface SyncDeps {
@@ -213,7 +215,7 @@ export function createSyncService (deps: SyncDeps): SyncService & { start(): voi
     return await p
   }
   // ---- jobs and queued commands the edge takes over from a Sitehub cloud (jobs-edge.ts) ----
-  const delegation = deps.jobs === undefined || deps.commands === undefined
+  const delegation = deps.jobs === undefined || deps.commands === undefined || o.delegation === false
     ? null
     : createEdgeDelegation({ store, jobs: deps.jobs, commands: deps.commands, clock, logger, mirrored: (id) => mirrored(id), ...(o.delegationPollMs === undefined ? {} : { pollMs: o.delegationPollMs }) })
   const runDelegation = (): void => {

@@ -23,7 +23,7 @@ const STATE_WORDS: Record<CommandView['status'], [string, string]> = {
 
 /** "in 59 min", "in 3 h", "in 2 days". */
 export function until (iso: string, now = Date.now()): string {
-  const s = Math.round((Date.parse(iso) - now) / 1000)
+  const s = Math.floor((Date.parse(iso) - now) / 1000)
   if (!Number.isFinite(s)) return '?'
   if (s <= 0) return 'now'
   if (s < 60) return `in ${s} s`

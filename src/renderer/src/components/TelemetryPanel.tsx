@@ -25,8 +25,9 @@ export function TelemetryPanel ({ api, deviceId }: { api: HubApi; deviceId: stri
   const now = Math.max(tick, Number.isFinite(newest) ? newest : 0)
   // parse bodies once per new message, not once per tick
   const all = useMemo(() => numericSeries(items, Number.MAX_SAFE_INTEGER, Number.MAX_SAFE_INTEGER), [items])
+  const [windowMs, setWindowMs] = useState(WINDOW_MS)
   const series = all
-    .map(s => ({ ...s, points: s.points.filter(p => p.t >= now - WINDOW_MS) }))
+    .map(s => ({ ...s, points: s.points.filter(p => p.t >= now - windowMs) }))
     .filter(s => s.points.length > 0)
   const [hidden, setHidden] = useState<ReadonlySet<string>>(new Set())
   const shown = series.filter(s => !hidden.has(s.field)).slice(0, CHARTS)
@@ -34,7 +35,15 @@ export function TelemetryPanel ({ api, deviceId }: { api: HubApi; deviceId: stri
 
   return (
     <section className="panel" aria-labelledby="t-h" data-testid="telemetry-panel" data-messages={items.length}>
-      <h2 id="t-h">Telemetry <small className="muted">(live, last 5 minutes)</small></h2>
+      <div className="row wrap">
+        <h2 id="t-h">Telemetry <small className="muted">(live)</small></h2>
+        <div className="row chart-window" role="group" aria-label="Chart time span">
+          {[[60_000, '1 min'], [WINDOW_MS, '5 min']].map(([ms, label]) => (
+            <button key={ms} type="button" className="button" aria-pressed={windowMs === ms} data-testid={`chart-window-${String(label).replace(' ', '')}`}
+              onClick={() => { setWindowMs(Number(ms)) }}>{label}</button>
+          ))}
+        </div>
+      </div>
       {error !== undefined && <ErrorNote error={error} />}
       {gap && <p className="small muted" data-testid="telemetry-gap">Messages arrived faster than this page could fetch them: a few in between are not shown.</p>}
       {series.length > 1 && (
@@ -48,8 +57,8 @@ export function TelemetryPanel ({ api, deviceId }: { api: HubApi; deviceId: stri
           ))}
         </div>
       )}
-      {shown.map(s => <Sparkline key={s.field} series={s} now={now} windowMs={WINDOW_MS} />)}
-      {loaded && items.length > 0 && series.length === 0 && <p className="muted small">No numeric fields in the last 5 minutes to chart (bodies must be JSON objects with numbers).</p>}
+      {shown.map(s => <Sparkline key={s.field} series={s} now={now} windowMs={windowMs} />)}
+      {loaded && items.length > 0 && series.length === 0 && <p className="muted small">No numeric fields in the last {windowMs / 60_000} minutes to chart (bodies must be JSON objects with numbers).</p>}
       {!loaded
         ? <p className="muted">Loading messages…</p>
         : latest.length === 0

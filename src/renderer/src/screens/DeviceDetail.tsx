@@ -81,7 +81,7 @@ function Identity ({ detail, navigate }: { detail: DeviceDetailStore; navigate: 
       <NotAllowed method="devices.connectionString" what="Showing the connection string" />
       {connectionString !== undefined && (
         <div className="secret">
-          <code className="mono wrap" data-testid="connection-string" data-value={connectionString}>
+          <code className="mono wrap" data-testid="connection-string">
             {reveal ? connectionString : connectionString.replace(/SharedAccessKey=.*/, 'SharedAccessKey=••••••••')}
           </code>
           <div className="row">

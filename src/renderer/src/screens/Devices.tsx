@@ -45,7 +45,9 @@ export function Devices ({ devices, initialQuery, navigate }: { devices: Devices
     if (initialQuery !== devices.store.getState().query) void devices.load(initialQuery)
   }, [devices, initialQuery])
 
-  const run = (): void => { void devices.load(draft) }
+  // The address follows the query that ran, so Back from a device page returns to it (a view's too).
+  const remember = (q: string): void => { window.history.replaceState(null, '', q.trim() === '' ? '#/devices' : `#/devices?q=${encodeURIComponent(q)}`) }
+  const run = (): void => { const q = draft; void devices.load(q).then(ok => { if (ok) remember(q) }) }
   // the hub's error position, while the text is still the one it was about
   const pos = queryError !== undefined && queryError.text === draft ? queryError.query?.position : undefined
   return (
@@ -68,11 +70,11 @@ export function Devices ({ devices, initialQuery, navigate }: { devices: Devices
               {...(pos === undefined ? {} : { describedBy: 'query-error-text' })}
               placeholder="e.g. properties.reported.firmware.current = '1.2.0' AND connectionState = 'Connected'" />
             <button type="submit" className="button primary">Run</button>
-            {query !== '' && <button type="button" className="button" onClick={() => { setDraft(''); void devices.load('') }}>Clear</button>}
+            {query !== '' && <button type="button" className="button" onClick={() => { setDraft(''); remember(''); void devices.load('') }}>Clear</button>}
           </div>
         </form>
       </div>
-      <SavedViews devices={devices} onOpened={v => { setDraft(v.query) }} />
+      <SavedViews devices={devices} onOpened={v => { setDraft(v.query); remember(v.query) }} />
       {selected.size > 0 && (
         <div className="note bulk row wrap" role="region" aria-label="Selection" data-testid="bulk-bar">
           <strong data-testid="bulk-count">{selected.size} selected</strong>

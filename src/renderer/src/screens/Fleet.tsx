@@ -1,9 +1,10 @@
-import { useEffect } from 'react'
+import { useEffect, useState } from 'react'
 import { useStore } from 'zustand'
 import { BarChart } from '../components/BarChart'
+import { useCan } from '../components/Access'
 import { ErrorNote } from '../components/ErrorNote'
 import { ago } from '../lib/time'
-import type { HubEndpoint } from '../../../shared/contract/index'
+import type { Alert, HubEndpoint, HubErrorInfo } from '../../../shared/contract/index'
 import type { FleetStore } from '../state/fleet'
 
 function bytes (n: number): string {
@@ -73,9 +74,10 @@ export function Fleet ({ fleet, endpoints }: { fleet: FleetStore; endpoints: Hub
             : (
               <ul className="alerts" data-testid="alerts">
                 {summary.alerts.map((a, i) => (
-                  <li key={i} className={a.severity} data-kind={a.kind} data-device={a.deviceId ?? ''}>
+                  <li key={a.id ?? i} className={`${a.severity}${a.acknowledged != null ? ' acknowledged' : ''}`} data-kind={a.kind} data-device={a.deviceId ?? ''} data-acknowledged={a.acknowledged != null}>
                     {a.deviceId !== null ? <a href={`#/devices/${encodeURIComponent(a.deviceId)}`}>{a.message}</a> : a.message}
                     <small> · {ago(a.at)}</small>
+                    <AlertAck fleet={fleet} alert={a} />
                   </li>
                 ))}
               </ul>
@@ -89,6 +91,22 @@ export function Fleet ({ fleet, endpoints }: { fleet: FleetStore; endpoints: Hub
         </ul>
       </section>
     </section>
+  )
+}
+
+/** Acknowledge (an approval): enabled for supervisors and admins, otherwise disabled with the reason. */
+function AlertAck ({ fleet, alert }: { fleet: FleetStore; alert: Alert }) {
+  const allowed = useCan('alerts.acknowledge')
+  const [error, setError] = useState<HubErrorInfo | undefined>()
+  if (alert.acknowledged != null) return <small className="muted" data-testid="alert-acked"> · acknowledged by {alert.acknowledged.by} {ago(alert.acknowledged.at)}</small>
+  if (alert.id === undefined) return null
+  const id = alert.id
+  return (
+    <>
+      {' '}<button className="button ghost" data-testid="alert-ack" disabled={!allowed.ok} title={allowed.ok ? 'Mark as seen and handled' : allowed.reason}
+        onClick={() => { void fleet.acknowledge(id).then(setError) }}>Acknowledge</button>
+      {error !== undefined && <ErrorNote error={error} />}
+    </>
   )
 }
 

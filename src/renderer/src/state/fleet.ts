@@ -50,7 +50,14 @@ export function createFleetStore (api: HubApi, opts: { refetchMs?: number; now?:
     return () => { off(); later.cancel() }
   }
 
-  return { store, refresh, start, onEvents }
+  /** An approval: marks an alert acknowledged (supervisors and admins), then reloads. */
+  async function acknowledge (id: string): Promise<HubErrorInfo | undefined> {
+    const r = await api.call('alerts.acknowledge', { id })
+    await refresh()
+    return r.ok ? undefined : r.error
+  }
+
+  return { store, refresh, start, onEvents, acknowledge }
 }
 
 export type FleetStore = ReturnType<typeof createFleetStore>

@@ -24,7 +24,7 @@ export interface TelemetryStreamOptions {
   keepLast?: number
   /** Hard cap on messages held (default 3,000: 10 a second for 5 minutes). */
   max?: number
-  /** Messages per fetch (the contract allows 500). */
+  /** Messages per fetch (the contract allows 100). */
   batch?: number
   now?: () => number
 }
@@ -42,7 +42,7 @@ export function createTelemetryStream (api: HubApi, deviceId: string, opts: Tele
   const windowMs = opts.windowMs ?? 5 * 60_000
   const keepLast = opts.keepLast ?? 50
   const max = opts.max ?? 3000
-  const batch = opts.batch ?? 500
+  const batch = opts.batch ?? 100
   const now = opts.now ?? (() => Date.now())
   const store = createStore<TelemetryStreamState>()(() => ({ items: [], lastSeq: 0, loaded: false, gap: false, error: undefined, fetches: 0 }))
 

@@ -7,6 +7,7 @@ import { createHash } from 'node:crypto'
 import type { AuditEntry, JsonObject, JsonValue, MethodName } from '../../../../shared/contract/index.js'
 import type { AccountService } from '../../accounts/index.js'
 import type { Hub } from '../../services.js'
+import { ackState } from './alert-acks.js'
 
 const REDACTED = '(redacted)'
 
@@ -26,7 +27,8 @@ export function redact (v: unknown, depth = 0): JsonValue {
   if (Array.isArray(v)) return v.map(x => redact(x, depth + 1))
   if (typeof v === 'object') {
     const out: JsonObject = {}
-    for (const [k, x] of Object.entries(v as Record<string, unknown>)) out[k] = secretKey(k) && x !== null ? REDACTED : redact(x, depth + 1)
+    // a flag (includeKeys: true) says whether a secret was involved, it is not one
+    for (const [k, x] of Object.entries(v as Record<string, unknown>)) out[k] = secretKey(k) && x !== null && typeof x !== 'boolean' ? REDACTED : redact(x, depth + 1)
     return out
   }
   return String(v)
@@ -101,6 +103,7 @@ const STATE: Partial<Record<MethodName, State>> = {
     }
     return redact({ tag: String(input['tag']), devices: out })
   },
+  'alerts.acknowledge': (hub, input) => ackState(hub, String(input['id'])),
   'configurations.create': (hub, input) => {
     const c = hub.configurations.get(String(input['id']))
     return c === undefined ? null : redact({ targetCondition: c.targetCondition, priority: c.priority, content: c.content, metrics: c.metrics })

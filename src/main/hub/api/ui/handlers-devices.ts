@@ -18,6 +18,8 @@ export const DEVICE_TOOL_METHODS = [
 type ToolMethod = typeof DEVICE_TOOL_METHODS[number]
 type ToolHandlers = { [M in ToolMethod]: (input: MethodInput<M>) => Promise<MethodOutput<M>> | MethodOutput<M> }
 
+/** Messages per device the telemetry log indexes (telemetry/log.ts): history() up to this reads no more than it returns. */
+const HISTORY_INDEX_DEPTH = 100
 /** How many twins a bulk tag patches at once (the store group-commits them). */
 const TAG_CONCURRENCY = 16
 
@@ -126,20 +128,18 @@ export function createDeviceToolHandlers (deps: {
     'telemetry.since': async (input) => {
       const identity = { deviceId: input.deviceId }
       hub.registry.mustGet(identity)
-      const limit = input.limit ?? 200
-      // history() reads the newest messages first from a per-device index: ask for a few and
-      // widen until the answer reaches back to afterSeq (or the limit), so a live page fetching
-      // one new message reads one message, not the last hundred.
-      let want = Math.min(8, limit)
+      // history() reads the newest messages from the log's per-device index (its last 100;
+      // asking for more scans the log). Ask for a few and widen until the answer reaches back
+      // to afterSeq: a live page fetching one new message reads a handful, not the last hundred.
+      const cap = Math.min(input.limit ?? HISTORY_INDEX_DEPTH, HISTORY_INDEX_DEPTH)
+      let want = Math.min(8, cap)
       for (;;) {
-        const got = await hub.telemetry.history(identity, want + 1)
-        const reached = got.length <= want || (got[0] !== undefined && got[0].seq <= input.afterSeq)
-        const fresh = got.filter(m => m.seq > input.afterSeq)
-        if (reached || want >= limit) {
-          const items = fresh.slice(-limit)
-          return { items: items.map(telemetryItem), truncated: !reached }
+        const got = await hub.telemetry.history(identity, want)
+        const reached = got.length < want || (got[0] !== undefined && got[0].seq <= input.afterSeq)
+        if (reached || want >= cap) {
+          return { items: got.filter(m => m.seq > input.afterSeq).map(telemetryItem), truncated: !reached }
         }
-        want = Math.min(limit, want * 4)
+        want = Math.min(cap, want * 4)
       }
     }
   }

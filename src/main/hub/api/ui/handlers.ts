@@ -11,6 +11,7 @@ import { HubError } from '../../errors.js'
 import type { Hub } from '../../services.js'
 import type { StoreUsage } from '../../settings/service.js'
 import { authServicesFor, type AuthOptions, type AuthServices } from '../../accounts/index.js'
+import { acknowledge, withAcks } from './alert-acks.js'
 import { capture, redact, targetOf } from './audit-capture.js'
 import { createAuthHandlers } from './auth-handlers.js'
 import type { CallContext, UiCaller } from './caller.js'
@@ -122,6 +123,10 @@ export function createUiApi (deps: UiApiDeps): UiApi {
 
   const handlers: Handlers = {
     ...createAuthHandlers(auth),
+    'alerts.acknowledge': async (input, ctx) => {
+      const current = fleetAlerts(hub.settings.get().offlineMinutes, await hub.settings.storeUsage())
+      return await acknowledge(hub, current, input.id, ctx.session?.name ?? 'ui')
+    },
     ...opsHandlers(hub),
     'hub.status': () => deps.status(),
     'fleet.summary': async (input): Promise<FleetSummary> => {
@@ -134,7 +139,7 @@ export function createUiApi (deps: UiApiDeps): UiApi {
         const rec = r as Record<string, JsonValue>
         return { version: typeof rec['version'] === 'string' ? rec['version'] : null, devices: Number(rec['devices'] ?? 0) }
       }).sort((a, b) => b.devices - a.devices)
-      const alerts = fleetAlerts(offlineMinutes, store)
+      const alerts = withAcks(hub, fleetAlerts(offlineMinutes, store))
       return {
         devices: { ...counts, connected, disconnected: Math.max(0, counts.total - connected) },
         firmware,
