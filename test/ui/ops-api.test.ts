@@ -258,9 +258,38 @@ describe('device export and import over the UI API', () => {
       expect(again.ok && again.value.map(o => o.error?.code)).toEqual([409001, 409001])
       for (const id of ['press,1', 'oven-1']) await b.hub.hub.registry.remove({ deviceId: id })
     }
+    // the audit log keeps who exported what, never the file or a key
+    const audit = await apiA.call('audit.list', { method: 'devices.export' })
+    expect(audit.ok && audit.value.items.length).toBeGreaterThanOrEqual(3)
+    const auditText = JSON.stringify(audit.ok ? audit.value.items : [])
+    expect(auditText).not.toContain(keyA)
+    expect(auditText).toContain('"withKeys":true')
+    const imported = await apiB.call('audit.list', { method: 'devices.import' })
+    expect(JSON.stringify(imported.ok ? imported.value.items : [])).not.toContain(keyA)
     expect(await apiB.call('devices.import', { rows: [] })).toMatchObject({ ok: false, error: { message: 'rows must not be empty' } })
     expect(await apiB.call('devices.import', { rows: [{ deviceId: 'bad id' }] })).toMatchObject({ ok: false, error: { message: expect.stringMatching(/^rows\[0\]\.deviceId must be/) } })
   })
 })
 
 
+
+describe('who may use the operations methods', () => {
+  it('lets a technician run jobs and export, but not import devices or change configurations; a supervisor only reads', async () => {
+    const env = await startUiHub(defer)
+    const admin = env.client()
+    const tech = env.client('technician')
+    const sup = env.client('supervisor')
+    await env.hub.hub.registry.create({ deviceId: 'r1' })
+    expect((await admin.call('configurations.create', { id: 'c', targetCondition: '*', content: { 'properties.desired.a': 1 } })).ok).toBe(true)
+    const etag = env.hub.hub.configurations.mustGet('c').etag
+    expect((await tech.call('jobs.create', { queryCondition: '*', desired: { a: 2 }, devicesPerMinute: 10, dryRun: true })).ok).toBe(true)
+    expect((await tech.call('devices.export', { format: 'csv', includeKeys: false })).ok).toBe(true)
+    expect(await tech.call('devices.import', { rows: [{ deviceId: 'r2' }] })).toMatchObject({ ok: false, error: { code: 403201, name: 'Forbidden' } })
+    expect(await tech.call('configurations.update', { id: 'c', etag, priority: 3 })).toMatchObject({ ok: false, error: { code: 403201 } })
+    expect(await sup.call('jobs.create', { queryCondition: '*', desired: { a: 2 } })).toMatchObject({ ok: false, error: { code: 403201 } })
+    expect(await sup.call('devices.export', { format: 'jsonl', includeKeys: true })).toMatchObject({ ok: false, error: { code: 403201 } })
+    expect((await sup.call('jobs.list', undefined)).ok).toBe(true)
+    expect(env.hub.hub.registry.get({ deviceId: 'r2' })).toBeUndefined()
+    expect(env.hub.hub.configurations.mustGet('c').priority).toBe(0)
+  })
+})

@@ -143,6 +143,24 @@ describe('operations screens in Chromium', () => {
     expect((await env.hub.hub.twins.get({ deviceId: 'ops-1' })).properties.desired['shift']).toBe('night')
   }, 150_000)
 
+  it('shows a job outside its maintenance window as waiting, with the devices waiting and when the window opens; cancel from the list', async () => {
+    const hhmm = (ms: number): string => new Date(ms).toISOString().slice(11, 16)
+    const now = Date.now()
+    await env.hub.hub.jobs.create('night-shift', {
+      type: 'scheduleUpdateTwin', queryCondition: 'tags.half = 2', updateTwin: { etag: '*', properties: { desired: { night: true } } }, maxExecutionTimeInSeconds: 86_400,
+      maintenanceWindow: [{ start: hhmm(now + 2 * 3600_000), end: hhmm(now + 3 * 3600_000) }], timeZone: 'UTC'
+    })
+    await page.goto(`${env.ui.url}#/jobs`)
+    const job = page.locator('[data-testid="job"][data-id="night-shift"]')
+    await job.locator('[data-testid="job-phase"]', { hasText: 'waiting for window' }).waitFor()
+    expect(await job.getByTestId('job-when').innerText()).toMatch(/^3 devices waiting for the maintenance window; it opens .* \(your time\) = \d{4}-\d\d-\d\d \d\d:\d\d UTC\.$/)
+    expect(await job.getByTestId('job-plan').innerText()).toMatch(/^\d\d:\d\d-\d\d:\d\d UTC$/)
+    await shot('jobs-waiting')
+    await job.getByTestId('job-cancel').click()
+    await page.locator('[data-testid="job"][data-id="night-shift"][data-phase="cancelled"]').waitFor()
+    expect(await job.getByTestId('job-counts').innerText()).toContain('0 succeeded · 0 failed · 0 running · 0 pending · 3 canceled of 3')
+  }, 60_000)
+
   it('creates a configuration with a custom metric that follows the devices, then edits its priority and target', async () => {
     await page.goto(`${env.ui.url}#/configurations`)
     await page.getByTestId('configs-page-empty').waitFor()

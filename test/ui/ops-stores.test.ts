@@ -206,3 +206,33 @@ describe('provisioning store', () => {
     expect(s.store.getState().importing).toBe(false)
   })
 })
+
+describe('import parser on export files', () => {
+  it('reads the export CSV: id column, keys, status reason, nested tags and desired, JSON cells, quoted line breaks', () => {
+    const csv = 'id,status,statusReason,authType,primaryKey,secondaryKey,primaryThumbprint,secondaryThumbprint,edge,tags.geo.lat,tags.note,tags.site,desired.limits,desired.mode\r\n' +
+      'press-1,disabled,service,sas,' + 'A'.repeat(44) + ',' + 'B'.repeat(44) + ',,,false,1.5,"two\nlines","""42""","{""max"":80}",eco\r\n' +
+      'oven-1,enabled,,sas,,,,,false,,,hall-2,,\r\n'
+    const rows = parseImport(csv)
+    expect(rows).toEqual([
+      { line: 2, deviceId: 'press-1', status: 'disabled', statusReason: 'service', tags: { geo: { lat: 1.5 }, note: 'two\nlines', site: '42' }, desired: { limits: { max: 80 }, mode: 'eco' }, primaryKey: 'A'.repeat(44), secondaryKey: 'B'.repeat(44), problem: undefined },
+      { line: 4, deviceId: 'oven-1', status: 'enabled', tags: { site: 'hall-2' }, problem: undefined }
+    ])
+  })
+
+  it('reads ExportImportDevice lines and refuses what only the CLI imports', () => {
+    const line = (o: object): string => JSON.stringify(o)
+    const rows = parseImport([
+      line({ id: 'a', status: 'enabled', authentication: { type: 'sas', symmetricKey: { primaryKey: null, secondaryKey: null } }, tags: {}, properties: { desired: { x: 1, $version: 3, $metadata: {} }, reported: { y: 2 } } }),
+      line({ id: 'b', moduleId: 'm' }),
+      line({ id: 'c', authentication: { type: 'selfSigned' } }),
+      line({ id: 'd', capabilities: { iotEdge: true } }),
+      line({ id: 'e', importMode: 'delete' })
+    ].join('\n'))
+    expect(rows[0]).toEqual({ line: 1, deviceId: 'a', status: 'enabled', tags: undefined, desired: { x: 1 }, problem: undefined })
+    expect(rows.slice(1).map(r => r.problem)).toEqual([
+      expect.stringMatching(/module.*sitehub device import/), expect.stringMatching(/selfSigned is not SAS keys/), expect.stringMatching(/IoT Edge/), expect.stringMatching(/importMode delete/)
+    ])
+    expect(parseImport('id,colour\na,red')[0]?.problem).toMatch(/Unknown column "colour"/)
+    expect(parseImport('deviceId,tags.x\na,{bad')[0]?.problem).toMatch(/tags.x is not valid JSON/)
+  })
+})

@@ -51,6 +51,7 @@ function JobItem ({ job: j, jobs, open }: { job: JobView; jobs: JobsStore; open:
   const done = j.stats.succeededCount + j.stats.failedCount
   const pct = j.stats.deviceCount === 0 ? (isActive(j) ? 0 : 100) : Math.round((done / j.stats.deviceCount) * 100)
   const plan = planLine(j)
+  const canceled = j.stats.deviceCount - j.stats.succeededCount - j.stats.failedCount - j.stats.runningCount - j.stats.pendingCount
   return (
     <li className="panel job" data-testid="job" data-id={j.jobId} data-status={j.status} data-phase={j.phase}>
       <div className="row wrap">
@@ -76,7 +77,8 @@ function JobItem ({ job: j, jobs, open }: { job: JobView; jobs: JobsStore; open:
         <div className="progress-bad" style={{ width: `${j.stats.deviceCount === 0 ? 0 : (j.stats.failedCount / j.stats.deviceCount) * 100}%` }} />
       </div>
       <small data-testid="job-counts">
-        {j.stats.succeededCount} succeeded · {j.stats.failedCount} failed · {j.stats.runningCount} running · {j.stats.pendingCount} pending of {j.stats.deviceCount}
+        {j.stats.succeededCount} succeeded · {j.stats.failedCount} failed · {j.stats.runningCount} running · {j.stats.pendingCount} pending
+        {canceled > 0 ? ` · ${canceled} canceled` : ''} of {j.stats.deviceCount}
         {j.waiting !== null && j.waiting.inUse > 0 ? ` · ${j.waiting.inUse} busy, retried later` : ''}
         {j.waiting !== null && j.waiting.offline > 0 ? ` · ${j.waiting.offline} offline` : ''}
       </small>

@@ -27,7 +27,8 @@ export function redact (v: unknown, depth = 0): JsonValue {
   if (Array.isArray(v)) return v.map(x => redact(x, depth + 1))
   if (typeof v === 'object') {
     const out: JsonObject = {}
-    for (const [k, x] of Object.entries(v as Record<string, unknown>)) out[k] = secretKey(k) && x !== null ? REDACTED : redact(x, depth + 1)
+    // a flag (includeKeys: true) says whether a secret was involved, it is not one
+    for (const [k, x] of Object.entries(v as Record<string, unknown>)) out[k] = secretKey(k) && x !== null && typeof x !== 'boolean' ? REDACTED : redact(x, depth + 1)
     return out
   }
   return String(v)
