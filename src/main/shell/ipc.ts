@@ -44,6 +44,7 @@ export function forwardEvents (hub: Hub, target: () => WebContents | undefined):
   const c = createEventCoalescer({
     events: hub.events,
     clock: hub.clock,
+    sync: hub,
     serialStatus: () => serialStatusViews(hub),
     onBatch: (events) => {
       const wc = target()

@@ -685,6 +685,11 @@ export function createSyncService (deps: SyncDeps): SyncService & { start(): voi
     const st = devState(id)
     try { return st.reportedVersion !== twins.get({ deviceId: id }).properties.reported.$version } catch { return false }
   }
+  /** Reported $version steps not yet acknowledged upstream (at least 1 while pending). */
+  const pendingChanges = (id: string): number => {
+    const synced = (store.get(C, `dev:${id}`) as DeviceState | undefined)?.reportedVersion ?? 0
+    try { return Math.max(1, twins.get({ deviceId: id }).properties.reported.$version - synced) } catch { return 1 }
+  }
   const telemetryPending = (): number => {
     const st = telemetry.stats()
     if (st.newestSeq === null) return 0
@@ -734,7 +739,7 @@ export function createSyncService (deps: SyncDeps): SyncService & { start(): voi
         const pr = m && link && pendingReported(id)
         const conflict = hasConflict(id)
         return {
-          deviceId: id, state: conflict ? 'conflict' : !m ? 'notMirrored' : pr ? 'pending' : 'inSync', pendingReported: pr, upstreamConnected: deviceLinks.has(id),
+          deviceId: id, state: conflict ? 'conflict' : !m ? 'notMirrored' : pr ? 'pending' : 'inSync', pendingReported: pr, pendingChanges: pr ? pendingChanges(id) : 0, upstreamConnected: deviceLinks.has(id),
           ...(link ? {} : { identityOnly: true })
         }
       })

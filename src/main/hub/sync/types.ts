@@ -151,6 +151,8 @@ export interface DeviceSyncStatus {
   deviceId: string
   state: 'inSync' | 'pending' | 'conflict' | 'notMirrored'
   pendingReported: boolean
+  /** Reported updates ($version steps) made at the site since the last one the cloud acknowledged; they go up as one coalesced patch. */
+  pendingChanges: number
   upstreamConnected: boolean
   /** X.509 device: its identity and desired/tags are mirrored, but reported properties, telemetry and methods are not (no key to speak for it). */
   identityOnly?: boolean

@@ -16,6 +16,7 @@ import { capture, redact, targetOf } from './audit-capture.js'
 import { createAuthHandlers } from './auth-handlers.js'
 import type { CallContext, UiCaller } from './caller.js'
 import { toErrorResult } from './errors.js'
+import { createSyncHandlers } from './sync.js'
 import { jobViewOf, opsHandlers } from './ops.js'
 import { createSiteHandlers, firmwareViews, storeUsageView } from './site-handlers.js'
 import { createDeviceToolHandlers } from './handlers-devices.js'
@@ -219,6 +220,7 @@ export function createUiApi (deps: UiApiDeps): UiApi {
         endTime: d.endTimeUtc ?? null
       }))
     },
+    ...createSyncHandlers(hub),
     ...createDeviceToolHandlers({ hub, checkQuery: (q) => { listRows(q) } }),
     ...site.handlers
   }
