@@ -96,7 +96,7 @@ export async function startUiHub (defer: Defer, opts: { staticDir?: string; inte
  * Signs the page in through the sign-in screen as the test account of `role` (created if
  * needed), then waits for the app to be ready. Returns the account.
  */
-export async function signIn (page: Page, env: UiHub, role: Role = 'admin'): Promise<{ name: string; password: string }> {
+export async function signIn (page: Page, env: Pick<UiHub, 'account' | 'ui'>, role: Role = 'admin'): Promise<{ name: string; password: string }> {
   const acc = await env.account(role)
   if (!page.url().startsWith(env.ui.url)) await page.goto(env.ui.url)
   const form = page.getByTestId('signin-form')

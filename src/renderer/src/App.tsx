@@ -11,6 +11,8 @@ import { Configurations } from './screens/Configurations'
 import { Fleet } from './screens/Fleet'
 import { Jobs } from './screens/Jobs'
 import { Provision } from './screens/Provision'
+import { Sync } from './screens/Sync'
+import { SyncConflicts } from './screens/SyncConflicts'
 import { Setup, SignIn } from './screens/SignIn'
 import { Firmware } from './screens/Firmware'
 import { Serial } from './screens/Serial'
@@ -19,6 +21,7 @@ import { createConfigurationsStore } from './state/configurations'
 import { createDevicesStore } from './state/devices'
 import { createFleetStore } from './state/fleet'
 import { createJobsStore } from './state/jobs'
+import { createSyncStore } from './state/sync'
 import { createFirmwareStore } from './state/firmware'
 import { createSerialStore } from './state/serial'
 import { createSettingsStore } from './state/settings'
@@ -32,6 +35,8 @@ export type Route =
   | { screen: 'provision' }
   | { screen: 'jobs'; query: string }
   | { screen: 'configurations' }
+  | { screen: 'sync' }
+  | { screen: 'syncConflicts'; id: string | undefined; deviceId: string | undefined }
   | { screen: 'accounts' }
   | { screen: 'audit'; deviceId: string; user: string }
   | { screen: 'account' }
@@ -46,6 +51,11 @@ export function parseRoute (hash: string): Route {
   if (parts[0] === 'devices') return { screen: 'devices', query: new URLSearchParams(search).get('q') ?? '' }
   if (parts[0] === 'provision') return { screen: 'provision' }
   if (parts[0] === 'configurations') return { screen: 'configurations' }
+  if (parts[0] === 'sync' && parts[1] === 'conflicts') {
+    const q = new URLSearchParams(search)
+    return { screen: 'syncConflicts', id: q.get('id') ?? undefined, deviceId: q.get('device') ?? undefined }
+  }
+  if (parts[0] === 'sync') return { screen: 'sync' }
   if (parts[0] === 'serial') return { screen: 'serial' }
   if (parts[0] === 'firmware') return { screen: 'firmware' }
   if (parts[0] === 'settings') return { screen: 'settings' }
@@ -96,6 +106,7 @@ const NAV: NavGroup[] = [
     { screen: 'jobs', href: '#/jobs', label: 'Jobs' },
     { screen: 'configurations', href: '#/configurations', label: 'Configurations' },
     { screen: 'provision', href: '#/provision', label: 'Add a device', needs: 'devices.create' },
+    { screen: 'sync', href: '#/sync', label: 'Cloud sync', needs: 'sync.status', also: ['syncConflicts'] },
     { screen: 'serial', href: '#/serial', label: 'Serial ports' },
     { screen: 'firmware', href: '#/firmware', label: 'Firmware' }
   ] },
@@ -174,7 +185,8 @@ function Shell ({ api, hubStatus, session, themeButton, onHubTheme }: { api: Hub
   useEffect(() => { setMenuOpen(false) }, [route.screen])
   const stores = useMemo((): Stores => ({
     fleet: createFleetStore(api), devices: createDevicesStore(api), jobs: createJobsStore(api), configs: createConfigurationsStore(api),
-    serial: createSerialStore(api), firmware: createFirmwareStore(api), settings: createSettingsStore(api)
+    serial: createSerialStore(api), firmware: createFirmwareStore(api), settings: createSettingsStore(api),
+    sync: createSyncStore(api)
   }), [api])
   // The hub's settings stay live while signed in: the theme setting applies to every window at once.
   useEffect(() => {
@@ -235,7 +247,7 @@ function NavEntry ({ item, route }: { item: NavItem; route: Route }) {
 interface Stores {
   fleet: ReturnType<typeof createFleetStore>; devices: ReturnType<typeof createDevicesStore>; jobs: ReturnType<typeof createJobsStore>
   configs: ReturnType<typeof createConfigurationsStore>; serial: ReturnType<typeof createSerialStore>; firmware: ReturnType<typeof createFirmwareStore>
-  settings: ReturnType<typeof createSettingsStore>
+  settings: ReturnType<typeof createSettingsStore>; sync: ReturnType<typeof createSyncStore>
 }
 
 function Screen ({ route, api, stores, navigate, endpoints }: {
@@ -248,6 +260,8 @@ function Screen ({ route, api, stores, navigate, endpoints }: {
     case 'provision': return <IfCan method="devices.create" fallback={<NotAllowed method="devices.create" what="Adding devices" />}><Provision api={api} /></IfCan>
     case 'configurations': return <Configurations configs={stores.configs} />
     case 'jobs': return <Jobs jobs={stores.jobs} initialQuery={route.query} />
+    case 'sync': return <Sync sync={stores.sync} navigate={navigate} />
+    case 'syncConflicts': return <SyncConflicts sync={stores.sync} selectedId={route.id} deviceId={route.deviceId} navigate={navigate} />
     case 'accounts': return <Accounts api={api} />
     case 'account': return <MyAccount api={api} />
     case 'serial': return <Serial serial={stores.serial} />

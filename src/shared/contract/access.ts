@@ -63,6 +63,16 @@ export const ACCESS: Record<MethodName, Access> = {
   /** Any signed-in account, for itself (audited as a change). */
   'accounts.changeOwnPassword': 'read',
   'audit.list': 'read',
+  // Upstream sync (issue 7): resolving a conflict is an approval; the upstream is the admin's.
+  'sync.status': 'read',
+  'sync.devices': 'read',
+  'sync.conflicts': 'read',
+  'sync.conflicts.resolved': 'read',
+  'sync.settings.get': 'read',
+  'sync.resolve': 'approve',
+  'sync.settings.set': 'admin',
+  /** Probes an upstream (the one typed in, or the stored one); changes nothing. */
+  'sync.settings.test': 'admin',
   // Serial ports: wiring devices on site is the technician's job.
   'serial.list': 'read',
   'serial.machinePorts': 'read',
@@ -91,7 +101,9 @@ const AUDITED_READS = new Set<MethodName>(['accounts.changeOwnPassword'])
  */
 export const UNAUDITED: ReadonlySet<MethodName> = new Set<MethodName>(['auth.status', 'devices.connectionString', 'accounts.list',
   // an upload is audited once, when it is finished and stored (uploadFinish), not per chunk
-  'firmware.uploadBegin', 'firmware.uploadChunk', 'firmware.uploadAbort'])
+  'firmware.uploadBegin', 'firmware.uploadChunk', 'firmware.uploadAbort',
+  // a connection test of the upstream changes nothing
+  'sync.settings.test'])
 
 /** Whether an accepted call goes into the audit log: every call that changes something. */
 export function isAudited (method: MethodName): boolean {

@@ -1,6 +1,7 @@
 // The event half of the contract. The hub's own HubEvents are fine-grained (1,000 twin
 // updates a second is normal); the UI gets them coalesced into batches (ui server and IPC
 // forwarder both use api/ui/events.ts), keyed by `type` + device, last one wins.
+import type { SyncDeviceCounts, SyncLinkState, SyncQueueView } from './sync.js'
 import type { HubSettingsView, SerialPortStatusView } from './site.js'
 import type { CommandState } from './model-devices.js'
 
@@ -14,6 +15,12 @@ export type UiEvent =
   /** Hub-wide telemetry in the last batch window. */
   | { type: 'telemetry.rate'; messages: number; windowMs: number }
   | { type: 'method.invoked'; deviceId: string; methodName: string; status: number | null; error: string | null; durationMs: number; at: string }
+  /** The upstream link changed state (docs/sync.md). */
+  | { type: 'sync.link'; state: SyncLinkState; previous: SyncLinkState; reason: string; at: string }
+  /** Sync queue depths changed (sampled about once a second while they move; last one wins). */
+  | { type: 'sync.queue'; queue: SyncQueueView; devices: SyncDeviceCounts; at: string }
+  /** A sync conflict was opened (or its fields changed), or cleared (resolved). */
+  | { type: 'sync.conflict'; change: 'opened' | 'cleared'; id: string; deviceId: string; kind: string | null; fields: string[] }
   /** `metrics`: targeted/applied counts or custom metric results moved after an evaluation run. */
   | { type: 'configuration.changed'; id: string; change: 'created' | 'updated' | 'deleted' | 'metrics' }
   /** A job changed since the last batch: its status (latest) and how many device records moved. Fetch the job if you show it. */

@@ -13,6 +13,7 @@ export * from './model.js'
 export * from './ops.js'
 export * from './model-devices.js'
 export * from './result.js'
+export * from './sync.js'
 export * from './site.js'
 export type { Check, Validator } from './validate.js'
 

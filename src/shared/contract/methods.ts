@@ -4,6 +4,7 @@ import type {
   ConfigurationView, DeviceRow, DevicesPage, DeviceView, FirmwareImageView, FleetSummary, HubStatus, JobDeviceResult, JobView, MethodResult, QueryResult, TelemetryItem, TwinView
 } from './model.js'
 import { siteMethodInputs, type SiteMethodOutputs } from './site.js'
+import { syncMethodInputs, type SyncMethodOutputs } from './sync-methods.js'
 import { alertMethodInputs, type AlertMethodOutputs } from './alert-methods.js'
 import { authMethodInputs, type AuthMethodOutputs } from './auth-methods.js'
 import { opsInputs, type OpsOutputs } from './ops.js'
@@ -96,10 +97,11 @@ export const methodInputs = {
   'telemetry.since': object({ deviceId, afterSeq: int({ min: 0 }), limit: optional(int({ min: 1, max: 100 })) }),
   ...authMethodInputs,
   ...siteMethodInputs,
-  ...alertMethodInputs
+  ...alertMethodInputs,
+  ...syncMethodInputs
 } as const satisfies Record<string, Validator<unknown>>
 
-export interface MethodOutputs extends AuthMethodOutputs, OpsOutputs, SiteMethodOutputs, AlertMethodOutputs {
+export interface MethodOutputs extends AuthMethodOutputs, OpsOutputs, SiteMethodOutputs, AlertMethodOutputs, SyncMethodOutputs {
   'hub.status': HubStatus
   'fleet.summary': FleetSummary
   'devices.list': DevicesPage

@@ -19,6 +19,7 @@ import { createConflictBook, validatePolicy } from './conflicts.js'
 import { createEdgeDelegation } from './jobs-edge.js'
 import { createLink, type Link } from './link.js'
 import { createBacklogGate, createOpenLimiter, type OpenPriority } from './pacing.js'
+import { createModuleMirror } from './modules.js'
 import { merge3, pickPaths } from './merge.js'
 import { authOf, fp, sameFp, stripMeta, type DeviceState } from './state.js'
 import type { DeviceSyncStatus, LinkState, SyncService, SyncSettingsView, SyncStatus, TelemetrySyncCounters, UpstreamSettings } from './types.js'
@@ -176,6 +177,22 @@ export function createSyncService (deps: SyncDeps): SyncService & { start(): voi
   // Opens the live pump needs go first (pacing.ts).
   const opens = createOpenLimiter(16)
   const gate = createBacklogGate({ maxYieldMs: o.backlogYieldMs ?? 100 })
+  const modules = createModuleMirror({
+    store, events, registry, twins, logger, iso,
+    kick: () => { void runControl() },
+    openLink: (deviceId, moduleId, key, onDesired, onClose) => {
+      const up = cs
+      if (up === null) return Promise.reject(new Error('no upstream'))
+      return opens.run(`${deviceId}/${moduleId}`, 'bulk', () => openDeviceLink({
+        host: up.host, hostName: up.hostName, mqttsPort: o.mqttsPort ?? 8883, deviceId, moduleId, key,
+        ...(settings?.ca === undefined ? {} : { ca: settings.ca }),
+        keepaliveSeconds: o.deviceKeepaliveSeconds ?? 5,
+        tokenTtlSeconds: o.tokenTtlSeconds ?? 3600,
+        onDesired: () => { onDesired() },
+        onClose: (_id, reason) => { onClose(); logger.debug('sync module link closed', { deviceId, moduleId, reason }) }
+      }))
+    }
+  })
   const getLink = async (deviceId: string, priority: OpenPriority = 'bulk'): Promise<DeviceLink> => {
     let p = deviceLinks.get(deviceId)
     if (p !== undefined && priority === 'live') opens.promote(deviceId)
@@ -255,7 +272,7 @@ export function createSyncService (deps: SyncDeps): SyncService & { start(): voi
     const all = [...deviceLinks.values()]
     deviceLinks.clear()
     methodForwarding.clear()
-    await Promise.all(all.map(async (p) => { try { await (await p).close() } catch { /* never opened */ } }))
+    await Promise.all([...all.map(async (p) => { try { await (await p).close() } catch { /* never opened */ } }), modules.closeLinks()])
   }
 
   // ---- edge registration and registry convergence ----
@@ -452,6 +469,7 @@ export function createSyncService (deps: SyncDeps): SyncService & { start(): voi
         }
         const ids = registry.list().filter((d) => d.moduleId === undefined).map((d) => d.deviceId).filter(mirrored)
         if (allTwinsDirty) {
+          modules.markAll()
           allTwinsDirty = false
           // Down: one paged query for the site's twins instead of a GET per device.
           const idSet = new Set(ids)
@@ -470,7 +488,8 @@ export function createSyncService (deps: SyncDeps): SyncService & { start(): voi
         await parallel(reported, 8, async (id) => {
           try { await pushReported(id) } catch (err) { dirtyReported.add(id); throw err }
         })
-        if (!registryDirty && dirtyDesired.size === 0 && dirtyReported.size === 0 && !allTwinsDirty) {
+        if (modules.dirty()) await modules.sync(c, new Set(ids))
+        if (!registryDirty && dirtyDesired.size === 0 && dirtyReported.size === 0 && !allTwinsDirty && !modules.dirty()) {
           if (feedHigh > reportedCursor()) await store.put(C, 'reportedCursor', { seq: feedHigh })
           break
         }
@@ -547,8 +566,22 @@ export function createSyncService (deps: SyncDeps): SyncService & { start(): voi
         done.push(m.seq)
         continue
       }
+      if (m.moduleId !== undefined) {
+        const mod = mirrored(m.deviceId) ? modules.telemetry(m.deviceId, m.moduleId) : registry.get({ deviceId: m.deviceId, moduleId: m.moduleId }) === undefined ? 'never' : 'wait'
+        if (mod === 'wait') continue // waits for the module's identity upstream
+        if (mod === 'send') {
+          const bag = encodeTelemetryBag(m.systemProperties, { ...m.properties, [ORIGIN_PROPERTY]: `${edgeId ?? ''}:${m.seq}` })
+          const key = `${m.deviceId}/${m.moduleId}`
+          sends.push(modules.link(m.deviceId, m.moduleId).then((l) => l.publish(bag, m.body)).then(() => {
+            tel.sent++
+            tel.sentPerDevice[key] = (tel.sentPerDevice[key] ?? 0) + 1
+            done.push(m.seq)
+          }, (err: unknown) => { failure = err; if (kind === 'live' && liveRetry.size < 10_000) liveRetry.add(m.seq) }))
+          continue
+        }
+      }
       if (m.moduleId !== undefined || (mirrored(m.deviceId) && !linkable(m.deviceId))) {
-        // Module and X.509 device telemetry cannot go up (docs/sync.md "What remains"): counted, kept in the local log.
+        // Telemetry of X.509 devices and of modules deleted here cannot go up: counted, kept in the local log.
         const k = m.moduleId === undefined ? m.deviceId : `${m.deviceId}/${m.moduleId}`
         tel.notForwarded = (tel.notForwarded ?? 0) + 1
         tel.notForwardedPerDevice = { ...tel.notForwardedPerDevice, [k]: (tel.notForwardedPerDevice?.[k] ?? 0) + 1 }
@@ -706,13 +739,20 @@ export function createSyncService (deps: SyncDeps): SyncService & { start(): voi
     const st = devState(id)
     try { return st.reportedVersion !== twins.get({ deviceId: id }).properties.reported.$version } catch { return false }
   }
+  /** Reported $version steps not yet acknowledged upstream (at least 1 while pending). */
+  const pendingChanges = (id: string): number => {
+    const synced = (store.get(C, `dev:${id}`) as DeviceState | undefined)?.reportedVersion ?? 0
+    try { return Math.max(1, twins.get({ deviceId: id }).properties.reported.$version - synced) } catch { return 1 }
+  }
   const telemetryPending = (): number => {
     const st = telemetry.stats()
     if (st.newestSeq === null) return 0
     return countMissing(tel.done, st.oldestSeq ?? 1, st.newestSeq + 1)
   }
   const isIdle = (): boolean => online() && !controlBusy && !registryDirty && dirtyDesired.size === 0 && dirtyReported.size === 0 && !allTwinsDirty &&
-    telemetryPending() === 0 && registry.list().filter((d) => d.moduleId === undefined && mirrored(d.deviceId) && linkable(d.deviceId)).every((d) => !pendingReported(d.deviceId))
+    !modules.dirty() && modules.pendingReported() === 0 &&
+    telemetryPending() === 0 && registry.list().filter((d) => d.moduleId === undefined && mirrored(d.deviceId) && linkable(d.deviceId)).every((d) => !pendingReported(d.deviceId)) &&
+    (delegation?.settled() ?? true)
 
   const self: SyncService & { start(): void } = {
     start: () => { if (settings !== null) startLink() },
@@ -744,6 +784,7 @@ export function createSyncService (deps: SyncDeps): SyncService & { start(): voi
         desired: { applied: counters.desiredApplied, localEditsSent: counters.localEditsSent },
         telemetry: { ...cloneJson({ sent: tel.sent, expired: tel.expired, dropped: tel.dropped, sentPerDevice: tel.sentPerDevice, expiredPerDevice: tel.expiredPerDevice, droppedPerDevice: tel.droppedPerDevice, notForwarded: tel.notForwarded, notForwardedPerDevice: tel.notForwardedPerDevice }), pending: telemetryPending(), backlogOldest: oldest, cursor: firstGap(tel.done, 0) },
         conflicts: conflicts.length,
+        modules: modules.status(),
         ...(delegation === null ? {} : { delegation: delegation.status() })
       }
     },
@@ -755,7 +796,7 @@ export function createSyncService (deps: SyncDeps): SyncService & { start(): voi
         const pr = m && link && pendingReported(id)
         const conflict = hasConflict(id)
         return {
-          deviceId: id, state: conflict ? 'conflict' : !m ? 'notMirrored' : pr ? 'pending' : 'inSync', pendingReported: pr, upstreamConnected: deviceLinks.has(id),
+          deviceId: id, state: conflict ? 'conflict' : !m ? 'notMirrored' : pr ? 'pending' : 'inSync', pendingReported: pr, pendingChanges: pr ? pendingChanges(id) : 0, upstreamConnected: deviceLinks.has(id),
           ...(link ? {} : { identityOnly: true })
         }
       })
@@ -799,6 +840,7 @@ export function createSyncService (deps: SyncDeps): SyncService & { start(): voi
       delegation?.close()
       for (const u of unsubs) u()
       book.close()
+      modules.close()
       kick()
       await stopLink()
     }

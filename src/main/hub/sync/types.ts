@@ -151,6 +151,8 @@ export interface DeviceSyncStatus {
   deviceId: string
   state: 'inSync' | 'pending' | 'conflict' | 'notMirrored'
   pendingReported: boolean
+  /** Reported updates ($version steps) made at the site since the last one the cloud acknowledged; they go up as one coalesced patch. */
+  pendingChanges: number
   upstreamConnected: boolean
   /** X.509 device: its identity and desired/tags are mirrored, but reported properties, telemetry and methods are not (no key to speak for it). */
   identityOnly?: boolean
@@ -171,6 +173,13 @@ export interface SyncStatus {
   desired: { applied: number; localEditsSent: number }
   telemetry: TelemetrySyncCounters & { pending: number; backlogOldest: string | null; cursor: number }
   conflicts: number
+  /** Module identities of mirrored devices (docs/sync.md "Modules"); their conflicts are listed here, not in conflicts(). */
+  modules: {
+    mirrored: number
+    createdUpstream: number
+    createdLocally: number
+    conflicts: Array<{ id: string; deviceId: string; moduleId: string; kind: 'registry' | 'desired' | 'tags'; fields: string[]; detectedAt: string }>
+  }
   /** Jobs and queued commands taken over from a Sitehub cloud (docs/sync.md). */
   delegation?: EdgeDelegationStatus
 }

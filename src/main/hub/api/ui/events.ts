@@ -3,7 +3,9 @@
 // few times a second whatever the device traffic is.
 import type { CommandState, SerialPortStatusView, UiEvent } from '../../../../shared/contract/index.js'
 import type { HubEventBus } from '../../events.js'
+import type { Hub } from '../../services.js'
 import type { Clock } from '../../types.js'
+import { syncQueueSnapshot } from './sync.js'
 
 export interface EventCoalescerOptions {
   events: HubEventBus
@@ -12,6 +14,9 @@ export interface EventCoalescerOptions {
   onBatch: (events: UiEvent[]) => void
   /** Default 250 ms. */
   intervalMs?: number
+  /** The upstream sync (and the log it drains): queue depths are sampled every `syncSampleMs` (default 1 s) and sent when they change. */
+  sync?: Pick<Hub, 'sync' | 'telemetry'>
+  syncSampleMs?: number
   /** Serial ports' live status (site-handlers.ts serialStatusViews): polled, sent as 'serial.status' when it changed. */
   serialStatus?: () => SerialPortStatusView[]
   /** Default 1000 ms. */
@@ -27,6 +32,7 @@ export function createEventCoalescer (opts: EventCoalescerOptions): { flush(): v
   let lastFlush = opts.clock.now()
   let rateWasNonZero = false
   let timer: NodeJS.Timeout | undefined
+  let lastQueue = ''
   const iso = (): string => new Date(opts.clock.now()).toISOString()
 
   function schedule (): void {
@@ -88,6 +94,12 @@ export function createEventCoalescer (opts: EventCoalescerOptions): { flush(): v
       put(key, { type: 'telemetry.received', deviceId: e.deviceId, count, lastSeq: e.seq, at: e.at })
     }),
     opts.events.on('configuration.changed', (e) => { put(`cfg:${e.id}`, { type: 'configuration.changed', id: e.id, change: e.change }) }),
+    opts.events.on('sync.linkChanged', (e) => {
+      put('sync.link', { type: 'sync.link', state: e.state, previous: e.previous, reason: e.reason, at: e.at })
+      sampleSync() // the queue view often moves with the link (and the state colours it)
+    }),
+    opts.events.on('sync.conflict', (e) => { put(`sync.conflict:${e.id}`, { type: 'sync.conflict', change: 'opened', id: e.id, deviceId: e.deviceId, kind: e.kind, fields: e.fields }) }),
+    opts.events.on('sync.conflictCleared', (e) => { put(`sync.conflict:${e.id}`, { type: 'sync.conflict', change: 'cleared', id: e.id, deviceId: e.deviceId, kind: null, fields: [] }) }),
     opts.events.on('configuration.metricsChanged', (e) => {
       // a create/update/delete in the same window says more than "metrics"
       if (pending.get(`cfg:${e.id}`) === undefined) put(`cfg:${e.id}`, { type: 'configuration.changed', id: e.id, change: 'metrics' })
@@ -121,6 +133,22 @@ export function createEventCoalescer (opts: EventCoalescerOptions): { flush(): v
     })
   ]
 
+  /** Queue depths have no event of their own (a drain moves them silently): sample, send on change. */
+  let sampling = false
+  let closed = false
+  function sampleSync (): void {
+    if (opts.sync === undefined || sampling) return
+    sampling = true
+    syncQueueSnapshot(opts.sync).then((snap) => {
+      if (snap === null || closed) return
+      const key = JSON.stringify(snap)
+      if (key === lastQueue) return
+      lastQueue = key
+      put('sync.queue', { type: 'sync.queue', ...snap, at: iso() })
+    }, () => {}).finally(() => { sampling = false })
+  }
+  const syncTimer = opts.sync === undefined ? undefined : setInterval(sampleSync, opts.syncSampleMs ?? 1000)
+  syncTimer?.unref()
   // Serial counters move with every frame: poll them, and send the whole list only when it changed.
   let lastSerial = '[]'
   const serialTimer = opts.serialStatus === undefined
@@ -138,6 +166,8 @@ export function createEventCoalescer (opts: EventCoalescerOptions): { flush(): v
   return {
     flush,
     close () {
+      closed = true
+      if (syncTimer !== undefined) clearInterval(syncTimer)
       if (serialTimer !== undefined) clearInterval(serialTimer)
       for (const off of offs) off()
       if (timer !== undefined) clearTimeout(timer)

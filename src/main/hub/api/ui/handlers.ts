@@ -16,6 +16,7 @@ import { capture, redact, targetOf } from './audit-capture.js'
 import { createAuthHandlers } from './auth-handlers.js'
 import type { CallContext, UiCaller } from './caller.js'
 import { toErrorResult } from './errors.js'
+import { createSyncHandlers } from './sync.js'
 import { jobViewOf, opsHandlers } from './ops.js'
 import { createSiteHandlers, firmwareViews, storeUsageView } from './site-handlers.js'
 import { createDeviceToolHandlers } from './handlers-devices.js'
@@ -111,11 +112,14 @@ export function createUiApi (deps: UiApiDeps): UiApi {
       alerts.push({ kind: 'store', severity: 'error', deviceId: null, at: new Date(hub.clock.now()).toISOString(), message: `The telemetry store is full: ${dropped} old messages were dropped` })
     }
     if (store.percent >= store.warnPercent) {
-      const mb = (n: number): string => `${(n / 1024 / 1024).toFixed(1)} MB`
+      const mb = (n: number): string => (n >= 1024 ** 3 ? `${(n / 1024 ** 3).toFixed(1)} GB` : `${(n / 1024 / 1024).toFixed(1)} MB`)
+      // Whole percent and the limit only: the message is the alert's identity for acknowledgements,
+      // so it stays the same while the data dir grows within a percent (a worse state alerts again).
+      const biggest = (['telemetry', 'firmware', 'store', 'other'] as const).reduce((x, y) => (store.parts[y] > store.parts[x] ? y : x))
       alerts.unshift({
         kind: 'store', severity: store.percent >= 95 ? 'error' : 'warning', deviceId: null, at: store.measuredAt,
-        message: `The store is filling up: the data dir uses ${store.percent}% of ${store.quotaBytes === null ? 'the disk it can grow into' : 'its quota'} ` +
-          `(${mb(store.usedBytes)} of ${mb(store.limitBytes)}; telemetry ${mb(store.parts.telemetry)}, firmware ${mb(store.parts.firmware)}, store ${mb(store.parts.store)})`
+        message: `The store is filling up: the data dir uses ${Math.floor(store.percent)}% of ${store.quotaBytes === null ? 'what the disk leaves it' : 'its quota'} ` +
+          `of ${mb(store.limitBytes)} (mostly ${biggest}; see Settings)`
       })
     }
     return alerts.slice(0, MAX_ALERTS)
@@ -219,6 +223,7 @@ export function createUiApi (deps: UiApiDeps): UiApi {
         endTime: d.endTimeUtc ?? null
       }))
     },
+    ...createSyncHandlers(hub),
     ...createDeviceToolHandlers({ hub, checkQuery: (q) => { listRows(q) } }),
     ...site.handlers
   }
