@@ -22,6 +22,8 @@ export interface SyncQueueView {
   expired: number
   /** Removed by the local log's retention before they could be sent. */
   dropped: number
+  /** Module and X.509 device messages: kept in the local log, never forwarded. */
+  notForwarded: number
   conflicts: number
 }
 
@@ -63,6 +65,8 @@ export interface SyncDeviceRow {
   telemetryDropped: number
   /** Kinds of this device's open conflicts. */
   conflicts: string[]
+  /** Mirrored as an identity only (X.509): no reported, telemetry or methods upstream. */
+  identityOnly: boolean
 }
 
 export interface SyncDevicesPage {

@@ -99,6 +99,7 @@ function Queues ({ status, drain, now }: { status: SyncStatusView; drain: Drain 
         {tile('q-sent', 'messages sent', q.sent, 'good')}
         {tile('q-expired', 'expired (older than the time-to-live)', q.expired, q.expired > 0 ? 'bad' : '')}
         {tile('q-dropped', 'dropped by the local store', q.dropped, q.dropped > 0 ? 'bad' : '')}
+        {q.notForwarded > 0 && tile('q-not-forwarded', 'kept here only (modules, X.509 devices)', q.notForwarded)}
         <a className={`tile ${q.conflicts > 0 ? 'bad' : ''}`} href="#/sync/conflicts" data-testid="q-conflicts">
           <span className="tile-value" data-testid="q-conflicts-value">{q.conflicts}</span><span className="tile-label">conflicts to review</span>
         </a>
@@ -124,10 +125,13 @@ function stateCell (r: SyncDeviceRow) {
   if (r.state === 'conflict') return <span className="pill bad" data-testid="sync-state">In conflict ({r.conflicts.join(', ')})</span>
   return <span className="pill" data-testid="sync-state">Not mirrored</span>
 }
+const stateCellWithIdentity = (r: SyncDeviceRow) => (r.identityOnly && r.state !== 'conflict'
+  ? <>{stateCell(r)} <small className="muted" title="X.509 device: mirrored as an identity; its data stays at the site">identity only</small></>
+  : stateCell(r))
 
 const columns: Array<Column<SyncDeviceRow>> = [
   { key: 'id', title: 'Device', width: 'minmax(12rem, 2fr)', render: r => <span className="mono">{r.deviceId}</span> },
-  { key: 'state', title: 'Sync', width: 'minmax(12rem, 1.4fr)', render: stateCell },
+  { key: 'state', title: 'Sync', width: 'minmax(12rem, 1.4fr)', render: stateCellWithIdentity },
   { key: 'link', title: 'Upstream link', width: '9rem', render: r => (r.upstreamConnected ? 'Open' : <span className="muted">closed</span>) },
   { key: 'sent', title: 'Messages sent', width: '9rem', render: r => r.telemetrySent },
   { key: 'expired', title: 'Expired', width: '7rem', render: r => (r.telemetryExpired > 0 ? <span className="pill bad">{r.telemetryExpired}</span> : 0) }

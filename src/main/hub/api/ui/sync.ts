@@ -42,6 +42,7 @@ export async function queueOf (hub: SyncSource, s: SyncStatus): Promise<SyncQueu
     sent: s.telemetry.sent,
     expired: s.telemetry.expired,
     dropped: s.telemetry.dropped,
+    notForwarded: s.telemetry.notForwarded ?? 0,
     conflicts: s.conflicts
   }
 }
@@ -167,7 +168,8 @@ export function createSyncHandlers (hub: Hub): SyncHandlers {
           deviceId: d.deviceId, state: d.state, pendingChanges: d.pendingChanges, upstreamConnected: d.upstreamConnected,
           telemetrySent: tel.sentPerDevice[d.deviceId] ?? 0, telemetryExpired: tel.expiredPerDevice[d.deviceId] ?? 0,
           telemetryDropped: tel.droppedPerDevice?.[d.deviceId] ?? 0,
-          conflicts: kinds.get(d.deviceId) ?? []
+          conflicts: kinds.get(d.deviceId) ?? [],
+          identityOnly: d.identityOnly === true
         })
       }
       rows.sort((a, b) => (a.deviceId < b.deviceId ? -1 : a.deviceId > b.deviceId ? 1 : 0))
