@@ -3,7 +3,7 @@
 // connection string is write-only here: only its host and policy name are ever sent back.
 import { X509Certificate } from 'node:crypto'
 import type {
-  JsonValue, MethodInput, MethodName, MethodOutput, SyncConflictView, SyncDeviceCounts, SyncDeviceRow,
+  JsonObject, JsonValue, MethodInput, MethodName, MethodOutput, SyncConflictView, SyncDeviceCounts, SyncDeviceRow,
   SyncQueueView, SyncResolvedConflictView, SyncSettingsView, SyncStatusView, SyncTestResult
 } from '../../../../shared/contract/index.js'
 import { HubError } from '../../errors.js'
@@ -110,9 +110,13 @@ export function createSyncHandlers (hub: Hub): SyncHandlers {
     for (const d of c.details ?? []) {
       changes[d.path] = { local: { at: d.localChangedAt, by: d.localChangedBy }, cloud: { at: d.cloudChangedAt, by: d.cloudChangedBy } }
     }
+    // The per-path values (registry conflicts keep key fingerprints under pk/sk; details name them by path).
+    const details = c.details ?? []
+    const side = (k: 'base' | 'local' | 'cloud'): JsonObject | null =>
+      details.length === 0 ? c[k] : Object.fromEntries(details.flatMap(d => (d[k] === null ? [] : [[d.path, d[k]]])))
     return {
       id: c.id, kind: c.kind, deviceId: c.deviceId, detectedAt: c.detectedAt,
-      base: c.base, local: c.local, cloud: c.cloud, fields: c.fields, changes,
+      base: side('base'), local: side('local'), cloud: side('cloud'), fields: c.fields, changes,
       perField: c.kind === 'desired' || c.kind === 'tags',
       autoResolveAt: c.autoResolveAt ?? null, autoResolution: c.autoResolution ?? null,
       resolving: c.pendingResolution !== undefined
