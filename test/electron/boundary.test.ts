@@ -17,7 +17,8 @@ function specifiers (source: string): string[] {
   const out: string[] = []
   const patterns = [
     /\b(?:import|export)\s[^'"`;]*?\bfrom\s*['"]([^'"]+)['"]/g,
-    /\bimport\s*['"]([^'"]+)['"]/g,
+    // a side-effect import starts a statement (not `'devices.import': 'admin'` in an object)
+    /(?:^|;)\s*import\s*['"]([^'"]+)['"]/gm,
     /\bimport\s*\(\s*['"`]([^'"`]+)['"`]\s*\)/g,
     /\brequire\s*\(\s*['"`]([^'"`]+)['"`]\s*\)/g
   ]

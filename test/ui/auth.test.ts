@@ -128,6 +128,8 @@ describe('accounts and roles over the UI WebSocket', () => {
     await admin.call('accounts.create', { name: 'newbie', role: 'technician', password: 'newbie secret pw' })
     await admin.call('accounts.setRole', { name: 'newbie', role: 'supervisor' })
     await admin.call('accounts.resetPassword', { name: 'newbie', password: 'newbie other pw' })
+    const exported = await tech.call('devices.export', { format: 'csv', includeKeys: true })
+    expect(exported.ok && exported.value.content).toMatch(/press-1/)
     await admin.call('devices.remove', { deviceId: 'press-1' })
 
     const page = await admin.call('audit.list', { limit: 500 })
@@ -158,6 +160,7 @@ describe('accounts and roles over the UI WebSocket', () => {
     expect(byMethod('configurations.remove')).toMatchObject({ before: { priority: 3 }, after: null })
     expect(byMethod('accounts.create')).toMatchObject({ target: { kind: 'account', id: 'newbie' }, before: null, after: { name: 'newbie', role: 'technician' }, input: { password: '(redacted)' } })
     expect(byMethod('accounts.setRole')).toMatchObject({ before: { role: 'technician' }, after: { role: 'supervisor' } })
+    expect(byMethod('devices.export')).toMatchObject({ user: accountName('technician'), after: { devices: 1, withKeys: true } })
     expect(byMethod('devices.remove')).toMatchObject({ before: { status: 'disabled', tags: { line: 2 }, desired: { interval: 20, mode: { eco: true } } }, after: null })
 
     // No key, connection string or password anywhere in the log (nor in the store's audit records).

@@ -3,12 +3,14 @@
 // live job events (scheduled -> running -> completed, waiting for a window), configuration
 // labels/metrics/edits with etags and the 400403 content rule, and device export -> import
 // into a second hub giving the same devices.
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs'
 import { request } from 'node:https'
+import { join } from 'node:path'
 import { describe, expect, it, onTestFinished } from 'vitest'
 import type { UiEvent } from '../../src/shared/contract/index.js'
 import { createSasToken } from '../../src/main/hub/registry/sas.js'
 import { parseImport, toImportInputs } from '../../src/renderer/src/lib/import.js'
-import { waitFor } from '../helpers/hub.js'
+import { runCli, tempDataDir, waitFor } from '../helpers/hub.js'
 import { startUiHub, type UiHub } from './support.js'
 
 const defer = (fn: () => unknown): void => { onTestFinished(async () => { await fn() }) }
@@ -74,6 +76,9 @@ describe('jobs with a plan over the UI API', () => {
     const dry = await api.call('jobs.create', { jobId: 'dry', queryCondition: '*', desired: { a: 1 }, devicesPerMinute: 2, dryRun: true })
     expect(dry.ok && dry.value).toMatchObject({ jobId: 'dry', stats: { deviceCount: 2 }, plan: { devicesPerMinute: 2 } })
     expect(await api.call('jobs.get', { jobId: 'dry' })).toMatchObject({ ok: false, error: { name: 'JobNotFound' } })
+    // and it is not an entry of the audit log (the real create is)
+    const audit = await api.call('audit.list', { method: 'jobs.create' })
+    expect(audit.ok && audit.value.items.map(e => e.target?.id)).toEqual(['ui-1'])
   })
 
   it('refuses bad plans with the field and the reason, and creates nothing', async () => {
@@ -292,4 +297,37 @@ describe('who may use the operations methods', () => {
     expect(env.hub.hub.registry.get({ deviceId: 'r2' })).toBeUndefined()
     expect(env.hub.hub.configurations.mustGet('c').priority).toBe(0)
   })
+})
+
+describe('UI export and the CLI', () => {
+  it('writes files `sitehub device import` takes, and the CLI exports the imported devices byte for byte the same', async () => {
+    const env = await startUiHub(defer)
+    const api = env.client()
+    await env.hub.hub.registry.create({ deviceId: 'line-1', status: 'disabled', statusReason: 'seal swap, left side' })
+    await env.hub.hub.twins.patch({ deviceId: 'line-1' }, { tags: { site: 'Plant 2, hall "B"', serial: '0042', line: { number: 4 } }, properties: { desired: { mode: 'eco', telemetry: { interval: 30 } } } })
+    await env.hub.hub.registry.create({ deviceId: 'line-2' })
+    const dir = await tempDataDir(defer, 'sitehub-ops-cli-')
+    for (const format of ['csv', 'jsonl'] as const) {
+      const exp = await api.call('devices.export', { format, includeKeys: true })
+      if (!exp.ok) throw new Error(exp.error.message)
+      const file = join(dir, exp.value.fileName)
+      writeFileSync(file, exp.value.content)
+      const fresh = join(dir, `hub-${format}`)
+      mkdirSync(fresh)
+      const imported = await runCli(['device', 'import', file, '--mode', 'create', '--data-dir', fresh])
+      expect(imported.stdout, imported.stderr).toBe('imported 2, failed 0\n')
+      const back = join(dir, `back.${format}`)
+      expect((await runCli(['device', 'export', back, '--data-dir', fresh])).code).toBe(0)
+      if (format === 'csv') expect(readFileSync(back, 'utf8')).toBe(exp.value.content)
+      else {
+        // JSON lines carry etags and versions that differ between hubs: compare what the import sets
+        const essentials = (text: string): unknown[] => text.trim().split('\n').map(l => {
+          const o = JSON.parse(l) as { id: string; status: string; statusReason: string | null; authentication: unknown; tags: unknown; properties: { desired: Record<string, unknown> } }
+          const { $metadata: _m, $version: _v, ...desired } = o.properties.desired
+          return { id: o.id, status: o.status, statusReason: o.statusReason, authentication: o.authentication, tags: o.tags, desired }
+        })
+        expect(essentials(readFileSync(back, 'utf8'))).toEqual(essentials(exp.value.content))
+      }
+    }
+  }, 120_000)
 })

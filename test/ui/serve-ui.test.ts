@@ -18,7 +18,7 @@ describe('sitehub serve --ui-port', () => {
     const ip = randomLoopback()
     const dataDir = await tempDataDir()
     const child = spawn(process.execPath, [CLI, 'serve', '--data-dir', dataDir, '--host-name', ip, '--bind', ip,
-      '--mqtts-port', '8883', '--https-port', '443', '--ui-port', '0', '--ui-bind', ip], { cwd: REPO_ROOT, stdio: ['ignore', 'pipe', 'pipe'] })
+      '--mqtts-port', '8883', '--https-port', '443', '--ui-port', '0', '--ui-bind', ip, '--audit-max-entries', '3'], { cwd: REPO_ROOT, stdio: ['ignore', 'pipe', 'pipe'] })
     const exited = new Promise<number | null>(resolve => { child.on('exit', code => { resolve(code) }) })
     onTestFinished(async () => { if (child.exitCode === null) { child.kill('SIGKILL'); await exited } })
     const ready = await new Promise<{ ui?: string }>((resolve, reject) => {
@@ -36,7 +36,12 @@ describe('sitehub serve --ui-port', () => {
     expect(await api.call('hub.status', undefined)).toMatchObject({ ok: false, error: { code: 401203, name: 'SetupRequired' } })
     const setup = await api.call('auth.setup', { name: 'admin', password: 'first admin password' })
     expect(setup).toMatchObject({ ok: true, value: { name: 'admin', role: 'admin' } })
-    const status = await api.call('hub.status', undefined, setup.ok ? setup.value.token : undefined)
+    const token = setup.ok ? setup.value.token : undefined
+    const status = await api.call('hub.status', undefined, token)
+    // --audit-max-entries 3: the log keeps the newest three changes
+    for (const d of ['a1', 'a2', 'a3', 'a4']) expect(await api.call('devices.create', { deviceId: d }, token)).toMatchObject({ ok: true })
+    const log = await api.call('audit.list', undefined, token)
+    expect(log.ok && log.value.items.map(e => e.target?.id)).toEqual(['a4', 'a3', 'a2'])
     api.close()
     expect(status.ok && status.value.endpoints.find(e => e.name === 'Technician UI')?.url).toBe(ready.ui)
     child.kill('SIGTERM')
@@ -88,6 +93,12 @@ describe('sitehub serve --ui-port', () => {
     expect(r.code).not.toBe(0)
     expect(r.stderr).toMatch(/in use|EADDRINUSE/i)
   }, 60_000)
+
+  it('refuses a bad audit retention', async () => {
+    const r = await runCli(['serve', '--data-dir', await tempDataDir(), '--audit-max-days', '0'])
+    expect(r.code).toBe(2)
+    expect(r.stderr).toMatch(/--audit-max-days must be a whole number from 1 to 36500, not '0'/)
+  })
 
   it('refuses a --ui-bind that is not an IP address', async () => {
     const r = await runCli(['serve', '--data-dir', await tempDataDir(), '--ui-port', '8090', '--ui-bind', 'lan'])

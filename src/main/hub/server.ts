@@ -5,6 +5,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { startAdminServer } from './admin/server.js'
 import { describeEndpoints } from './api/ui/status.js'
+import type { AuthOptions } from './accounts/index.js'
 import { isLoopback, startUiServer } from './api/ui/server.js'
 import { createRestHandler } from './api/rest/index.js'
 import { createHub } from './index.js'
@@ -50,7 +51,11 @@ export interface StartServerOptions {
   /** HTTPS request handler; defaults to the service REST API. */
   createRequestHandler?: (hub: Hub) => RequestHandler
   /** Technician UI (api/ui/server.ts); off when absent. On a non-loopback bind it serves HTTPS with the hub's certificate. */
-  ui?: { port: number; bind?: string; staticDir: string; /** A default port: when it is taken, warn and run without the UI. */ optional?: boolean }
+  ui?: {
+    port: number; bind?: string; staticDir: string; /** A default port: when it is taken, warn and run without the UI. */ optional?: boolean
+    /** Session, sign-in and audit retention limits (api/ui). */
+    auth?: AuthOptions
+  }
 }
 
 function listenHttps (server: HttpsServer, port: number, host: string): Promise<number> {
@@ -121,6 +126,7 @@ export async function startServer (opts: StartServerOptions): Promise<RunningHub
           hub, port: opts.ui.port, staticDir: opts.ui.staticDir, ...(opts.ui.bind === undefined ? {} : { bind: opts.ui.bind }),
           // Off loopback: HTTPS + WSS with the hub's own certificate (browsers trust DIR/tls/ca.pem).
           ...(lan ? { tls: { key: tls.key, cert: tls.cert } } : {}),
+          ...(opts.ui.auth === undefined ? {} : { auth: opts.ui.auth }),
           status: () => ({ state: 'running', endpoints: describeEndpoints(endpoints), devices: hub.registry.count().total, connected: hub.connections.count() })
         })
         cleanups.push(() => ui.close())

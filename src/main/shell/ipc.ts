@@ -4,31 +4,19 @@
 // sends its session token with every call; the window counts as a local caller (it may run
 // the first-run setup). Events go out as coalesced batches.
 import { ipcMain, type IpcMainInvokeEvent, type WebContents } from 'electron'
-import { fail, IPC, ok, type HubStatus, type Result } from '../../shared/contract/index.js'
+import { fail, IPC, type HubStatus, type Result } from '../../shared/contract/index.js'
 import { createEventCoalescer } from '../hub/api/ui/events.js'
-import { desktopCaller } from '../hub/api/ui/caller.js'
-import { createUiApi, type UiApi } from '../hub/api/ui/handlers.js'
 import { serialStatusViews } from '../hub/api/ui/site-handlers.js'
 import type { Hub } from '../hub/services.js'
+import { createCallHandler } from './ipc-calls.js'
+
+export { createCallHandler }
 
 export interface IpcDeps {
   isTrustedSender: (e: IpcMainInvokeEvent) => boolean
   status: () => HubStatus
   /** The running hub, once it is running. */
   hub: () => Hub | undefined
-}
-
-/** Handles one call; exported for tests (no electron needed beyond the import). */
-export function createCallHandler (deps: Omit<IpcDeps, 'isTrustedSender'>): (method: unknown, input: unknown, token?: unknown) => Promise<Result<unknown>> {
-  let api: { hub: Hub; api: UiApi } | undefined
-  return async (method, input, token) => {
-    const hub = deps.hub()
-    // Before the hub runs there is nothing to protect, and the window shows why it waits.
-    if (hub === undefined && method === 'hub.status') return ok(deps.status())
-    if (hub === undefined) return fail(503001, 'ServiceUnavailable', 'The hub is not running yet (see its status)')
-    if (api?.hub !== hub) api = { hub, api: createUiApi({ hub, status: deps.status }) }
-    return api.api.handle(method, input, desktopCaller(typeof token === 'string' ? token : undefined))
-  }
 }
 
 export function registerIpc (deps: IpcDeps): void {

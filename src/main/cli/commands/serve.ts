@@ -46,14 +46,34 @@ const isLoopbackIp = (ip: string): boolean => ip === '::1' || /^127\.\d{1,3}\.\d
  * is always required once an account exists, and the first admin can only be created from
  * the hub machine (loopback) or with `sitehub account add`.
  */
-function uiOption (values: OptionValues, config: HubConfig): { ui?: { port: number; bind: string; staticDir: string; optional?: boolean } } {
+/** `--audit-max-entries N`, `--audit-max-days N`: how much of the UI audit log is kept. */
+function auditOption (values: OptionValues): { audit?: { maxEntries?: number; maxAgeDays?: number } } {
+  const num = (name: string, max: number): number | undefined => {
+    const v = stringOpt(values, name)
+    if (v === undefined) return undefined
+    if (!/^\d+$/.test(v) || Number(v) < 1 || Number(v) > max) throw new UsageError(`--${name} must be a whole number from 1 to ${max}, not '${v}'`, PATH)
+    return Number(v)
+  }
+  const maxEntries = num('audit-max-entries', 10_000_000)
+  const maxAgeDays = num('audit-max-days', 36_500)
+  if (maxEntries === undefined && maxAgeDays === undefined) return {}
+  return { audit: { ...(maxEntries === undefined ? {} : { maxEntries }), ...(maxAgeDays === undefined ? {} : { maxAgeDays }) } }
+}
+
+function uiOption (values: OptionValues, config: HubConfig): { ui?: { port: number; bind: string; staticDir: string; optional?: boolean; auth?: { audit?: { maxEntries?: number; maxAgeDays?: number } } } } {
   const raw = stringOpt(values, 'ui-port')
   if (raw === 'off') return {}
   const port = raw === undefined ? DEFAULT_UI_PORT : raw === '0' ? 0 : portOpt(values, 'ui-port', PATH)
   if (port === undefined) return {}
   const bind = stringOpt(values, 'ui-bind') ?? (isLoopbackIp(config.bind) ? config.bind : '127.0.0.1')
   if (isIP(bind) === 0) throw new UsageError(`--ui-bind must be an IP address (0.0.0.0 for every interface), not '${bind}'`, PATH)
-  return { ui: { port, bind, staticDir: fileURLToPath(new URL('../../../../out/renderer', import.meta.url)), ...(raw === undefined ? { optional: true } : {}) } }
+  const audit = auditOption(values)
+  return {
+    ui: {
+      port, bind, staticDir: fileURLToPath(new URL('../../../../out/renderer', import.meta.url)), ...(raw === undefined ? { optional: true } : {}),
+      ...(audit.audit === undefined ? {} : { auth: audit })
+    }
+  }
 }
 
 /** `--upstream CS [--upstream-ca FILE]`: the cloud hub to sync with (hub.sync.configure, persisted in the store). */
@@ -107,6 +127,8 @@ export const serveCommand: CommandSpec = {
     'log-level': { type: 'string', value: 'LEVEL', description: 'debug, info, warn or error', default: 'info' },
     'ui-port': { type: 'string', value: 'N', description: 'technician UI in a browser at http://127.0.0.1:N/ (0 = any free port; off = no UI). A taken default port is skipped with a warning. ' +
       'Sign-in is required once an account exists (sitehub account add, or the first-run setup on the hub machine)', default: String(DEFAULT_UI_PORT) },
+    'audit-max-entries': { type: 'string', value: 'N', description: 'UI audit log: keep the newest N entries', default: '20000' },
+    'audit-max-days': { type: 'string', value: 'N', description: 'UI audit log: drop entries older than N days', default: '365' },
     'ui-bind': { type: 'string', value: 'IP', description: 'address of the technician UI. A loopback address serves plain HTTP; any other (the LAN, 0.0.0.0) serves only HTTPS + WSS ' +
       'with the hub\'s certificate (browsers must trust DIR/tls/ca.pem), and the first admin can then only be created from the hub machine or with sitehub account add', default: '--bind if loopback, else 127.0.0.1' }
   },

@@ -192,7 +192,7 @@ export function createJobService (deps: JobServiceDeps): JobService & { resume()
   }
 
   function render (job: JobDoc): JobResponse {
-    const { targetsResolved: _t, cloudToDeviceMethod, updateTwin, failureReason, statusMessage, ...rest } = job
+    const { targetsResolved: _t, targetIds: _ids, cloudToDeviceMethod, updateTwin, failureReason, statusMessage, ...rest } = job
     const out: JobResponse = { ...rest, deviceJobStatistics: statistics(job.jobId) }
     if (cloudToDeviceMethod !== null) out.cloudToDeviceMethod = cloudToDeviceMethod
     if (updateTwin !== null) out.updateTwin = updateTwin
@@ -570,9 +570,12 @@ export function createJobService (deps: JobServiceDeps): JobService & { resume()
     if (job.status !== 'running') await setJobStatus(job, 'running')
     if (run.closed) return // cancelled while the status was being written
     if (!job.targetsResolved) {
-      let targets: TwinDocument[]
+      let targets: Array<Pick<TwinDocument, 'deviceId' | 'moduleId'>>
       try {
-        targets = deps.query.select(job.queryCondition)
+        // A job run for an upstream job (sync/jobs-edge.ts) names its devices; one not registered here gets no record.
+        targets = job.targetIds !== undefined
+          ? job.targetIds.filter((deviceId) => store.has('devices', identityKey({ deviceId }))).map((deviceId) => ({ deviceId }))
+          : deps.query.select(job.queryCondition)
       } catch (err) {
         await stopRun(run, 'failed', `The queryCondition could not be evaluated: ${(err as Error).message}`)
         return
@@ -645,7 +648,7 @@ export function createJobService (deps: JobServiceDeps): JobService & { resume()
   const activeCount = (): number => { let n = 0; for (const j of jobs.values()) if (ACTIVE_JOB.includes(j.status)) n++; return n }
 
   return {
-    async create (jobId, body) {
+    async create (jobId, body, opts = {}) {
       if (stopped) throw new HubError('ServiceUnavailable', 'The hub is shutting down.')
       const p = parseJobBody(jobId, body)
       if (jobs.has(jobId)) throw new HubError('DeviceAlreadyExists', `A job with id ${jobId} already exists.`)
@@ -663,7 +666,8 @@ export function createJobService (deps: JobServiceDeps): JobService & { resume()
         status: 'queued',
         failureReason: null,
         statusMessage: null,
-        targetsResolved: false
+        targetsResolved: false,
+        ...(opts.deviceIds === undefined ? {} : { targetIds: [...opts.deviceIds] })
       }
       jobs.set(jobId, job)
       counts.set(jobId, { ...ZERO })

@@ -72,6 +72,8 @@ export interface JobDoc extends PlantOptions {
   statusMessage: string | null
   /** The target set was evaluated and every target has a device record. */
   targetsResolved: boolean
+  /** Explicit targets instead of the condition (a job run for an upstream job; the condition is then informational). */
+  targetIds?: string[]
 }
 
 export interface DeviceJobStatistics {
@@ -160,7 +162,7 @@ export interface JobRunState {
 
 export interface JobService extends JobDelegationApi {
   /** PUT /jobs/v2/{id}: validates and persists the job, then starts or schedules it. Resolves {jobId, type, status: 'queued'}. */
-  create(jobId: string, body: unknown): Promise<{ jobId: string; type: JobType; status: JobStatus }>
+  create(jobId: string, body: unknown, opts?: { deviceIds?: string[] }): Promise<{ jobId: string; type: JobType; status: JobStatus }>
   /** Throws JobNotFound. */
   get(jobId: string): JobResponse
   /** Cancels a queued, scheduled or running job (devices not yet started become canceled). A terminal job is returned as is. */

@@ -300,6 +300,24 @@ describe('jobs delegated to the edge (fake clock)', () => {
     expect(atCloud.every((d) => d.calls.length === 0)).toBe(true)
   })
 
+  it('1,200 devices: claimed in one request, outcomes reported in chunks, each device once', async () => {
+    const ids = Array.from({ length: 1200 }, (_, i) => `b${String(i).padStart(4, '0')}`)
+    const env = await setup(ids)
+    const { cloud, edge, sched, ctl } = env
+    await env.tick()
+    await cloud.jobs.create('bulk', { type: 'scheduleUpdateTwin', queryCondition: "tags.line = 'a' AND deviceId != 'direct'", updateTwin: { etag: '*', properties: { desired: { fw: '2.0' } } } })
+    await sched.advance(0)
+    ctl.requests.length = 0
+    await env.tick()
+    await sched.advance(1000)
+    expect(edge.jobs.get(localJobId('bulk', 1))).toMatchObject({ status: 'completed', deviceJobStatistics: { succeededCount: 1200 } })
+    await env.tick()
+    expect(cloud.jobs.get('bulk')).toMatchObject({ status: 'completed', deviceJobStatistics: { deviceCount: 1200, succeededCount: 1200 } })
+    expect(ctl.requests.filter((r) => r.endsWith('/claim'))).toHaveLength(1)
+    expect(ctl.requests.filter((r) => r.endsWith('/results'))).toHaveLength(3) // 500 + 500 + 200
+    expect(edge.twins.get({ deviceId: 'b0999' }).properties.desired['fw']).toBe('2.0')
+  })
+
   it('a job cancelled at the cloud is cancelled at the edge; devices not started there end canceled', async () => {
     const env = await setup(['c1', 'c2', 'c3'])
     const { cloud, edge, sched } = env

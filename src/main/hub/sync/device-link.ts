@@ -10,10 +10,13 @@ export interface DeviceLinkOptions {
   hostName: string
   mqttsPort: number
   deviceId: string
+  /** A module identity (deviceId/moduleId): connects and publishes as the module. */
+  moduleId?: string
   key: string
   ca?: string
   keepaliveSeconds?: number
   tokenTtlSeconds?: number
+  /** Called with `deviceId`, or `deviceId/moduleId` for a module link (also onMethod, onClose). */
   onDesired: (deviceId: string) => void
   /** A direct method call from the cloud for this device ($iothub/methods/POST, A.8). */
   onMethod?: (deviceId: string, methodName: string, rid: string, payload: Buffer) => void
@@ -48,13 +51,16 @@ export function encodeTelemetryBag (systemProperties: Record<string, string>, pr
 
 export function openDeviceLink (opts: DeviceLinkOptions): Promise<DeviceLink> {
   const ttl = opts.tokenTtlSeconds ?? 3600
-  const token = createSasToken({ resource: `${opts.hostName}/devices/${opts.deviceId}`, key: opts.key, expiry: Math.floor(Date.now() / 1000) + ttl })
+  const mod = opts.moduleId
+  const linkKey = mod === undefined ? opts.deviceId : `${opts.deviceId}/${mod}`
+  const resource = mod === undefined ? `${opts.hostName}/devices/${opts.deviceId}` : `${opts.hostName}/devices/${opts.deviceId}/modules/${mod}`
+  const token = createSasToken({ resource, key: opts.key, expiry: Math.floor(Date.now() / 1000) + ttl })
   const client: MqttClient = mqtt.connect({
     protocol: 'mqtts',
     host: opts.host,
     port: opts.mqttsPort,
-    clientId: opts.deviceId,
-    username: `${opts.hostName}/${opts.deviceId}/?api-version=2021-04-12`,
+    clientId: linkKey,
+    username: `${opts.hostName}/${linkKey}/?api-version=2021-04-12`,
     password: token,
     protocolVersion: 4,
     clean: true,
@@ -84,7 +90,7 @@ export function openDeviceLink (opts: DeviceLinkOptions): Promise<DeviceLink> {
       if (renewTimer !== null) clearTimeout(renewTimer)
       failAll(reason)
       if (!opened) { reject(new Error(reason)); return }
-      if (!closed) { closed = true; opts.onClose(opts.deviceId, reason) }
+      if (!closed) { closed = true; opts.onClose(linkKey, reason) }
     }
     client.on('error', (err) => { onClose(err.message); client.end(true) })
     client.on('close', () => { onClose('connection closed'); if (!client.disconnecting) client.end(true) })
@@ -101,10 +107,10 @@ export function openDeviceLink (opts: DeviceLinkOptions): Promise<DeviceLink> {
         if (status >= 200 && status < 300) p.resolve(Number(params.get('$version') ?? '0'))
         else p.reject(new Error(`reported patch refused: ${status} ${payload.toString('utf8')}`))
       } else if (topic.startsWith('$iothub/twin/PATCH/properties/desired/')) {
-        opts.onDesired(opts.deviceId)
+        opts.onDesired(linkKey)
       } else if (topic.startsWith('$iothub/methods/POST/')) {
         const m = /^\$iothub\/methods\/POST\/([^/]+)\/\?\$rid=(.+)$/.exec(topic)
-        if (m !== null) opts.onMethod?.(opts.deviceId, decodeURIComponent(m[1] as string), m[2] as string, payload)
+        if (m !== null) opts.onMethod?.(linkKey, decodeURIComponent(m[1] as string), m[2] as string, payload)
       }
     })
     client.once('connect', () => {
@@ -121,7 +127,7 @@ export function openDeviceLink (opts: DeviceLinkOptions): Promise<DeviceLink> {
           publish: (bag, body) => new Promise<void>((res, rej) => {
             if (closed) { rej(new Error('device link closed')); return }
             inflight.add(rej)
-            client.publish(`devices/${opts.deviceId}/messages/events/${bag}`, body, { qos: 1 }, (e) => {
+            client.publish(mod === undefined ? `devices/${opts.deviceId}/messages/events/${bag}` : `devices/${opts.deviceId}/modules/${mod}/messages/events/${bag}`, body, { qos: 1 }, (e) => {
               if (!inflight.delete(rej)) return
               if (e) rej(e); else res()
             })

@@ -67,7 +67,20 @@ const C = 'sync'
 const TERMINAL_DEVICE = new Set(['completed', 'failed', 'canceled'])
 const TERMINAL_COMMAND = new Set(['succeeded', 'failed', 'timed_out', 'expired', 'cancelled'])
 const enc = encodeURIComponent
-const quote = (s: string): string => `'${s.replace(/\\/g, '\\\\').replace(/'/g, "\\'")}'`
+/** Splits a list into request bodies of at most `max` items and about 2 MB of JSON (the cloud reads up to 8 MB). */
+function chunks<T> (items: T[], max: number): T[][] {
+  const out: T[][] = []
+  let cur: T[] = []
+  let bytes = 0
+  for (const x of items) {
+    const n = Buffer.byteLength(JSON.stringify(x))
+    if (cur.length > 0 && (cur.length >= max || bytes + n > 2_000_000)) { out.push(cur); cur = []; bytes = 0 }
+    cur.push(x)
+    bytes += n
+  }
+  if (cur.length > 0) out.push(cur)
+  return out
+}
 
 /** Local job id of batch n of a cloud job (job ids are at most 128 characters). */
 export function localJobId (jobId: string, n: number): string {
@@ -121,7 +134,7 @@ export function createEdgeDelegation (deps: EdgeDelegationDeps): {
     }
     const body: JsonObject = {
       type: s.type,
-      queryCondition: `deviceId IN [${b.deviceIds.map(quote).join(', ')}]`,
+      queryCondition: s.queryCondition, // shown as the cloud's; the targets are the claimed devices
       startTime: s.startTime,
       maxExecutionTimeInSeconds: Math.ceil((endAt - Math.max(now, start)) / 1000)
     }
@@ -131,7 +144,7 @@ export function createEdgeDelegation (deps: EdgeDelegationDeps): {
       if (s[k] !== undefined) body[k] = s[k] as unknown as JsonObject
     }
     try {
-      await jobs.create(b.localJobId, body)
+      await jobs.create(b.localJobId, body, { deviceIds: b.deviceIds })
       logger.info('sync: running a cloud job here', { jobId: st.jobId, localJobId: b.localJobId, devices: b.deviceIds.length })
     } catch (err) {
       if (isHubError(err) && err.errorName === 'DeviceAlreadyExists') return
@@ -241,8 +254,7 @@ export function createEdgeDelegation (deps: EdgeDelegationDeps): {
   async function report (c: UpstreamClient, edgeId: string): Promise<void> {
     for (const st of [...djobs.values()]) {
       const outs = jobOutcomes(st)
-      for (let i = 0; i < outs.length; i += 500) {
-        const chunk = outs.slice(i, i + 500)
+      for (const chunk of chunks(outs, 500)) {
         let ack: { recorded: string[]; ignored: Array<{ deviceId: string; reason: string }> }
         try {
           ack = await c.request('POST', `/edges/${enc(edgeId)}/jobs/${enc(st.jobId)}/results`, { outcomes: chunk as unknown as JsonObject[] })
@@ -262,8 +274,7 @@ export function createEdgeDelegation (deps: EdgeDelegationDeps): {
     }
     const results: EdgeCommandResult[] = []
     for (const [id, d] of dcmds) { const r = commandResult(id, d); if (r !== null) results.push(r) }
-    for (let i = 0; i < results.length; i += 500) {
-      const chunk = results.slice(i, i + 500)
+    for (const chunk of chunks(results, 500)) {
       const ack = await c.request<{ recorded: string[]; ignored: Array<{ commandId: string; reason: string }> }>('POST', `/edges/${enc(edgeId)}/commands/results`, { results: chunk as unknown as JsonObject[] })
       for (const x of ack.ignored) if (x.reason !== 'already recorded') logger.warn('sync: the cloud did not take a delegated command result', { commandId: x.commandId, reason: x.reason })
       for (const id of [...ack.recorded, ...ack.ignored.map((x) => x.commandId)]) {
@@ -287,9 +298,9 @@ export function createEdgeDelegation (deps: EdgeDelegationDeps): {
       const known = new Set(st?.batches.flatMap((b) => b.deviceIds) ?? [])
       const want = ACTIVE_JOB.includes(j.status) ? j.claimable.filter((id) => !known.has(id) && deps.mirrored(id)) : []
       let claimed: string[] = []
-      if (want.length > 0) {
-        const r = await c.request<{ claimed: string[]; job: EdgeJob }>('POST', `/edges/${enc(edgeId)}/jobs/${enc(j.jobId)}/claim`, { deviceIds: want })
-        claimed = r.claimed
+      for (const part of chunks(want, 2000)) {
+        const r = await c.request<{ claimed: string[]; job: EdgeJob }>('POST', `/edges/${enc(edgeId)}/jobs/${enc(j.jobId)}/claim`, { deviceIds: part })
+        claimed.push(...r.claimed)
         j = r.job
       }
       // Claimed by this edge at the cloud but in no local batch: never started here (the answer to the claim was lost).
@@ -318,7 +329,7 @@ export function createEdgeDelegation (deps: EdgeDelegationDeps): {
     const r = await c.request<{ claimable: CommandRecord[]; delegated: CommandRecord[] }>('GET', `/edges/${enc(edgeId)}/commands`)
     const want = r.claimable.filter((x) => x.moduleId === undefined && deps.mirrored(x.deviceId) && !dcmds.has(x.commandId)).map((x) => x.commandId)
     let claimed: CommandRecord[] = []
-    if (want.length > 0) claimed = (await c.request<{ claimed: CommandRecord[] }>('POST', `/edges/${enc(edgeId)}/commands/claim`, { commandIds: want })).claimed
+    for (const part of chunks(want, 2000)) claimed.push(...(await c.request<{ claimed: CommandRecord[] }>('POST', `/edges/${enc(edgeId)}/commands/claim`, { commandIds: part })).claimed)
     for (const x of [...r.delegated, ...claimed]) {
       const held = dcmds.get(x.commandId)
       if (held !== undefined && x.cancelRequestedAt !== undefined && held.command.cancelRequestedAt === undefined) {

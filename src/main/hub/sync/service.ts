@@ -18,6 +18,7 @@ import { addAll, addRange, countMissing, firstGap, has, type Ranges } from './in
 import { createConflictBook, validatePolicy } from './conflicts.js'
 import { createEdgeDelegation } from './jobs-edge.js'
 import { createLink, type Link } from './link.js'
+import { createModuleMirror } from './modules.js'
 import { merge3, pickPaths } from './merge.js'
 import { authOf, fp, sameFp, stripMeta, type DeviceState } from './state.js'
 import type { DeviceSyncStatus, LinkState, SyncService, SyncSettingsView, SyncStatus, TelemetrySyncCounters, UpstreamSettings } from './types.js'
@@ -172,6 +173,22 @@ export function createSyncService (deps: SyncDeps): SyncService & { start(): voi
     opening++
     try { return await fn() } finally { opening--; openQueue.shift()?.() }
   }
+  const modules = createModuleMirror({
+    store, events, registry, twins, logger, iso,
+    kick: () => { void runControl() },
+    openLink: (deviceId, moduleId, key, onDesired, onClose) => {
+      const up = cs
+      if (up === null) return Promise.reject(new Error('no upstream'))
+      return limitOpen(() => openDeviceLink({
+        host: up.host, hostName: up.hostName, mqttsPort: o.mqttsPort ?? 8883, deviceId, moduleId, key,
+        ...(settings?.ca === undefined ? {} : { ca: settings.ca }),
+        keepaliveSeconds: o.deviceKeepaliveSeconds ?? 5,
+        tokenTtlSeconds: o.tokenTtlSeconds ?? 3600,
+        onDesired: () => { onDesired() },
+        onClose: (_id, reason) => { onClose(); logger.debug('sync module link closed', { deviceId, moduleId, reason }) }
+      }))
+    }
+  })
   const getLink = async (deviceId: string): Promise<DeviceLink> => {
     let p = deviceLinks.get(deviceId)
     if (p === undefined) {
@@ -250,7 +267,7 @@ export function createSyncService (deps: SyncDeps): SyncService & { start(): voi
     const all = [...deviceLinks.values()]
     deviceLinks.clear()
     methodForwarding.clear()
-    await Promise.all(all.map(async (p) => { try { await (await p).close() } catch { /* never opened */ } }))
+    await Promise.all([...all.map(async (p) => { try { await (await p).close() } catch { /* never opened */ } }), modules.closeLinks()])
   }
 
   // ---- edge registration and registry convergence ----
@@ -442,6 +459,7 @@ export function createSyncService (deps: SyncDeps): SyncService & { start(): voi
         if (registryDirty) { registryDirty = false; await syncRegistry(c) }
         const ids = registry.list().filter((d) => d.moduleId === undefined).map((d) => d.deviceId).filter(mirrored)
         if (allTwinsDirty) {
+          modules.markAll()
           allTwinsDirty = false
           // Down: one paged query for the site's twins instead of a GET per device.
           const idSet = new Set(ids)
@@ -460,7 +478,8 @@ export function createSyncService (deps: SyncDeps): SyncService & { start(): voi
         await parallel(reported, 8, async (id) => {
           try { await pushReported(id) } catch (err) { dirtyReported.add(id); throw err }
         })
-        if (!registryDirty && dirtyDesired.size === 0 && dirtyReported.size === 0 && !allTwinsDirty) {
+        if (modules.dirty()) await modules.sync(c, new Set(ids))
+        if (!registryDirty && dirtyDesired.size === 0 && dirtyReported.size === 0 && !allTwinsDirty && !modules.dirty()) {
           if (feedHigh > reportedCursor()) await store.put(C, 'reportedCursor', { seq: feedHigh })
           break
         }
@@ -529,8 +548,22 @@ export function createSyncService (deps: SyncDeps): SyncService & { start(): voi
         done.push(m.seq)
         continue
       }
+      if (m.moduleId !== undefined) {
+        const mod = mirrored(m.deviceId) ? modules.telemetry(m.deviceId, m.moduleId) : registry.get({ deviceId: m.deviceId, moduleId: m.moduleId }) === undefined ? 'never' : 'wait'
+        if (mod === 'wait') continue // waits for the module's identity upstream
+        if (mod === 'send') {
+          const bag = encodeTelemetryBag(m.systemProperties, { ...m.properties, [ORIGIN_PROPERTY]: `${edgeId ?? ''}:${m.seq}` })
+          const key = `${m.deviceId}/${m.moduleId}`
+          sends.push(modules.link(m.deviceId, m.moduleId).then((l) => l.publish(bag, m.body)).then(() => {
+            tel.sent++
+            tel.sentPerDevice[key] = (tel.sentPerDevice[key] ?? 0) + 1
+            done.push(m.seq)
+          }, (err: unknown) => { failure = err }))
+          continue
+        }
+      }
       if (m.moduleId !== undefined || (mirrored(m.deviceId) && !linkable(m.deviceId))) {
-        // Module and X.509 device telemetry cannot go up (docs/sync.md "What remains"): counted, kept in the local log.
+        // Telemetry of X.509 devices and of modules deleted here cannot go up: counted, kept in the local log.
         const k = m.moduleId === undefined ? m.deviceId : `${m.deviceId}/${m.moduleId}`
         tel.notForwarded = (tel.notForwarded ?? 0) + 1
         tel.notForwardedPerDevice = { ...tel.notForwardedPerDevice, [k]: (tel.notForwardedPerDevice?.[k] ?? 0) + 1 }
@@ -696,7 +729,9 @@ export function createSyncService (deps: SyncDeps): SyncService & { start(): voi
     return countMissing(tel.done, st.oldestSeq ?? 1, st.newestSeq + 1)
   }
   const isIdle = (): boolean => online() && !controlBusy && !registryDirty && dirtyDesired.size === 0 && dirtyReported.size === 0 && !allTwinsDirty &&
-    telemetryPending() === 0 && registry.list().filter((d) => d.moduleId === undefined && mirrored(d.deviceId) && linkable(d.deviceId)).every((d) => !pendingReported(d.deviceId))
+    !modules.dirty() && modules.pendingReported() === 0 &&
+    telemetryPending() === 0 && registry.list().filter((d) => d.moduleId === undefined && mirrored(d.deviceId) && linkable(d.deviceId)).every((d) => !pendingReported(d.deviceId)) &&
+    (delegation?.settled() ?? true)
 
   const self: SyncService & { start(): void } = {
     start: () => { if (settings !== null) startLink() },
@@ -728,6 +763,7 @@ export function createSyncService (deps: SyncDeps): SyncService & { start(): voi
         desired: { applied: counters.desiredApplied, localEditsSent: counters.localEditsSent },
         telemetry: { ...cloneJson({ sent: tel.sent, expired: tel.expired, dropped: tel.dropped, sentPerDevice: tel.sentPerDevice, expiredPerDevice: tel.expiredPerDevice, droppedPerDevice: tel.droppedPerDevice, notForwarded: tel.notForwarded, notForwardedPerDevice: tel.notForwardedPerDevice }), pending: telemetryPending(), backlogOldest: oldest, cursor: firstGap(tel.done, 0) },
         conflicts: conflicts.length,
+        modules: modules.status(),
         ...(delegation === null ? {} : { delegation: delegation.status() })
       }
     },
@@ -783,6 +819,7 @@ export function createSyncService (deps: SyncDeps): SyncService & { start(): voi
       delegation?.close()
       for (const u of unsubs) u()
       book.close()
+      modules.close()
       kick()
       await stopLink()
     }

@@ -173,6 +173,13 @@ export interface SyncStatus {
   desired: { applied: number; localEditsSent: number }
   telemetry: TelemetrySyncCounters & { pending: number; backlogOldest: string | null; cursor: number }
   conflicts: number
+  /** Module identities of mirrored devices (docs/sync.md "Modules"); their conflicts are listed here, not in conflicts(). */
+  modules: {
+    mirrored: number
+    createdUpstream: number
+    createdLocally: number
+    conflicts: Array<{ id: string; deviceId: string; moduleId: string; kind: 'registry' | 'desired' | 'tags'; fields: string[]; detectedAt: string }>
+  }
   /** Jobs and queued commands taken over from a Sitehub cloud (docs/sync.md). */
   delegation?: EdgeDelegationStatus
 }

@@ -44,6 +44,14 @@ function planLine (j: JobView): string {
   return parts.join(' · ')
 }
 
+const MAX_DEVICE_ROWS = 500
+const RESULT_ORDER: Record<string, number> = { failed: 0, running: 1, scheduled: 2, pending: 3, canceled: 4, completed: 5 }
+/** Failed devices first (what needs a look), then the rest, at most MAX_DEVICE_ROWS. */
+function shownDevices<T extends { status: string; deviceId: string }> (list: T[]): T[] {
+  if (list.length <= MAX_DEVICE_ROWS) return list
+  return [...list].sort((a, b) => (RESULT_ORDER[a.status] ?? 9) - (RESULT_ORDER[b.status] ?? 9) || (a.deviceId < b.deviceId ? -1 : 1)).slice(0, MAX_DEVICE_ROWS)
+}
+
 function JobItem ({ job: j, jobs, open }: { job: JobView; jobs: JobsStore; open: boolean }) {
   const canCancel = useCan('jobs.cancel')
   const { devices } = useStore(jobs.store)
@@ -88,7 +96,7 @@ function JobItem ({ job: j, jobs, open }: { job: JobView; jobs: JobsStore; open:
         <table className="results" data-testid="job-devices">
           <thead><tr><th>Device</th><th>Result</th><th>Method status</th><th>Finished</th></tr></thead>
           <tbody>
-            {devices.map(d => (
+            {shownDevices(devices).map(d => (
               <tr key={d.deviceId}>
                 <td className="mono"><a href={`#/devices/${encodeURIComponent(d.deviceId)}`}>{d.deviceId}</a></td>
                 <td>{d.status}{d.error !== null ? <small className="muted"> {d.error}</small> : null}</td>
@@ -97,6 +105,7 @@ function JobItem ({ job: j, jobs, open }: { job: JobView; jobs: JobsStore; open:
               </tr>
             ))}
           </tbody>
+          {devices.length > MAX_DEVICE_ROWS && <caption className="small muted" style={{ captionSide: 'bottom' }}>The first {MAX_DEVICE_ROWS} of {devices.length} devices, failed ones first.</caption>}
         </table>
       )}
     </li>

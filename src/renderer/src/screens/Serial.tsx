@@ -64,7 +64,7 @@ export function Serial ({ serial }: { serial: SerialStore }) {
       </section>
 
       {editing !== undefined && (
-        <PortForm key={editing.name ?? 'new'} serial={serial} profiles={profiles} existing={editing.name} initial={editing.draft}
+        <PortForm key={editing.name ?? `new:${editing.draft.path}`} serial={serial} profiles={profiles} existing={editing.name} initial={editing.draft}
           onDone={() => { setEditing(undefined) }} />
       )}
       {error !== undefined && <ErrorNote error={error} />}

@@ -50,7 +50,7 @@ export function Settings ({ settings, endpoints }: { settings: SettingsStore; en
           <div><dt>Data folder</dt><dd className="mono">{view.identity.dataDir}</dd></div>
           {endpoints.map(e => <div key={e.name + e.url}><dt>{e.name}</dt><dd className="mono">{e.url}</dd></div>)}
         </dl>
-        <p className="small muted">Set on the command line (<code className="mono">sitehub serve --host-name ... --bind ...</code>); the upstream cloud link has its own screen.</p>
+        <p className="small muted">Set on the command line (<code className="mono">sitehub serve --host-name ... --bind ...</code>); the upstream cloud link has its own screen (<a href="#/sync">Cloud sync</a>).</p>
       </section>
     </section>
   )

@@ -56,19 +56,24 @@ export function jobInput (draft: JobDraft): MethodInput<'jobs.create'> {
   return input
 }
 
-export function createJobsStore (api: HubApi, opts: { refetchMs?: number } = {}) {
+export function createJobsStore (api: HubApi, opts: { refetchMs?: number; devicesRefetchMs?: number } = {}) {
   const store = createStore<JobsState>()(() => ({
     jobs: [], loaded: false, error: undefined, selected: undefined, devices: [], targetCount: undefined, targetError: undefined
   }))
   let countSeq = 0
   let listSeq = 0
 
-  async function refresh (): Promise<void> {
+  async function refreshList (): Promise<void> {
     const mine = ++listSeq
     const r = await api.call('jobs.list', undefined)
     if (mine !== listSeq) return // a newer refresh is on its way
     if (!r.ok) { store.setState({ error: r.error }); return }
     store.setState({ jobs: r.value, loaded: true, error: undefined })
+  }
+
+  /** The list and the open job's device results. */
+  async function refresh (): Promise<void> {
+    await refreshList()
     const sel = store.getState().selected
     if (sel !== undefined) await loadDevices(sel)
   }
@@ -112,16 +117,26 @@ export function createJobsStore (api: HubApi, opts: { refetchMs?: number } = {})
     return r.ok ? undefined : r.error
   }
 
-  const later = throttle(() => { void refresh() }, opts.refetchMs ?? 300)
+  const later = throttle(() => { void refreshList() }, opts.refetchMs ?? 300)
+  // a big job's per-device results are heavier: at most once a second, and only for the open job
+  const laterDevices = throttle(() => { const sel = store.getState().selected; if (sel !== undefined) void loadDevices(sel) }, opts.devicesRefetchMs ?? 1000)
   function onEvents (events: UiEvent[]): void {
-    if (events.some(e => e.type === 'job.changed' || e.type === 'resync')) later()
+    if (events.some(e => e.type === 'resync')) { later(); laterDevices(); return }
+    const sel = store.getState().selected
+    let any = false
+    for (const e of events) {
+      if (e.type !== 'job.changed') continue
+      any = true
+      if (e.jobId === sel) laterDevices()
+    }
+    if (any) later()
   }
 
   /** Loads the list and follows job events until the returned function is called. */
   function start (): () => void {
     void refresh()
     const off = api.subscribe(onEvents)
-    return () => { off(); later.cancel() }
+    return () => { off(); later.cancel(); laterDevices.cancel() }
   }
 
   return { store, refresh, select, countTargets, review, create, cancel, onEvents, start }

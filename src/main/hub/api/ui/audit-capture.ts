@@ -27,8 +27,8 @@ export function redact (v: unknown, depth = 0): JsonValue {
   if (Array.isArray(v)) return v.map(x => redact(x, depth + 1))
   if (typeof v === 'object') {
     const out: JsonObject = {}
-    // a flag (includeKeys: true) says whether a secret was involved, it is not one
-    for (const [k, x] of Object.entries(v as Record<string, unknown>)) out[k] = secretKey(k) && x !== null && typeof x !== 'boolean' ? REDACTED : redact(x, depth + 1)
+    // a secret-named text or list is hidden; a flag or a count (withKeys, includeKeys: true) is not a secret, an object is looked into
+    for (const [k, x] of Object.entries(v as Record<string, unknown>)) out[k] = secretKey(k) && (typeof x === 'string' || Array.isArray(x)) ? REDACTED : redact(x, depth + 1)
     return out
   }
   return String(v)
@@ -154,7 +154,15 @@ function summarize (method: MethodName, result: unknown): JsonValue {
     const s = result as { name?: string; role?: string } | null
     return { name: s?.name ?? null, role: s?.role ?? null }
   }
-  return redact(result)
+  return shortStrings(redact(result))
+}
+
+/** A result's long texts (files, documents) as their size: they are not state, and may hold secrets in forms no rule knows. */
+function shortStrings (v: JsonValue): JsonValue {
+  if (typeof v === 'string') return v.length > 512 ? `(text, ${v.length} characters)` : v
+  if (Array.isArray(v)) return v.map(shortStrings)
+  if (v !== null && typeof v === 'object') return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, shortStrings(x)]))
+  return v
 }
 
 /** Starts capturing a call; `after` is called once it is done. `self`: the caller's account name. */

@@ -112,11 +112,14 @@ export function createUiApi (deps: UiApiDeps): UiApi {
       alerts.push({ kind: 'store', severity: 'error', deviceId: null, at: new Date(hub.clock.now()).toISOString(), message: `The telemetry store is full: ${dropped} old messages were dropped` })
     }
     if (store.percent >= store.warnPercent) {
-      const mb = (n: number): string => `${(n / 1024 / 1024).toFixed(1)} MB`
+      const mb = (n: number): string => (n >= 1024 ** 3 ? `${(n / 1024 ** 3).toFixed(1)} GB` : `${(n / 1024 / 1024).toFixed(1)} MB`)
+      // Whole percent and the limit only: the message is the alert's identity for acknowledgements,
+      // so it stays the same while the data dir grows within a percent (a worse state alerts again).
+      const biggest = (['telemetry', 'firmware', 'store', 'other'] as const).reduce((x, y) => (store.parts[y] > store.parts[x] ? y : x))
       alerts.unshift({
         kind: 'store', severity: store.percent >= 95 ? 'error' : 'warning', deviceId: null, at: store.measuredAt,
-        message: `The store is filling up: the data dir uses ${store.percent}% of ${store.quotaBytes === null ? 'the disk it can grow into' : 'its quota'} ` +
-          `(${mb(store.usedBytes)} of ${mb(store.limitBytes)}; telemetry ${mb(store.parts.telemetry)}, firmware ${mb(store.parts.firmware)}, store ${mb(store.parts.store)})`
+        message: `The store is filling up: the data dir uses ${Math.floor(store.percent)}% of ${store.quotaBytes === null ? 'what the disk leaves it' : 'its quota'} ` +
+          `of ${mb(store.limitBytes)} (mostly ${biggest}; see Settings)`
       })
     }
     return alerts.slice(0, MAX_ALERTS)
@@ -265,7 +268,9 @@ export function createUiApi (deps: UiApiDeps): UiApi {
         if (gate.session !== undefined) await audited(method, checked.value, ctx, gate.refused, null, null)
         return gate.refused
       }
-      const audit = isAudited(method) && !(method === 'auth.signOut' && gate.session === undefined)
+      // a job's dry run (the form's review step) changes nothing
+      const dryRun = method === 'jobs.create' && (checked.value as { dryRun?: boolean }).dryRun === true
+      const audit = isAudited(method) && !(method === 'auth.signOut' && gate.session === undefined) && !dryRun
       const cap = audit ? capture(hub, auth.accounts, method, checked.value, gate.session?.name) : undefined
       let result: Result<unknown>
       try {

@@ -18,7 +18,7 @@ type SiteMethod = keyof SiteMethodOutputs
 export type SiteHandlers = { [M in SiteMethod]: (input: MethodInput<M>) => Promise<MethodOutput<M>> | MethodOutput<M> }
 
 /** An upload idle this long is dropped (its partial file removed). */
-const UPLOAD_IDLE_MS = 120_000
+export const UPLOAD_IDLE_MS = 120_000
 const MAX_UPLOADS = 4
 
 // ---- views --------------------------------------------------------------------------------
@@ -153,8 +153,9 @@ function firmwareError (status: number, name: string, message: string): Firmware
 
 // ---- handlers -----------------------------------------------------------------------------
 
-export function createSiteHandlers (hub: Hub): { handlers: SiteHandlers; close(): void } {
+export function createSiteHandlers (hub: Hub, opts: { uploadIdleMs?: number } = {}): { handlers: SiteHandlers; close(): void } {
   const uploads = new Map<string, Upload>()
+  const idleMs = opts.uploadIdleMs ?? UPLOAD_IDLE_MS
 
   function drop (u: Upload, why: string): void {
     clearTimeout(u.timer)
@@ -162,13 +163,13 @@ export function createSiteHandlers (hub: Hub): { handlers: SiteHandlers; close()
     u.fail(firmwareError(400, 'UploadAborted', why))
   }
   const idle = (u: Upload): NodeJS.Timeout => {
-    const t = setTimeout(() => { drop(u, `the upload of ${u.name} ${u.version} was idle for ${UPLOAD_IDLE_MS / 1000} s`) }, UPLOAD_IDLE_MS)
+    const t = setTimeout(() => { drop(u, `the upload of ${u.name} ${u.version} was idle for ${idleMs / 1000} s`) }, idleMs)
     t.unref()
     return t
   }
   function upload (id: string): Upload {
     const u = uploads.get(id)
-    if (u === undefined) throw firmwareError(404, 'UploadNotFound', `There is no upload ${id}: it finished, was cancelled, or was idle for more than ${UPLOAD_IDLE_MS / 1000} s. Start the upload again.`)
+    if (u === undefined) throw firmwareError(404, 'UploadNotFound', `There is no upload ${id}: it finished, was cancelled, or was idle for more than ${idleMs / 1000} s. Start the upload again.`)
     return u
   }
 
