@@ -32,7 +32,7 @@ const status = (over: Partial<SyncStatusView> = {}): SyncStatusView => ({
   configured: true, upstreamHost: 'cloud.example', policyName: 'iothubowner', edgeDeviceId: 'site-a', state: 'online', since: '2026-11-26T10:00:00.000Z',
   lastError: null, lastSuccessfulSync: '2026-11-26T10:00:01.000Z', reconnectAttempts: 0, sasRenewals: 1,
   registry: { mirrored: 3, createdUpstream: 3, createdLocally: 0, conflicts: 0 }, reported: { pendingDevices: 0, patchesSent: 1 }, desired: { applied: 0, localEditsSent: 0 },
-  queue, devices: { ...counts, inSync: 3 }, ...over
+  queue, devices: { ...counts, inSync: 3 }, modules: { mirrored: 0, conflicts: [] }, ...over
 })
 const row = (deviceId: string, state: SyncDeviceRow['state'] = 'inSync', pendingChanges = 0): SyncDeviceRow => ({
   deviceId, state, pendingChanges, upstreamConnected: false, telemetrySent: 0, telemetryExpired: 0, telemetryDropped: 0, conflicts: state === 'conflict' ? ['desired'] : [], identityOnly: false

@@ -49,6 +49,8 @@ export interface SyncStatusView {
   desired: { applied: number; localEditsSent: number }
   queue: SyncQueueView
   devices: SyncDeviceCounts
+  /** Module identities of mirrored devices; their conflicts are listed here (no resolution: both sides are made equal by hand). */
+  modules: { mirrored: number; conflicts: Array<{ id: string; deviceId: string; moduleId: string; kind: string; fields: string[]; detectedAt: string }> }
 }
 
 /** One row of the per-device sync table (thousands of them: keep it small). */

@@ -76,7 +76,7 @@ function Link ({ status, now }: { status: SyncStatusView; now: number }) {
         <div><dt>Last successful sync</dt><dd data-testid="last-sync">{ago(status.lastSuccessfulSync, now)}</dd></div>
         {status.state !== 'online' && <div><dt>Reconnect attempts</dt><dd data-testid="reconnects">{status.reconnectAttempts}</dd></div>}
         {status.lastError !== null && status.state !== 'online' && <div><dt>Last error</dt><dd className="wrap" data-testid="last-error">{status.lastError}</dd></div>}
-        <div><dt>Mirrored devices</dt><dd>{status.registry.mirrored} <small className="muted">· reported patches sent: {status.reported.patchesSent} · cloud changes applied: {status.desired.applied} · site edits sent: {status.desired.localEditsSent}</small></dd></div>
+        <div><dt>Mirrored devices</dt><dd>{status.registry.mirrored}{status.modules.mirrored > 0 ? ` (+ ${status.modules.mirrored} modules)` : ''} <small className="muted">· reported patches sent: {status.reported.patchesSent} · cloud changes applied: {status.desired.applied} · site edits sent: {status.desired.localEditsSent}</small></dd></div>
       </dl>
     </div>
   )
@@ -104,6 +104,9 @@ function Queues ({ status, drain, now }: { status: SyncStatusView; drain: Drain 
           <span className="tile-value" data-testid="q-conflicts-value">{q.conflicts}</span><span className="tile-label">conflicts to review</span>
         </a>
       </div>
+      {status.modules.conflicts.length > 0 &&
+        <div className="note warn" data-testid="module-conflicts"><p>Module conflicts: there is no resolution for these yet. Make both sides equal by hand (at the site and in the cloud); they clear at the next sync.</p>
+          <ul>{status.modules.conflicts.map(c => <li key={c.id}><span className="mono">{c.deviceId}/{c.moduleId}</span>: {c.kind} · {c.fields.join(', ')} · detected {ago(c.detectedAt, now)}</li>)}</ul></div>}
       {drain !== undefined && dv !== undefined &&
         <div className="panel sync-drain" data-testid="drain" data-pending={drain.pending} data-peak={drain.peak}>
           <strong>{status.state === 'online' || status.state === 'degraded' ? 'Sending the backlog' : 'Backlog waiting for the link'}</strong>

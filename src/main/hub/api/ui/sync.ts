@@ -151,7 +151,8 @@ export function createSyncHandlers (hub: Hub): SyncHandlers {
       reported: { pendingDevices: s.reported.pendingDevices, patchesSent: s.reported.patchesSent },
       desired: s.desired,
       queue: await queueOf(hub, s),
-      devices: deviceCounts(sync)
+      devices: deviceCounts(sync),
+      modules: { mirrored: s.modules?.mirrored ?? 0, conflicts: (s.modules?.conflicts ?? []).map(c => ({ ...c, fields: [...c.fields] })) }
     }
   }
 
