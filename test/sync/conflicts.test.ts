@@ -117,6 +117,9 @@ describe('sync conflicts: nested merge, who/when, decisions field by field, defa
     expect(wrongPath.body.message).toMatch(/not a conflicting field/)
     const noBody = await rest(edge, ca, 'POST', `/sync/conflicts/${encodeURIComponent('dev1|desired')}/resolve`, { keep: 'cloud' })
     expect(noBody.status).toBe(400)
+    const badValue = await rest(edge, ca, 'POST', `/sync/conflicts/${encodeURIComponent('dev1|desired')}/resolve`, { resolution: { fields: { 'cfg.limits.max': { value: { 'a.b': 1 } } } } })
+    expect(badValue.status).toBe(400)
+    expect(badValue.body.message).toMatch(/contains '\.'/)
     expect(edge.running.hub.sync.conflicts()).toHaveLength(2) // nothing decided by the bad calls
 
     const r = await rest(edge, ca, 'POST', `/sync/conflicts/${encodeURIComponent('dev1|desired')}/resolve`, { resolution: { fields: { 'cfg.limits.max': { value: 15 } } }, actor: 'anna' })

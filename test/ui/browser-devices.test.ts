@@ -95,6 +95,18 @@ describe('devices tools in Chromium', () => {
       return { box: [ra.x - rb.x, ra.y - rb.y, ra.width - rb.width, ra.height - rb.height], differ: props.filter(p => sa.getPropertyValue(p) !== sb.getPropertyValue(p)) }
     })()`)
     expect(same).toEqual({ box: [0, 0, 0, 0], differ: [] })
+    // a long query wraps the same way in both, and the box grows with it
+    const geometry = `(() => {
+      const a = document.querySelector('[data-testid="query-input-highlight"]').getBoundingClientRect()
+      const b = document.querySelector('[data-testid="query-input"]')
+      return { heights: [a.height, b.getBoundingClientRect().height], scrolls: b.scrollHeight > b.clientHeight }
+    })()`
+    await bar.fill(Array.from({ length: 8 }, (_, i) => `tags.zone${i} = 'hall-${i}'`).join(' OR '))
+    const long = await page.evaluate(geometry) as { heights: [number, number]; scrolls: boolean }
+    expect(long.heights[0]).toBe(long.heights[1])
+    expect(long.heights[0]).toBeGreaterThan(80) // more than one line
+    expect(long.scrolls).toBe(false) // never a hidden scroll offset between the two
+    await bar.fill(q)
     await bar.press('Enter')
     await total('2').waitFor()
     expect(await rowIds()).toEqual(['press-1', 'press-2'])

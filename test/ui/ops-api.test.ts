@@ -76,6 +76,9 @@ describe('jobs with a plan over the UI API', () => {
     const dry = await api.call('jobs.create', { jobId: 'dry', queryCondition: '*', desired: { a: 1 }, devicesPerMinute: 2, dryRun: true })
     expect(dry.ok && dry.value).toMatchObject({ jobId: 'dry', stats: { deviceCount: 2 }, plan: { devicesPerMinute: 2 } })
     expect(await api.call('jobs.get', { jobId: 'dry' })).toMatchObject({ ok: false, error: { name: 'JobNotFound' } })
+    // and it is not an entry of the audit log (the real create is)
+    const audit = await api.call('audit.list', { method: 'jobs.create' })
+    expect(audit.ok && audit.value.items.map(e => e.target?.id)).toEqual(['ui-1'])
   })
 
   it('refuses bad plans with the field and the reason, and creates nothing', async () => {

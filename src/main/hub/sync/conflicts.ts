@@ -8,6 +8,7 @@ import type { Registry, TwinService } from '../services.js'
 import type { HubStore } from '../store/types.js'
 import { cloneJson, isJsonObject, jsonEqual } from '../twins/json.js'
 import type { Clock, DeviceDocument, JsonObject, JsonValue, Logger, TwinDocument } from '../types.js'
+import { checkSection } from '../twins/limits.js'
 import { combinePatches, getPath, patchPaths, pathPatch, setPath } from './merge.js'
 import { authOf, fp, stripMeta, type DeviceState } from './state.js'
 import {
@@ -102,6 +103,13 @@ export function validateResolution (c: Pick<SyncConflict, 'kind' | 'fields' | 'i
     if (c.kind !== 'desired' && c.kind !== 'tags') throw argumentInvalid(`A ${c.kind} conflict keeps one side: a value cannot be written by hand.`)
     const value = (v as { value: unknown }).value
     if (value !== null && typeof value === 'object' && !Array.isArray(value) && !isJsonObject(value as JsonValue)) throw argumentInvalid(`'${k}': the value must be JSON.`)
+    if (value !== null) {
+      // The same rules as any twin write (keys, depth, string sizes), checked before anything is written.
+      const probe: JsonObject = {}
+      setPath(probe, k, value as JsonValue)
+      const err = checkSection(c.kind, probe)
+      if (err !== undefined) throw argumentInvalid(`'${k}': ${err.message}`)
+    }
     out[k] = { value: cloneJson(value as JsonValue) }
   }
   if (c.kind !== 'desired' && c.kind !== 'tags' && new Set(Object.values(out)).size > 1) {
@@ -274,7 +282,16 @@ export function createConflictBook (deps: ConflictDeps): ConflictBook {
       // Persist the decision first: if the hub dies half-way, it is re-applied once online.
       const withPending: SyncConflict = { ...c, pendingResolution: rec }
       if (!jsonEqual(c.pendingResolution as unknown as JsonValue, rec as unknown as JsonValue)) await store.put(C, `conflict:${c.id}`, withPending as unknown as JsonObject)
-      await apply(c, rec)
+      try {
+        await apply(c, rec)
+      } catch (err) {
+        // Not applied (link, 412, refused value): the conflict stays open without the decision,
+        // so whoever decided can try again (the policy re-decides on its next tick). Only a
+        // crash in the middle leaves the decision pending, to be re-applied once online.
+        const now = store.get(C, `conflict:${c.id}`) as unknown as SyncConflict | undefined
+        if (now !== undefined) { const { pendingResolution: _drop, ...rest } = now; await store.put(C, `conflict:${c.id}`, rest as unknown as JsonObject) }
+        throw err
+      }
       await end(withPending, 'resolved', rec)
     } finally {
       resolving.delete(c.deviceId)
