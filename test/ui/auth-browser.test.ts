@@ -112,6 +112,11 @@ describe('accounts and roles in Chromium', () => {
   it('lets a technician change desired (and stay signed in across a reload) but not manage accounts', async () => {
     await signInAs('tina', 'tina password 1')
     expect(await page.getByRole('link', { name: 'Accounts' }).count()).toBe(0)
+    // Provisioning: a technician exports devices but does not add them (the registry is the admin's)
+    await page.getByRole('link', { name: 'Add a device' }).click()
+    await page.locator('[data-testid="not-allowed"]', { hasText: 'Adding devices: needs an admin account' }).waitFor()
+    expect(await page.getByTestId('new-device-id').count()).toBe(0)
+    await page.getByTestId('export-csv').waitFor()
     await page.goto(`${env.ui.url}#/accounts`)
     await page.getByTestId('not-allowed').waitFor()
     await page.goto(`${env.ui.url}#/devices/press-9`)
