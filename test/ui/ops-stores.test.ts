@@ -124,7 +124,7 @@ describe('job review sentence and schedule picker', () => {
     expect(jobSummary({
       type: 'scheduleUpdateTwin', methodName: null, deviceCount: 1, startTime: '2026-11-27T06:30:00Z',
       plan: { ...PLAN0, maxExecutionTimeInSeconds: 172_800, maxConcurrency: 3, maintenanceWindow: [{ days: ['Sat', 'Sun'], start: '06:00', end: '18:00', timeZone: 'UTC' }], deviceWindowTag: null, inUseGuard: { path: 'properties.reported.state', values: ['busy'], retryAfterSeconds: 60 } }
-    }, now)).toBe('changes desired properties on 1 device, from 2026-11-27 06:30 UTC, at most 3 at once, only Sat, Sun 06:00-18:00 UTC, ignores devices' own windows, skips devices whose reported.state is "busy", gives up after 2 days')
+    }, now)).toBe(`changes desired properties on 1 device, from 2026-11-27 06:30 UTC, at most 3 at once, only Sat, Sun 06:00-18:00 UTC, ignores devices' own windows, skips devices whose reported.state is "busy", gives up after 2 days`)
     expect(windowText({ days: ['Mon', 'Tue', 'Wed', 'Thu', 'Fri'], start: '22:00', end: '05:00' }, 'Europe/Berlin')).toBe('Mon-Fri 22:00-05:00 Europe/Berlin')
   })
 
