@@ -164,6 +164,24 @@ describe('jobs with a plan over the UI API', () => {
     expect(cancelled.ok && cancelled.value).toMatchObject({ phase: 'cancelled', waiting: null })
   })
 
+  it('coalesces a 1,000-device job into one job.changed per batch that counts every device move', async () => {
+    const env = await startUiHub(defer)
+    const api = env.client()
+    const batches: UiEvent[][] = []
+    defer(api.subscribe(b => { batches.push(b) }))
+    for (let i = 0; i < 1000; i++) await env.hub.hub.registry.create({ deviceId: `bulk-${String(i).padStart(4, '0')}` })
+    const started = Date.now()
+    expect((await api.call('jobs.create', { jobId: 'big', queryCondition: '*', desired: { wave: 1 } })).ok).toBe(true)
+    await env.hub.hub.jobs.wait('big')
+    await waitFor(() => batches.some(b => b.some(e => e.type === 'job.changed' && e.jobId === 'big' && e.status === 'completed')), 20_000, 'completed event')
+    const mine = batches.map(b => b.filter(e => e.type === 'job.changed' && e.jobId === 'big'))
+    expect(mine.every(b => b.length <= 1)).toBe(true)
+    const events = mine.flat()
+    // each device: created pending, running, completed
+    expect(events.reduce((n, e) => n + (e.type === 'job.changed' ? e.devices : 0), 0)).toBe(3000)
+    console.log(`1,000-device twin job: ${events.length} job.changed events in ${batches.length} batches over ${Date.now() - started} ms`)
+  }, 120_000)
+
   it('marks a job stopped by its abort threshold as aborted', async () => {
     const env = await startUiHub(defer)
     const api = env.client()
