@@ -211,6 +211,11 @@ describe('cloud sync screens in Chromium', () => {
     await page.getByTestId('sync-tab-all').click()
     await page.locator('[data-testid="sync-devices"][data-total="1002"]').waitFor()
     await shot('sync-1000')
+    await page.getByTestId('theme-toggle').click()
+    await page.locator('html[data-theme="dark"]').waitFor()
+    await shot('sync-1000-dark')
+    await page.getByTestId('theme-toggle').click()
+    await page.locator('html[data-theme="light"]').waitFor()
     expect(problems).toEqual([])
   }, 180_000)
 
