@@ -55,6 +55,7 @@ export function jobBody (input: MethodInput<'jobs.create'>, jobId: string, nowIs
   if (input.abortThreshold !== undefined) body['abortThreshold'] = { failurePercent: input.abortThreshold.failurePercent, minDevices: input.abortThreshold.minDevices ?? 10 }
   if (input.maintenanceWindow !== undefined) body['maintenanceWindow'] = input.maintenanceWindow as unknown as JsonValue
   if (input.timeZone !== undefined) body['timeZone'] = input.timeZone
+  if (input.deviceWindowTag !== undefined) body['deviceWindowTag'] = input.deviceWindowTag
   if (input.inUseGuard !== undefined) {
     body['inUseGuard'] = { path: input.inUseGuard.path, values: input.inUseGuard.values, retryAfterSeconds: input.inUseGuard.retryAfterSeconds ?? 60 }
   }
