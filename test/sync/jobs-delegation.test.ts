@@ -103,7 +103,9 @@ describe('cloud jobs and queued commands delegated to the edge', () => {
     expect(meanwhile.status).toBe('running')
     expect(meanwhile.deviceJobStatistics).toMatchObject({ deviceCount: 3, pendingCount: 3, succeededCount: 0 })
     await restore()
-    const done = await waitFor('m1 completed upstream', async () => { const j = await getJob('m1'); return j.status === 'completed' ? j : undefined }, 30_000)
+    expect(await edge.running.hub.sync.waitIdle(30_000)).toBe(true) // idle includes the job outcomes acknowledged upstream
+    const done = await getJob('m1')
+    expect(done.status).toBe('completed')
     expect(done.deviceJobStatistics).toMatchObject({ deviceCount: 3, succeededCount: 3, failedCount: 0, pendingCount: 0, runningCount: 0 })
     const r = await rows('m1')
     expect(r.map((x) => x.deviceId).sort()).toEqual(PRESS)

@@ -730,7 +730,8 @@ export function createSyncService (deps: SyncDeps): SyncService & { start(): voi
   }
   const isIdle = (): boolean => online() && !controlBusy && !registryDirty && dirtyDesired.size === 0 && dirtyReported.size === 0 && !allTwinsDirty &&
     !modules.dirty() && modules.pendingReported() === 0 &&
-    telemetryPending() === 0 && registry.list().filter((d) => d.moduleId === undefined && mirrored(d.deviceId) && linkable(d.deviceId)).every((d) => !pendingReported(d.deviceId))
+    telemetryPending() === 0 && registry.list().filter((d) => d.moduleId === undefined && mirrored(d.deviceId) && linkable(d.deviceId)).every((d) => !pendingReported(d.deviceId)) &&
+    (delegation?.settled() ?? true)
 
   const self: SyncService & { start(): void } = {
     start: () => { if (settings !== null) startLink() },
