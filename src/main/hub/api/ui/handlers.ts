@@ -268,7 +268,9 @@ export function createUiApi (deps: UiApiDeps): UiApi {
         if (gate.session !== undefined) await audited(method, checked.value, ctx, gate.refused, null, null)
         return gate.refused
       }
-      const audit = isAudited(method) && !(method === 'auth.signOut' && gate.session === undefined)
+      // a job's dry run (the form's review step) changes nothing
+      const dryRun = method === 'jobs.create' && (checked.value as { dryRun?: boolean }).dryRun === true
+      const audit = isAudited(method) && !(method === 'auth.signOut' && gate.session === undefined) && !dryRun
       const cap = audit ? capture(hub, auth.accounts, method, checked.value, gate.session?.name) : undefined
       let result: Result<unknown>
       try {
