@@ -213,4 +213,16 @@ describe('cloud sync screens in Chromium', () => {
     await shot('sync-1000')
     expect(problems).toEqual([])
   }, 180_000)
+
+  it('shows a technician the sync state but not the upstream controls', async () => {
+    await signIn(page, env, 'technician')
+    await page.goto(`${env.ui.url}#/sync`)
+    await page.locator('[data-testid="link-picture"][data-state="online"]').waitFor({ timeout: 30_000 })
+    await page.locator('[data-testid="sync-settings"] [data-testid="not-allowed"]').waitFor()
+    expect(await page.getByTestId('sync-settings-edit').count()).toBe(0)
+    expect(await page.getByTestId('sync-off').count()).toBe(0)
+    expect(await page.getByTestId('policy-save').count()).toBe(0)
+    expect(await text('settings-host')).toBe(env.proxy.ip)
+    expect(problems).toEqual([])
+  }, 60_000)
 })

@@ -141,6 +141,29 @@ describe('sync store', () => {
     stop()
   })
 
+  it('spaces its background status poll to 10x what a status call costs (thousands of devices)', async () => {
+    vi.useFakeTimers()
+    let cost = 0
+    const calls: number[] = []
+    const slow = (v: unknown) => new Promise(resolve => { calls.push(Date.now()); setTimeout(() => { resolve(ok(v)) }, cost) })
+    const api: HubApi = {
+      call: ((m: string) => m === 'sync.status' ? slow(status()) : Promise.resolve(m === 'sync.devices' ? ok({ items: [], total: 0, offset: 0, counts }) : m === 'sync.conflicts' || m === 'sync.conflicts.resolved' ? ok([]) : fail(0, 'UnknownMethod', m))) as never,
+      subscribe: () => () => {}
+    }
+    const s = createSyncStore(api, { pollMs: 1000 })
+    const stop = s.start()
+    await vi.advanceTimersByTimeAsync(3500) // cheap: every second
+    expect(calls.length).toBe(4) // start + 3 polls
+    cost = 800
+    await vi.advanceTimersByTimeAsync(1000) // this poll costs 800 ms ...
+    const n = calls.length
+    await vi.advanceTimersByTimeAsync(7000) // ... so the next waits 8 s, not 1
+    expect(calls.length).toBe(n)
+    await vi.advanceTimersByTimeAsync(2000)
+    expect(calls.length).toBe(n + 1)
+    stop()
+  })
+
   it('saves settings and returns test outcomes or errors', async () => {
     const f = fakeHub({
       'sync.status': () => ok(status({ configured: false, state: 'offline' })),

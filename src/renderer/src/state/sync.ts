@@ -43,8 +43,12 @@ export function createSyncStore (api: HubApi, opts: { refetchMs?: number; pollMs
     store.setState(st => ({ drain: nextDrain(st.drain, s.queue.telemetryPending, now()) }))
   }
 
+  /** How long the last status call took: the background poll waits at least 10x that. */
+  let statusCost = 0
   async function loadStatus (): Promise<void> {
+    const started = Date.now()
     const r = await api.call('sync.status', undefined)
+    statusCost = Date.now() - started
     if (!r.ok) { store.setState({ error: r.error }); return }
     store.setState({ status: r.value, error: undefined })
     track(r.value)
@@ -118,9 +122,15 @@ export function createSyncStore (api: HubApi, opts: { refetchMs?: number; pollMs
   function start (): () => void {
     void reload()
     const off = api.subscribe(onEvents)
-    // last successful sync, reconnect attempts and the like move without events
-    const poll = setInterval(() => { void loadStatus() }, opts.pollMs ?? 5000)
-    return () => { off(); clearInterval(poll); refetchDevices.cancel(); refetchStatus.cancel(); refetchConflicts.cancel() }
+    // last successful sync, reconnect attempts and the like move without events; a status
+    // walks every device, so with thousands of them the poll slows down (10x its cost)
+    let poll: ReturnType<typeof setTimeout> | undefined
+    let stopped = false
+    const tick = (): void => {
+      poll = setTimeout(() => { void loadStatus().finally(() => { if (!stopped) tick() }) }, Math.max(opts.pollMs ?? 5000, statusCost * 10))
+    }
+    tick()
+    return () => { stopped = true; off(); if (poll !== undefined) clearTimeout(poll); refetchDevices.cancel(); refetchStatus.cancel(); refetchConflicts.cancel() }
   }
 
   function setFilter (filter: SyncFilter): void {
