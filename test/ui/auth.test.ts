@@ -62,6 +62,10 @@ describe('accounts and roles over the UI WebSocket', () => {
     for (const c of [admin, tech, sup]) expect(await c.call('devices.list', {})).toMatchObject({ ok: true, value: { total: 1 } })
     expect(await anon.call('devices.list', {})).toMatchObject({ ok: false, error: { code: 401201, name: 'Unauthorized' } })
     expect(await anon.call('devices.list', {}, 'x'.repeat(43))).toMatchObject({ ok: false, error: { code: 401201, message: 'Your session has ended: sign in again' } })
+    // without a session, not even the input is looked at
+    expect(await anon.call('devices.create', { deviceId: 'has spaces' })).toMatchObject({ ok: false, error: { code: 401201 } })
+    // a role without the level is refused before its input is checked, and the attempt is logged
+    expect(await sup.call('devices.create', { deviceId: 'has spaces' })).toMatchObject({ ok: false, error: { code: 403201 } })
 
     // operate: technician and admin
     expect(await tech.call('twins.patchDesired', { deviceId: 'd1', patch: { interval: 5 } })).toMatchObject({ ok: true })
