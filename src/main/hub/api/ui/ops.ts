@@ -2,8 +2,8 @@
 // PUT /jobs/v2/{id} sends), configuration create/update with labels and metrics, device export
 // (the files `sitehub device export` writes) and bulk import.
 import type { ImportOutcome, JobView, JsonObject, JsonValue, MethodInput, MethodOutput, OpsOutputs } from '../../../../shared/contract/index.js'
-// The file formats are the CLI's, so a UI export imports with `sitehub device import` and back.
-import { toCsv, toJsonLines } from '../../../cli/device-file.js'
+// The file formats are the CLI's (shared writer), so a UI export imports with `sitehub device import` and back.
+import { toCsv, toJsonLines } from '../../registry/device-file-format.js'
 import { HubError, argumentInvalid } from '../../errors.js'
 import { parseJobBody } from '../../jobs/body.js'
 import type { JobResponse } from '../../jobs/types.js'
