@@ -169,12 +169,36 @@ describe('cloud sync screens in Chromium', () => {
     await page.locator(row('press-1'), { hasText: 'In sync' }).waitFor({ timeout: 30_000 })
   }, 150_000)
 
+  it('shows an identity clash in words and resolves it by keeping the cloud\'s keys', async () => {
+    await env.cloudReg.create({ deviceId: 'clash', authentication: { symmetricKey: { primaryKey: '', secondaryKey: '' } } } as never)
+    await env.edge.running.hub.registry.create({ deviceId: 'clash' })
+    await page.goto(`${env.ui.url}#/sync/conflicts?id=${encodeURIComponent('clash|registry')}`)
+    const detail = page.locator('[data-testid="conflict-detail"][data-id="clash|registry"]')
+    await detail.waitFor({ timeout: 30_000 })
+    expect(await detail.locator('h2').innerText()).toBe('clash has a different primary key and secondary key in the cloud than here at the site')
+    // fingerprints, never keys
+    const pk = detail.locator('[data-testid="tw-row"][data-path="authentication.symmetricKey.primaryKey"]')
+    const localKey = env.edge.running.hub.registry.mustGet({ deviceId: 'clash' }).authentication.symmetricKey.primaryKey as string
+    expect(await pk.getByTestId('tw-local').innerText()).toMatch(/^"[0-9a-f]{16}"$/)
+    expect(await pk.getByTestId('tw-cloud').innerText()).not.toBe(await pk.getByTestId('tw-local').innerText())
+    expect(await page.content()).not.toContain(localKey)
+    expect(await detail.getByTestId('choice-local').count()).toBe(0) // identities are decided as a whole
+    await detail.getByTestId('keep-all-cloud').click()
+    expect(await detail.getByTestId('resolve-summary').innerText()).toBe("Use the cloud's primary key and secondary key here (devices using the site's key need the new connection string)")
+    await shot('sync-conflict-registry')
+    await detail.getByTestId('resolve-apply').click()
+    await page.getByTestId('conflicts-empty').waitFor({ timeout: 30_000 })
+    const cloudKey = (await env.cloudReg.get('clash')).responseBody.authentication?.symmetricKey?.primaryKey
+    expect(env.edge.running.hub.registry.mustGet({ deviceId: 'clash' }).authentication.symmetricKey.primaryKey).toBe(cloudKey)
+  }, 120_000)
+
   it('keeps the per-device table windowed with a thousand devices, filtered by state', async () => {
     const hub = env.edge.running.hub
+    await page.goto(`${env.ui.url}#/sync`)
     for (let i = 0; i < 1000; i++) await hub.registry.create({ deviceId: `bulk-${String(i).padStart(4, '0')}` })
     // the table follows the registry at once; mirroring a thousand devices upstream takes the engine a while (docs/sync.md bench)
-    await page.locator('[data-testid="sync-count-all"]', { hasText: /^1001$/ }).waitFor({ timeout: 30_000 })
-    await page.locator('[data-testid="sync-devices"][data-total="1001"]').waitFor({ timeout: 30_000 })
+    await page.locator('[data-testid="sync-count-all"]', { hasText: /^1002$/ }).waitFor({ timeout: 30_000 })
+    await page.locator('[data-testid="sync-devices"][data-total="1002"]').waitFor({ timeout: 30_000 })
     expect(await page.locator('[data-testid="device-row"]').count()).toBeLessThan(60)
     await page.getByTestId('device-table').focus()
     await page.keyboard.press('End')
@@ -185,8 +209,25 @@ describe('cloud sync screens in Chromium', () => {
     await page.getByTestId('sync-tab-conflict').click()
     await page.getByTestId('sync-devices-empty').waitFor()
     await page.getByTestId('sync-tab-all').click()
-    await page.locator('[data-testid="sync-devices"][data-total="1001"]').waitFor()
+    await page.locator('[data-testid="sync-devices"][data-total="1002"]').waitFor()
     await shot('sync-1000')
+    await page.getByTestId('theme-toggle').click()
+    await page.locator('html[data-theme="dark"]').waitFor()
+    await shot('sync-1000-dark')
+    await page.getByTestId('theme-toggle').click()
+    await page.locator('html[data-theme="light"]').waitFor()
     expect(problems).toEqual([])
   }, 180_000)
+
+  it('shows a technician the sync state but not the upstream controls', async () => {
+    await signIn(page, env, 'technician')
+    await page.goto(`${env.ui.url}#/sync`)
+    await page.locator('[data-testid="link-picture"][data-state="online"]').waitFor({ timeout: 30_000 })
+    await page.locator('[data-testid="sync-settings"] [data-testid="not-allowed"]').waitFor()
+    expect(await page.getByTestId('sync-settings-edit').count()).toBe(0)
+    expect(await page.getByTestId('sync-off').count()).toBe(0)
+    expect(await page.getByTestId('policy-save').count()).toBe(0)
+    expect(await text('settings-host')).toBe(env.proxy.ip)
+    expect(problems).toEqual([])
+  }, 60_000)
 })

@@ -3,8 +3,10 @@
 // with per-device outcomes, the offline command queue with a real SDK device
 // (azure-iot-device-mqtt) connecting later, and telemetry after a sequence number.
 import { describe, expect, it, onTestFinished } from 'vitest'
+import WebSocket from 'ws'
+import { createWsHub } from '../../src/renderer/src/lib/ws-hub.js'
 import type { UiEvent } from '../../src/shared/contract/index.js'
-import { waitFor } from '../helpers/hub.js'
+import { startHubProcess, waitFor } from '../helpers/hub.js'
 import { message, openClient } from '../helpers/sdk.js'
 import { startUiHub } from './support.js'
 
@@ -199,4 +201,44 @@ describe('telemetry.since over the UI API', () => {
     expect(await api.call('telemetry.since', { deviceId: 'meter-1', afterSeq: -1 })).toMatchObject({ ok: false, error: { code: 400004, message: 'afterSeq must be at least 0' } })
     expect(await api.call('telemetry.since', { deviceId: 'meter-1', afterSeq: 0, limit: 101 })).toMatchObject({ ok: false, error: { code: 400004, message: 'limit must be at most 100' } })
   }, 60_000)
+})
+
+describe('device tools through kill -9', () => {
+  it('keeps every answered view change and bulk tag after kill -9 of sitehub serve', async () => {
+    const hub = await startHubProcess({ defer })
+    const connect = (url: string): ReturnType<typeof createWsHub> => {
+      const c = createWsHub(`${url.replace('http', 'ws')}ui/ws`, WebSocket as unknown as typeof globalThis.WebSocket)
+      defer(() => { c.close() })
+      return c
+    }
+    const api = connect(hub.ready.ui as string)
+    const setup = await api.call('auth.setup', { name: 'admin', password: 'durable admin pw' })
+    if (!setup.ok) throw new Error(setup.error.message)
+    api.setToken(setup.value.token)
+    const ids = Array.from({ length: 20 }, (_, i) => `k-${String(i).padStart(2, '0')}`)
+    for (const deviceId of ids) expect(await api.call('devices.create', { deviceId })).toMatchObject({ ok: true })
+    // concurrent changes: each answer means it is on disk
+    const saves = await Promise.all(Array.from({ length: 20 }, (_, i) => api.call('views.save', { name: `View ${i}`, query: `tags.n = ${i}` })))
+    expect(saves.every(r => r.ok)).toBe(true)
+    const more = await Promise.all([
+      api.call('views.rename', { name: 'View 3', newName: 'Renamed three' }),
+      api.call('views.remove', { name: 'View 4' }),
+      api.call('views.save', { name: 'view 5', query: 'tags.n = 55', overwrite: true }),
+      api.call('devices.tag', { deviceIds: ids, tag: 'site.hall', value: 'B' })
+    ])
+    expect(more.map(r => r.ok)).toEqual([true, true, true, true])
+    api.close()
+    await hub.kill('SIGKILL')
+    const ready = await hub.restart()
+    const after = connect(ready.ui as string)
+    const again = await after.call('auth.signIn', { name: 'admin', password: 'durable admin pw' })
+    if (!again.ok) throw new Error(again.error.message)
+    after.setToken(again.value.token)
+    const views = await after.call('views.list', undefined)
+    if (!views.ok) throw new Error(views.error.message)
+    const expected = Array.from({ length: 20 }, (_, i) => i).filter(i => i !== 4).map(i => i === 3 ? ['Renamed three', 'tags.n = 3'] : i === 5 ? ['view 5', 'tags.n = 55'] : [`View ${i}`, `tags.n = ${i}`])
+    expect(views.value.map(v => [v.name, v.query]).sort()).toEqual(expected.sort())
+    const tagged = await after.call('devices.list', { query: "tags.site.hall = 'B'" })
+    expect(tagged.ok && tagged.value.total).toBe(20)
+  }, 120_000)
 })

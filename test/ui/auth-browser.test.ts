@@ -112,6 +112,11 @@ describe('accounts and roles in Chromium', () => {
   it('lets a technician change desired (and stay signed in across a reload) but not manage accounts', async () => {
     await signInAs('tina', 'tina password 1')
     expect(await page.getByRole('link', { name: 'Accounts' }).count()).toBe(0)
+    // Provisioning: a technician exports devices but does not add them (the registry is the admin's)
+    await page.getByRole('link', { name: 'Add a device' }).click()
+    await page.locator('[data-testid="not-allowed"]', { hasText: 'Adding devices: needs an admin account' }).waitFor()
+    expect(await page.getByTestId('new-device-id').count()).toBe(0)
+    await page.getByTestId('export-csv').waitFor()
     await page.goto(`${env.ui.url}#/accounts`)
     await page.getByTestId('not-allowed').waitFor()
     await page.goto(`${env.ui.url}#/devices/press-9`)
@@ -147,11 +152,34 @@ describe('accounts and roles in Chromium', () => {
     const row = page.getByTestId('audit-diff').locator('tr[data-change="changed"], tr[data-change="added"]').filter({ hasText: 'desired.interval' })
     expect(await row.locator('td').allInnerTexts()).toEqual(['desired.interval', 'null', '15'])
     await shot('audit')
+    // from a device page: its change history is the audit log filtered to it
+    await page.goto(`${env.ui.url}#/devices/press-9`)
+    await page.getByTestId('device-history').click()
+    await page.locator('[data-testid="audit-row"][data-method="twins.patchDesired"]').waitFor()
+    expect(await page.getByTestId('audit-device').inputValue()).toBe('press-9')
+    expect(await page.getByTestId('audit-row').evaluateAll(rows => rows.every(r => r.textContent?.includes('press-9') === true))).toBe(true)
     // the failed sign-in is there too
+    await page.getByTestId('audit-device').fill('')
     await page.getByTestId('audit-method').fill('auth.signIn')
     await page.getByTestId('audit-outcome').selectOption('error')
     await page.getByTestId('audit-apply').click()
     await page.locator('[data-testid="audit-row"]', { hasText: 'tina' }).first().waitFor()
     expect(problems).toEqual([])
+  })
+
+  it('fits a narrow touch screen: the screens fold behind a Menu button', async () => {
+    await page.setViewportSize({ width: 800, height: 1000 })
+    try {
+      const menu = page.getByRole('button', { name: 'Menu' })
+      await menu.waitFor()
+      expect(await page.locator('#side-nav').isVisible()).toBe(false)
+      await menu.click()
+      await page.locator('#side-nav').getByRole('link', { name: 'Accounts' }).click()
+      await page.getByTestId('accounts-table').waitFor()
+      expect(await page.locator('#side-nav').isVisible()).toBe(false)
+      await shot('nav-narrow')
+    } finally {
+      await page.setViewportSize({ width: 1366, height: 768 })
+    }
   })
 })

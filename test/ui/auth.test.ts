@@ -6,6 +6,7 @@ import { describe, expect, it, onTestFinished } from 'vitest'
 import WebSocket from 'ws'
 import type { AuditEntry, UiEvent } from '../../src/shared/contract/index.js'
 import { createUiApi } from '../../src/main/hub/api/ui/handlers.js'
+import { startUiServer } from '../../src/main/hub/api/ui/server.js'
 import { createWsHub } from '../../src/renderer/src/lib/ws-hub.js'
 import { startHubProcess, waitFor } from '../helpers/hub.js'
 import { accountName, startUiHub, TEST_PASSWORD } from './support.js'
@@ -61,6 +62,10 @@ describe('accounts and roles over the UI WebSocket', () => {
     for (const c of [admin, tech, sup]) expect(await c.call('devices.list', {})).toMatchObject({ ok: true, value: { total: 1 } })
     expect(await anon.call('devices.list', {})).toMatchObject({ ok: false, error: { code: 401201, name: 'Unauthorized' } })
     expect(await anon.call('devices.list', {}, 'x'.repeat(43))).toMatchObject({ ok: false, error: { code: 401201, message: 'Your session has ended: sign in again' } })
+    // without a session, not even the input is looked at
+    expect(await anon.call('devices.create', { deviceId: 'has spaces' })).toMatchObject({ ok: false, error: { code: 401201 } })
+    // a role without the level is refused before its input is checked, and the attempt is logged
+    expect(await sup.call('devices.create', { deviceId: 'has spaces' })).toMatchObject({ ok: false, error: { code: 403201 } })
 
     // operate: technician and admin
     expect(await tech.call('twins.patchDesired', { deviceId: 'd1', patch: { interval: 5 } })).toMatchObject({ ok: true })
@@ -218,6 +223,30 @@ describe('accounts and roles over the UI WebSocket', () => {
     await admin.call('devices.create', { deviceId: 'evt-2' })
     await waitFor(() => signed.some(e => e.type === 'device.registry' && e.deviceId === 'evt-2'), 10_000, 'second registry event')
     expect(anon).toEqual([])
+  }, 60_000)
+
+  it('re-authenticates a reconnected WebSocket with its last session, so events resume without a new sign-in', async () => {
+    const env = await startUiHub(defer, { intervalMs: 50 })
+    await env.account('technician')
+    const api = env.client(null)
+    const s = await api.call('auth.signIn', { name: accountName('technician'), password: TEST_PASSWORD })
+    if (!s.ok) throw new Error(s.error.message)
+    const token = s.value.token
+    const seen: UiEvent[] = []
+    api.subscribe(ev => { seen.push(...ev) })
+    const states: string[] = []
+    api.onConnection(st => { states.push(st) })
+    // The UI server goes away and comes back on the same port (a restart of the UI side).
+    const port = env.ui.port
+    await env.ui.close()
+    await waitFor(() => states.includes('closed'), 10_000, 'socket closed')
+    const again = await startUiServer({ hub: env.hub.hub, bind: env.hub.bind, port, staticDir: '/nonexistent', intervalMs: 50, status })
+    defer(() => again.close())
+    await waitFor(() => states.at(-1) === 'open', 20_000, 'reconnected')
+    // no call made since: the client presented its token on its own; events flow again
+    await env.hub.hub.registry.create({ deviceId: 'after-reconnect' })
+    await waitFor(() => seen.some(e => e.type === 'device.registry' && e.deviceId === 'after-reconnect'), 10_000, 'event after reconnect')
+    expect(await api.call('devices.get', { deviceId: 'after-reconnect' }, token)).toMatchObject({ ok: true })
   }, 60_000)
 
   it('keeps every answered change in the audit log through kill -9 of sitehub serve', async () => {

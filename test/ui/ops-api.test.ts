@@ -52,7 +52,7 @@ describe('jobs with a plan over the UI API', () => {
     const plan = {
       startTime: '2099-01-01T00:00:00Z', maxExecutionTimeInSeconds: 7200, devicesPerMinute: 5, maxConcurrency: 3,
       abortThreshold: { failurePercent: 10, minDevices: 4 },
-      maintenanceWindow: [{ days: ['Mon', 'Tue'] as Array<'Mon' | 'Tue'>, start: '22:00', end: '04:00' }], timeZone: 'Europe/Berlin',
+      maintenanceWindow: [{ days: ['Mon', 'Tue'] as Array<'Mon' | 'Tue'>, start: '22:00', end: '04:00' }], timeZone: 'Europe/Berlin', deviceWindowTag: 'site.window',
       inUseGuard: { path: 'properties.reported.state', values: ['busy', 'updating'], retryAfterSeconds: 120 }
     }
     const ui = await api.call('jobs.create', { jobId: 'ui-1', queryCondition: "deviceId IN ['p1','p2']", methodName: 'reboot', payload: { delay: 1 }, responseTimeoutInSeconds: 45, ...plan })
@@ -70,12 +70,17 @@ describe('jobs with a plan over the UI API', () => {
     // the view shows the plan and the phase
     expect(ui.ok && ui.value).toMatchObject({
       jobId: 'ui-1', phase: 'scheduled', waiting: null,
-      plan: { maxExecutionTimeInSeconds: 7200, responseTimeoutInSeconds: 45, devicesPerMinute: 5, maxConcurrency: 3, abortThreshold: { failurePercent: 10, minDevices: 4 }, timeZone: 'Europe/Berlin', inUseGuard: { values: ['busy', 'updating'] } }
+      plan: { maxExecutionTimeInSeconds: 7200, responseTimeoutInSeconds: 45, devicesPerMinute: 5, maxConcurrency: 3, abortThreshold: { failurePercent: 10, minDevices: 4 }, timeZone: 'Europe/Berlin', deviceWindowTag: 'site.window', inUseGuard: { values: ['busy', 'updating'] } }
     })
     // a dry run checks everything and counts the targets without creating a job
     const dry = await api.call('jobs.create', { jobId: 'dry', queryCondition: '*', desired: { a: 1 }, devicesPerMinute: 2, dryRun: true })
-    expect(dry.ok && dry.value).toMatchObject({ jobId: 'dry', stats: { deviceCount: 2 }, plan: { devicesPerMinute: 2 } })
+    expect(dry.ok && dry.value).toMatchObject({ jobId: 'dry', stats: { deviceCount: 2 }, plan: { devicesPerMinute: 2, deviceWindowTag: 'maintenanceWindow' } })
+    const noDeviceWindows = await api.call('jobs.create', { jobId: 'dry2', queryCondition: '*', desired: { a: 1 }, deviceWindowTag: null, dryRun: true })
+    expect(noDeviceWindows.ok && noDeviceWindows.value.plan.deviceWindowTag).toBeNull()
     expect(await api.call('jobs.get', { jobId: 'dry' })).toMatchObject({ ok: false, error: { name: 'JobNotFound' } })
+    // and it is not an entry of the audit log (the real create is)
+    const audit = await api.call('audit.list', { method: 'jobs.create' })
+    expect(audit.ok && audit.value.items.map(e => e.target?.id)).toEqual(['ui-1'])
   })
 
   it('refuses bad plans with the field and the reason, and creates nothing', async () => {
@@ -104,6 +109,7 @@ describe('jobs with a plan over the UI API', () => {
     expect(await refused({ maxExecutionTimeInSeconds: 10 })).toBe('maxExecutionTimeInSeconds must be at least 60')
     expect(await refused({ startTime: '2099-01-01T22:00' })).toMatch(/startTime .* must be an ISO 8601 date-time with a zone/)
     expect(await refused({ inUseGuard: { path: 'state', values: ['busy'] } })).toMatch(/inUseGuard.path must be a twin path/)
+    expect(await refused({ deviceWindowTag: 'a..b' })).toMatch(/deviceWindowTag must be a tag name/)
     expect(await refused({ inUseGuard: { path: 'properties.reported.state', values: [] } })).toBe('inUseGuard.values must not be empty')
     expect(await refused({ desired: { a: 1 } })).toMatch(/either a method .* or a twin update/)
     expect(await refused({ methodName: undefined, desired: { a: 1 }, payload: 1 })).toMatch(/payload and responseTimeoutInSeconds belong to a method job/)
@@ -157,6 +163,24 @@ describe('jobs with a plan over the UI API', () => {
     const cancelled = await api.call('jobs.cancel', { jobId: 'night' })
     expect(cancelled.ok && cancelled.value).toMatchObject({ phase: 'cancelled', waiting: null })
   })
+
+  it('coalesces a 1,000-device job into one job.changed per batch that counts every device move', async () => {
+    const env = await startUiHub(defer)
+    const api = env.client()
+    const batches: UiEvent[][] = []
+    defer(api.subscribe(b => { batches.push(b) }))
+    for (let i = 0; i < 1000; i++) await env.hub.hub.registry.create({ deviceId: `bulk-${String(i).padStart(4, '0')}` })
+    const started = Date.now()
+    expect((await api.call('jobs.create', { jobId: 'big', queryCondition: '*', desired: { wave: 1 } })).ok).toBe(true)
+    await env.hub.hub.jobs.wait('big')
+    await waitFor(() => batches.some(b => b.some(e => e.type === 'job.changed' && e.jobId === 'big' && e.status === 'completed')), 20_000, 'completed event')
+    const mine = batches.map(b => b.filter(e => e.type === 'job.changed' && e.jobId === 'big'))
+    expect(mine.every(b => b.length <= 1)).toBe(true)
+    const events = mine.flat()
+    // each device: created pending, running, completed
+    expect(events.reduce((n, e) => n + (e.type === 'job.changed' ? e.devices : 0), 0)).toBe(3000)
+    console.log(`1,000-device twin job: ${events.length} job.changed events in ${batches.length} batches over ${Date.now() - started} ms`)
+  }, 120_000)
 
   it('marks a job stopped by its abort threshold as aborted', async () => {
     const env = await startUiHub(defer)

@@ -28,7 +28,7 @@ function fakeHub (impl: Impl) {
   return { api, calls, emit: (e: UiEvent[]) => { for (const l of listeners) l(e) }, listeners, count: (m: MethodName) => calls.filter(c => c.method === m).length }
 }
 
-const PLAN0: JobView['plan'] = { maxExecutionTimeInSeconds: 3600, responseTimeoutInSeconds: 30, devicesPerMinute: null, maxConcurrency: null, abortThreshold: null, maintenanceWindow: null, timeZone: null, inUseGuard: null }
+const PLAN0: JobView['plan'] = { maxExecutionTimeInSeconds: 3600, responseTimeoutInSeconds: 30, devicesPerMinute: null, maxConcurrency: null, abortThreshold: null, maintenanceWindow: null, timeZone: null, deviceWindowTag: 'maintenanceWindow', inUseGuard: null }
 const job = (jobId: string, extra: Partial<JobView> = {}): JobView => ({
   jobId, type: 'scheduleDeviceMethod', status: 'running', queryCondition: '*', createdTime: '', startTime: '', endTime: null, methodName: 'reboot', failureReason: null,
   stats: { deviceCount: 2, failedCount: 0, succeededCount: 1, runningCount: 1, pendingCount: 0 }, phase: 'running', plan: PLAN0, waiting: null, ...extra
@@ -123,8 +123,8 @@ describe('job review sentence and schedule picker', () => {
     }, now)).toBe('runs reboot on 12 devices, 5 per minute, only 22:00-04:00 Europe/Berlin, stops if 10% or more fail (counted once 10 devices finished), gives up after 1 hour')
     expect(jobSummary({
       type: 'scheduleUpdateTwin', methodName: null, deviceCount: 1, startTime: '2026-11-27T06:30:00Z',
-      plan: { ...PLAN0, maxExecutionTimeInSeconds: 172_800, maxConcurrency: 3, maintenanceWindow: [{ days: ['Sat', 'Sun'], start: '06:00', end: '18:00', timeZone: 'UTC' }], inUseGuard: { path: 'properties.reported.state', values: ['busy'], retryAfterSeconds: 60 } }
-    }, now)).toBe('changes desired properties on 1 device, from 2026-11-27 06:30 UTC, at most 3 at once, only Sat, Sun 06:00-18:00 UTC, skips devices whose reported.state is "busy", gives up after 2 days')
+      plan: { ...PLAN0, maxExecutionTimeInSeconds: 172_800, maxConcurrency: 3, maintenanceWindow: [{ days: ['Sat', 'Sun'], start: '06:00', end: '18:00', timeZone: 'UTC' }], deviceWindowTag: null, inUseGuard: { path: 'properties.reported.state', values: ['busy'], retryAfterSeconds: 60 } }
+    }, now)).toBe(`changes desired properties on 1 device, from 2026-11-27 06:30 UTC, at most 3 at once, only Sat, Sun 06:00-18:00 UTC, ignores devices' own windows, skips devices whose reported.state is "busy", gives up after 2 days`)
     expect(windowText({ days: ['Mon', 'Tue', 'Wed', 'Thu', 'Fri'], start: '22:00', end: '05:00' }, 'Europe/Berlin')).toBe('Mon-Fri 22:00-05:00 Europe/Berlin')
   })
 

@@ -211,7 +211,7 @@ describe('device detail store', () => {
 describe('jobs store', () => {
   it('counts targets (latest answer wins), creates a job and selects it', async () => {
     const job = { jobId: 'j', type: 'scheduleDeviceMethod' as const, status: 'running', queryCondition: 'x', createdTime: '', startTime: '', endTime: null, methodName: 'reboot', failureReason: null, stats: { deviceCount: 2, failedCount: 0, succeededCount: 1, runningCount: 1, pendingCount: 0 },
-      phase: 'running' as const, plan: { maxExecutionTimeInSeconds: 3600, responseTimeoutInSeconds: 30, devicesPerMinute: null, maxConcurrency: null, abortThreshold: null, maintenanceWindow: null, timeZone: null, inUseGuard: null }, waiting: null }
+      phase: 'running' as const, plan: { maxExecutionTimeInSeconds: 3600, responseTimeoutInSeconds: 30, devicesPerMinute: null, maxConcurrency: null, abortThreshold: null, maintenanceWindow: null, timeZone: null, deviceWindowTag: 'maintenanceWindow', inUseGuard: null }, waiting: null }
     const f = fakeHub({
       'devices.list': (i) => i.query === 'bad' ? fail(400004, 'ArgumentInvalid', 'bad query') : ok({ items: [], total: 7, offset: 0 }),
       'jobs.create': () => ok(job),

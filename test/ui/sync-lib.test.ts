@@ -3,7 +3,7 @@
 import { describe, expect, it } from 'vitest'
 import type { SyncConflictView } from '../../src/shared/contract/index.js'
 import {
-  conflictRows, conflictWords, whoWords, drainView, duration, nextDrain, parseEdited, resolutionOf, sameChoice, showValue, valueAt, type Drain
+  conflictRows, conflictWords, fieldLabel, whoWords, drainView, duration, nextDrain, parseEdited, resolutionOf, sameChoice, showValue, valueAt, type Drain
 } from '../../src/renderer/src/lib/sync.js'
 
 const conflict = (over: Partial<SyncConflictView> = {}): SyncConflictView => ({
@@ -82,6 +82,11 @@ describe('conflicts in words', () => {
     const scope = conflictWords(conflict({ kind: 'registry', deviceId: 'p', fields: ['deviceScope'], cloud: { deviceScope: 'ms-azure-iot-edge://other-1' } }))
     expect(scope.title).toBe('p belongs to another edge in the cloud')
     expect(scope.detail).toContain('ms-azure-iot-edge://other-1')
+  })
+  it('names identity fields in words, twin paths as they are', () => {
+    expect(fieldLabel('registry', 'authentication.symmetricKey.primaryKey')).toBe('primary key (fingerprint)')
+    expect(fieldLabel('registry', 'status')).toBe('status (enabled/disabled)')
+    expect(fieldLabel('desired', 'status')).toBe('status')
   })
   it('counts the fields of a desired or tags conflict', () => {
     expect(conflictWords(conflict({ fields: ['a', 'b'] })).title).toBe('dev1: 2 desired properties changed on both sides')

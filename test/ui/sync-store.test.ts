@@ -27,15 +27,15 @@ function fakeHub (impl: Impl) {
 const flush = (): Promise<void> => new Promise(r => setTimeout(r, 0))
 const conflictPolicy = { mode: 'cloud-wins' as const, afterMinutes: 1440 }
 const counts = { inSync: 0, pending: 0, conflict: 0, notMirrored: 0 }
-const queue = { reportedPendingDevices: 0, telemetryPending: 0, backlogOldest: null, sent: 0, expired: 0, dropped: 0, conflicts: 0 }
+const queue = { reportedPendingDevices: 0, telemetryPending: 0, backlogOldest: null, sent: 0, expired: 0, dropped: 0, notForwarded: 0, conflicts: 0 }
 const status = (over: Partial<SyncStatusView> = {}): SyncStatusView => ({
   configured: true, upstreamHost: 'cloud.example', policyName: 'iothubowner', edgeDeviceId: 'site-a', state: 'online', since: '2026-11-26T10:00:00.000Z',
   lastError: null, lastSuccessfulSync: '2026-11-26T10:00:01.000Z', reconnectAttempts: 0, sasRenewals: 1,
   registry: { mirrored: 3, createdUpstream: 3, createdLocally: 0, conflicts: 0 }, reported: { pendingDevices: 0, patchesSent: 1 }, desired: { applied: 0, localEditsSent: 0 },
-  queue, devices: { ...counts, inSync: 3 }, ...over
+  queue, devices: { ...counts, inSync: 3 }, modules: { mirrored: 0, conflicts: [] }, ...over
 })
 const row = (deviceId: string, state: SyncDeviceRow['state'] = 'inSync', pendingChanges = 0): SyncDeviceRow => ({
-  deviceId, state, pendingChanges, upstreamConnected: false, telemetrySent: 0, telemetryExpired: 0, telemetryDropped: 0, conflicts: state === 'conflict' ? ['desired'] : []
+  deviceId, state, pendingChanges, upstreamConnected: false, telemetrySent: 0, telemetryExpired: 0, telemetryDropped: 0, conflicts: state === 'conflict' ? ['desired'] : [], identityOnly: false
 })
 const conflict: SyncConflictView = {
   id: 'd2|desired', kind: 'desired', deviceId: 'd2', detectedAt: '2026-11-26T10:00:00.000Z', base: { mode: 'a' }, local: { mode: 'b' }, cloud: { mode: 'c' },
@@ -138,6 +138,29 @@ describe('sync store', () => {
     f.emit([{ type: 'sync.conflict', change: 'opened', id: 'd3|tags', deviceId: 'd3', kind: 'tags', fields: ['line'] }])
     await new Promise(r => setTimeout(r, 600))
     expect(s.store.getState().conflicts.map(c => c.id)).toEqual(['d3|tags'])
+    stop()
+  })
+
+  it('spaces its background status poll to 10x what a status call costs (thousands of devices)', async () => {
+    vi.useFakeTimers()
+    let cost = 0
+    const calls: number[] = []
+    const slow = (v: unknown) => new Promise(resolve => { calls.push(Date.now()); setTimeout(() => { resolve(ok(v)) }, cost) })
+    const api: HubApi = {
+      call: ((m: string) => m === 'sync.status' ? slow(status()) : Promise.resolve(m === 'sync.devices' ? ok({ items: [], total: 0, offset: 0, counts }) : m === 'sync.conflicts' || m === 'sync.conflicts.resolved' ? ok([]) : fail(0, 'UnknownMethod', m))) as never,
+      subscribe: () => () => {}
+    }
+    const s = createSyncStore(api, { pollMs: 1000 })
+    const stop = s.start()
+    await vi.advanceTimersByTimeAsync(3500) // cheap: every second
+    expect(calls.length).toBe(4) // start + 3 polls
+    cost = 800
+    await vi.advanceTimersByTimeAsync(1000) // this poll costs 800 ms ...
+    const n = calls.length
+    await vi.advanceTimersByTimeAsync(7000) // ... so the next waits 8 s, not 1
+    expect(calls.length).toBe(n)
+    await vi.advanceTimersByTimeAsync(2000)
+    expect(calls.length).toBe(n + 1)
     stop()
   })
 

@@ -86,6 +86,13 @@ describe('sitehub account', () => {
       const log = await api.call('audit.list', { user: 'cli' }, s2.value.token)
       expect(log.ok && log.value.items.map(e => [e.method, e.target?.id, e.outcome])).toEqual([['cli.account.passwd', 'chief', 'ok'], ['cli.account.add', 'chief', 'ok']])
       expect(JSON.stringify(log)).not.toMatch(/chief password/)
+      // the device commands' changes are in the same log, without the key they print
+      const added = await runCli(['device', 'add', 'pump-1', '--data-dir', dir])
+      expect(added.stdout).toMatch(/SharedAccessKey=/)
+      const key = /SharedAccessKey=([^;\s]+)/.exec(added.stdout)?.[1] as string
+      const devLog = await api.call('audit.list', { user: 'cli', deviceId: 'pump-1' }, s2.value.token)
+      expect(devLog).toMatchObject({ ok: true, value: { items: [{ method: 'cli.registry.create', outcome: 'ok', target: { kind: 'device', id: 'pump-1' }, after: { deviceId: 'pump-1', status: 'enabled' } }] } })
+      expect(JSON.stringify(devLog)).not.toContain(key)
     } finally {
       api.close()
     }

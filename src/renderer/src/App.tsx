@@ -105,7 +105,8 @@ const NAV: NavGroup[] = [
   { label: 'Operate', items: [
     { screen: 'jobs', href: '#/jobs', label: 'Jobs' },
     { screen: 'configurations', href: '#/configurations', label: 'Configurations' },
-    { screen: 'provision', href: '#/provision', label: 'Add a device', needs: 'devices.create' },
+    // Admins add devices; technicians come here to export them.
+    { screen: 'provision', href: '#/provision', label: 'Add a device', needs: 'devices.export' },
     { screen: 'sync', href: '#/sync', label: 'Cloud sync', needs: 'sync.status', also: ['syncConflicts'] },
     { screen: 'serial', href: '#/serial', label: 'Serial ports' },
     { screen: 'firmware', href: '#/firmware', label: 'Firmware' }
@@ -257,7 +258,7 @@ function Screen ({ route, api, stores, navigate, endpoints }: {
     case 'fleet': return <Fleet fleet={stores.fleet} endpoints={endpoints} />
     case 'devices': return <Devices devices={stores.devices} initialQuery={route.query} navigate={navigate} />
     case 'device': return <DeviceDetail key={route.deviceId} api={api} deviceId={route.deviceId} navigate={navigate} />
-    case 'provision': return <IfCan method="devices.create" fallback={<NotAllowed method="devices.create" what="Adding devices" />}><Provision api={api} /></IfCan>
+    case 'provision': return <IfCan method="devices.export" fallback={<NotAllowed method="devices.create" what="Adding devices" />}><Provision api={api} /></IfCan>
     case 'configurations': return <Configurations configs={stores.configs} />
     case 'jobs': return <Jobs jobs={stores.jobs} initialQuery={route.query} />
     case 'sync': return <Sync sync={stores.sync} navigate={navigate} />

@@ -34,6 +34,8 @@ export interface JobPlan {
   abortThreshold: AbortThresholdSpec | null
   maintenanceWindow: WindowSpec[] | null
   timeZone: string | null
+  /** Twin tag holding a device's own window (it overrides the job's); null: devices' own windows are ignored. */
+  deviceWindowTag: string | null
   inUseGuard: InUseGuardSpec | null
 }
 
@@ -68,6 +70,11 @@ export interface ExportFile {
 
 /** One bulk-import row's outcome. */
 export interface ImportOutcome { deviceId: string; ok: boolean; error?: { code: number; name: string; message: string } }
+
+/** null, or what `v` accepts. */
+function nullable<T> (v: Validator<T>): Validator<T | null> {
+  return (x, p) => (x === null ? { ok: true, value: null } : v(x, p))
+}
 
 const windowSpec = object({
   timeZone: optional(str({ min: 1, max: 64 })),
@@ -104,6 +111,8 @@ export const opsInputs = {
     abortThreshold: optional(object({ failurePercent: num({ above: 0, max: 100 }), minDevices: optional(int({ min: 1, max: 1_000_000 })) })),
     maintenanceWindow: optional(arrayOf(windowSpec, { min: 1, max: 14 })),
     timeZone: optional(str({ min: 1, max: 64 })),
+    /** Default 'maintenanceWindow'; null ignores devices' own windows. */
+    deviceWindowTag: optional(nullable(str({ min: 1, max: 256 }))),
     inUseGuard: optional(object({
       path: str({ min: 1, max: 512, pattern: /^(tags|properties\.(reported|desired))(\.[^.\s]+)+$/, patternHint: 'must be a twin path under tags, properties.reported or properties.desired' }),
       values: arrayOf(json, { min: 1, max: 20 }),

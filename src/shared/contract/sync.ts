@@ -22,6 +22,8 @@ export interface SyncQueueView {
   expired: number
   /** Removed by the local log's retention before they could be sent. */
   dropped: number
+  /** Module and X.509 device messages: kept in the local log, never forwarded. */
+  notForwarded: number
   conflicts: number
 }
 
@@ -47,6 +49,8 @@ export interface SyncStatusView {
   desired: { applied: number; localEditsSent: number }
   queue: SyncQueueView
   devices: SyncDeviceCounts
+  /** Module identities of mirrored devices; their conflicts are listed here (no resolution: both sides are made equal by hand). */
+  modules: { mirrored: number; conflicts: Array<{ id: string; deviceId: string; moduleId: string; kind: string; fields: string[]; detectedAt: string }> }
 }
 
 /** One row of the per-device sync table (thousands of them: keep it small). */
@@ -63,6 +67,8 @@ export interface SyncDeviceRow {
   telemetryDropped: number
   /** Kinds of this device's open conflicts. */
   conflicts: string[]
+  /** Mirrored as an identity only (X.509): no reported, telemetry or methods upstream. */
+  identityOnly: boolean
 }
 
 export interface SyncDevicesPage {

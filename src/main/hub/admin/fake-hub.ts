@@ -1,5 +1,6 @@
 // A small in-memory Hub for the admin and CLI tests: registry, policies, and twins (tags and desired only).
 import { HubError } from '../errors.js'
+import { createMemoryStore } from '../store/memory-store.js'
 import type { Hub, HubConfig, PolicyService, Registry, TwinService } from '../services.js'
 import type { DeviceDocument, Identity, JsonObject, SharedAccessPolicy, TwinDocument } from '../types.js'
 
@@ -91,6 +92,9 @@ export function fakeHub (config: Partial<HubConfig> = {}): Hub {
     connections: { count: () => 0 },
     telemetry: { stats: () => ({ messages: 0, bytes: 0, oldestSeq: null, newestSeq: null, droppedBySize: 0, droppedByAge: 0, droppedPerDevice: {} }) },
     logger,
+    // the audit log of admin changes (admin/audit.ts) lives in the store
+    store: createMemoryStore(),
+    clock: { now: () => Date.now() },
     async close () {}
   } as unknown as Hub
 }

@@ -4,6 +4,7 @@ import { argumentInvalid, isHubError } from '../errors.js'
 import { applyImportItem, exportItem, IMPORT_MODES, type ImportMode } from '../registry/import-item.js'
 import type { DeviceCreateInput, Hub } from '../services.js'
 import { accountAdminHandlers } from '../accounts/admin.js'
+import { auditedAdminCall, isAuditedAdminMethod } from './audit.js'
 import { serialAdminHandlers } from '../serial/admin.js'
 import type { JsonObject, Permission } from '../types.js'
 import { asParams, identity, oneOf, optInt, optBool, optStr, str, type Params } from './params.js'
@@ -153,7 +154,9 @@ export function createAdminDispatcher (hub: Hub, opts: { startedAt?: number } = 
     handlers,
     async dispatch (method, params) {
       if (!Object.hasOwn(handlers, method)) throw argumentInvalid(`unknown admin method '${method}'`)
-      return await handlers[method as AdminMethodName](asParams(params))
+      const p = asParams(params)
+      const run = (): Promise<unknown> => handlers[method as AdminMethodName](p)
+      return isAuditedAdminMethod(method) ? await auditedAdminCall(hub, method, p, run) : await run()
     }
   }
 }

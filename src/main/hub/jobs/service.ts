@@ -811,6 +811,17 @@ export function createJobService (deps: JobServiceDeps): JobService & { resume()
         const rec = records.get(jobId)?.get(key)
         if (rec === undefined || rec.delegatedTo !== edgeId) { ignored.push({ deviceId: o.deviceId, reason: `not a device of job ${jobId} taken over by ${edgeId}` }); continue }
         if (rec.reportedByEdgeAt !== undefined) { ignored.push({ deviceId: o.deviceId, reason: 'already recorded' }); continue }
+        if (o.status === 'running') {
+          // Progress: the edge started this device (its final outcome follows).
+          if (rec.status === 'pending' || rec.status === 'scheduled') {
+            setStatus(rec, 'running')
+            if (o.startTimeUtc !== undefined) rec.startTimeUtc = o.startTimeUtc
+            rows.upsert(rowId(jobId, key), rec)
+            changed.push(rec)
+          }
+          recorded.push(o.deviceId)
+          continue
+        }
         setStatus(rec, o.status, {
           ...(o.error === undefined ? {} : { error: o.error }),
           outcome: o.outcome ?? { deviceMethodResponse: null }
@@ -825,7 +836,7 @@ export function createJobService (deps: JobServiceDeps): JobService & { resume()
         recorded.push(o.deviceId)
       }
       await write(changed.map(recOp))
-      if (run !== undefined && !run.closed && changed.length > 0) {
+      if (run !== undefined && !run.closed && changed.some((r) => TERMINAL_DEVICE.includes(r.status))) {
         if (run.expired && run.delegated.size === 0) { job.statusMessage = null; sched.clearTimeout(run.graceTimer) }
         afterDevice(run)
       }
@@ -848,7 +859,8 @@ export function createJobService (deps: JobServiceDeps): JobService & { resume()
       const fixed: DeviceJob[] = []
       for (const m of records.values()) {
         for (const rec of m.values()) {
-          if (rec.status !== 'running') continue
+          // A device an edge runs is the edge's to report (its `running` is the edge's progress, not ours).
+          if (rec.status !== 'running' || rec.delegatedTo !== undefined) continue
           setStatus(rec, 'failed', {
             error: {
               code: 'HubRestarted',

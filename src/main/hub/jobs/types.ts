@@ -122,7 +122,8 @@ export interface EdgeJob extends JobResponse {
 /** One device's outcome, as the edge reports it. */
 export interface EdgeOutcome {
   deviceId: string
-  status: 'completed' | 'failed' | 'canceled'
+  /** A final status, or `running`: progress (the edge started the device; its outcome follows). */
+  status: 'running' | 'completed' | 'failed' | 'canceled'
   startTimeUtc?: string
   endTimeUtc?: string
   outcome?: DeviceJob['outcome']

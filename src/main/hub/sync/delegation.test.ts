@@ -64,13 +64,13 @@ function adapter (cloudOf: () => Hub) {
 }
 
 /** An in-process device connection at the edge answering direct methods with 200 and counting calls. */
-function connect (hub: Hub, deviceId: string): { calls: MethodRequest[] } {
+function connect (hub: Hub, deviceId: string, hold = false): { calls: MethodRequest[]; release: (i: number) => void } {
   const calls: MethodRequest[] = []
   const conn: DeviceConnection = {
     identity: { deviceId }, key: deviceId, transport: 'mqtt', remote: 'test', connectedAt: new Date().toISOString(),
     sendMethodRequest (req) {
       calls.push(req)
-      setImmediate(() => hub.methods.handleResponse({ deviceId }, req.requestId, 200, { ran: deviceId } as JsonValue))
+      if (!hold) setImmediate(() => hub.methods.handleResponse({ deviceId }, req.requestId, 200, { ran: deviceId } as JsonValue))
     },
     sendDesiredPatch: () => {},
     sendC2d: async () => {},
@@ -78,7 +78,7 @@ function connect (hub: Hub, deviceId: string): { calls: MethodRequest[] } {
   }
   hub.connections.attach(conn, { cleanSession: true })
   hub.connections.subscribe(conn, 'methods', true)
-  return { calls }
+  return { calls, release: (i) => hub.methods.handleResponse({ deviceId }, (calls[i] as MethodRequest).requestId, 200, { ran: deviceId } as JsonValue) }
 }
 
 interface Env { sched: FakeScheduler; cloud: Hub; edge: Hub; restartCloud: () => Promise<Hub>; ctl: ReturnType<typeof adapter>['ctl']; tick: () => Promise<void>; delegation: ReturnType<typeof createEdgeDelegation> }
@@ -316,6 +316,27 @@ describe('jobs delegated to the edge (fake clock)', () => {
     expect(ctl.requests.filter((r) => r.endsWith('/claim'))).toHaveLength(1)
     expect(ctl.requests.filter((r) => r.endsWith('/results'))).toHaveLength(3) // 500 + 500 + 200
     expect(edge.twins.get({ deviceId: 'b0999' }).properties.desired['fw']).toBe('2.0')
+  })
+
+  it('a device the edge is running shows running at the cloud, also across a cloud restart, then its outcome', async () => {
+    const env = await setup(['h1'])
+    const { edge, sched } = env
+    await env.tick()
+    const dev = connect(edge, 'h1', true) // receives the call, answers when released
+    await env.cloud.jobs.create('held', method({ queryCondition: "deviceId = 'h1'", cloudToDeviceMethod: { methodName: 'flash', payload: null, responseTimeoutInSeconds: 300 } }))
+    await sched.advance(0)
+    await env.tick()
+    expect(dev.calls).toHaveLength(1)
+    await env.tick()
+    expect(env.cloud.jobs.deviceJobs('held')[0]).toMatchObject({ status: 'running', delegatedTo: 'edge1' })
+    expect(env.cloud.jobs.get('held').deviceJobStatistics).toMatchObject({ runningCount: 1, pendingCount: 0 })
+    const cloud = await env.restartCloud()
+    expect(cloud.jobs.deviceJobs('held')[0]?.status).toBe('running') // the edge's progress, not a HubRestarted here
+    dev.release(0)
+    await sched.advance(0)
+    await env.tick()
+    expect(cloud.jobs.get('held')).toMatchObject({ status: 'completed', deviceJobStatistics: { succeededCount: 1, runningCount: 0 } })
+    expect(dev.calls).toHaveLength(1)
   })
 
   it('a job cancelled at the cloud is cancelled at the edge; devices not started there end canceled', async () => {

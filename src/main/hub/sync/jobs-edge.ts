@@ -56,6 +56,8 @@ interface DelegatedJob {
   batches: Batch[]
   /** Devices whose outcome the cloud acknowledged. */
   reported: string[]
+  /** Devices whose start (progress `running`) the cloud acknowledged. */
+  startedReported?: string[]
   /** Outcomes decided without a local run (the job had ended before the edge could start it). */
   synthetic: Record<string, EdgeOutcome>
   cloudStatus: JobStatus
@@ -217,6 +219,7 @@ export function createEdgeDelegation (deps: EdgeDelegationDeps): {
 
   function jobOutcomes (st: DelegatedJob): EdgeOutcome[] {
     const done = new Set(st.reported)
+    const started = new Set(st.startedReported ?? [])
     const out: EdgeOutcome[] = []
     for (const b of st.batches) {
       const local = localJobExists(b.localJobId) ? jobs.get(b.localJobId) : null
@@ -227,7 +230,9 @@ export function createEdgeDelegation (deps: EdgeDelegationDeps): {
         const syn = st.synthetic[id]
         if (syn !== undefined) { out.push(syn); continue }
         const r = byId.get(id)
-        if (r !== undefined && TERMINAL_DEVICE.has(r.status)) {
+        if (r !== undefined && r.status === 'running' && !started.has(id)) {
+          out.push({ deviceId: id, status: 'running', ...(r.startTimeUtc === undefined ? {} : { startTimeUtc: r.startTimeUtc }) })
+        } else if (r !== undefined && TERMINAL_DEVICE.has(r.status)) {
           const o: EdgeOutcome = { deviceId: id, status: r.status as EdgeOutcome['status'] }
           if (r.startTimeUtc !== undefined) o.startTimeUtc = r.startTimeUtc
           if (r.endTimeUtc !== undefined) o.endTimeUtc = r.endTimeUtc
@@ -262,7 +267,9 @@ export function createEdgeDelegation (deps: EdgeDelegationDeps): {
           if (err instanceof UpstreamError && err.status === 404 && err.code === 'JobNotFound') { ack = { recorded: [], ignored: chunk.map((o) => ({ deviceId: o.deviceId, reason: 'job gone upstream' })) } } else throw err
         }
         for (const x of ack.ignored) if (x.reason !== 'already recorded') logger.warn('sync: the cloud did not take a delegated outcome', { jobId: st.jobId, deviceId: x.deviceId, reason: x.reason })
-        st.reported = [...new Set([...st.reported, ...ack.recorded, ...ack.ignored.map((x) => x.deviceId)])]
+        const progress = new Set(chunk.filter((o) => o.status === 'running').map((o) => o.deviceId))
+        st.startedReported = [...new Set([...(st.startedReported ?? []), ...[...progress].filter((id) => ack.recorded.includes(id))])]
+        st.reported = [...new Set([...st.reported, ...ack.recorded.filter((id) => !progress.has(id)), ...ack.ignored.map((x) => x.deviceId)])]
         await putJob(st)
       }
       const all = st.batches.flatMap((b) => b.deviceIds)

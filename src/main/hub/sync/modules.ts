@@ -52,7 +52,9 @@ export function createModuleMirror (deps: ModuleMirrorDeps): ModuleMirror {
   const { store, events, registry, twins, logger } = deps
   const key = (d: string, m: string): string => `${d}/${m}`
   const stateOf = (k: string): ModuleState => cloneJson((store.get(C, `mod:${k}`) as ModuleState | undefined) ?? {})
-  const put = async (k: string, st: ModuleState): Promise<void> => { await store.put(C, `mod:${k}`, st as unknown as JsonObject) }
+  // Module keys with a state doc, in memory: status() and waitIdle() ask often and must not walk the registry.
+  const tracked = new Set<string>([...store.entries(C)].filter(([k]) => k.startsWith('mod:')).map(([k]) => k.slice(4)))
+  const put = async (k: string, st: ModuleState): Promise<void> => { await store.put(C, `mod:${k}`, st as unknown as JsonObject); tracked.add(k) }
   const links = new Map<string, Promise<DeviceLink>>()
   let all = true
   const dirtyReported = new Set<string>()
@@ -97,17 +99,17 @@ export function createModuleMirror (deps: ModuleMirrorDeps): ModuleMirror {
     // Cloud identities with keys: one list per device that has modules on either side.
     const parents = new Set<string>([...local.values()].map((d) => d.deviceId))
     for (const r of rows) if (r.moduleId !== undefined && r.moduleId !== null && devices.has(r.deviceId)) parents.add(r.deviceId)
-    for (const [k] of store.entries(C)) if (k.startsWith('mod:')) { const d = k.slice(4).split('/')[0] as string; if (devices.has(d)) parents.add(d) }
+    for (const k of tracked) { const d = k.split('/')[0] as string; if (devices.has(d)) parents.add(d) }
     const cloud = new Map<string, DeviceDocument>()
     for (const d of parents) {
       const list = await c.request<DeviceDocument[]>('GET', `/devices/${encodeURIComponent(d)}/modules`).catch((err: unknown) => { if ((err as { status?: number }).status === 404) return []; throw err })
       for (const m of list ?? []) if (m.moduleId !== undefined && m.moduleId !== null) cloud.set(key(d, m.moduleId), m)
     }
-    const known = [...store.entries(C)].filter(([k]) => k.startsWith('mod:') && devices.has(k.slice(4).split('/')[0] as string)).map(([k]) => k.slice(4))
+    const known = [...tracked].filter((k) => devices.has(k.split('/')[0] as string))
     for (const k of new Set([...local.keys(), ...cloud.keys(), ...known])) {
       const L = local.get(k); const Cd = cloud.get(k)
       const [d, m] = k.split('/') as [string, string]
-      if (L === undefined && Cd === undefined) { await store.del(C, `mod:${k}`); continue } // gone on both sides: forgotten
+      if (L === undefined && Cd === undefined) { await store.del(C, `mod:${k}`); tracked.delete(k); continue } // gone on both sides: forgotten
       const st = stateOf(k)
       const B = st.regBase
       const ids = { deviceId: d, moduleId: m }
@@ -185,7 +187,7 @@ export function createModuleMirror (deps: ModuleMirrorDeps): ModuleMirror {
   }
 
   const mirroredModules = (): Array<{ deviceId: string; moduleId: string }> =>
-    registry.list({ withModules: true }).filter((x) => x.moduleId !== undefined && isMirrored(x.deviceId, x.moduleId)).map((x) => ({ deviceId: x.deviceId, moduleId: x.moduleId as string }))
+    [...tracked].map((k) => { const [deviceId, moduleId] = k.split('/') as [string, string]; return { deviceId, moduleId } }).filter((x) => isMirrored(x.deviceId, x.moduleId))
 
   return {
     async sync (c, devices) {
@@ -222,7 +224,7 @@ export function createModuleMirror (deps: ModuleMirrorDeps): ModuleMirror {
     },
     status () {
       const conflicts: ModuleConflict[] = []
-      for (const [k, v] of store.entries(C)) if (k.startsWith('mod:')) conflicts.push(...((v as unknown as ModuleState).conflicts ?? []))
+      for (const k of tracked) conflicts.push(...(((store.get(C, `mod:${k}`) as ModuleState | undefined)?.conflicts) ?? []))
       return { mirrored: mirroredModules().length, ...counters, conflicts: cloneJson(conflicts) }
     },
     async closeLinks () {

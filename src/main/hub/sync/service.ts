@@ -736,8 +736,9 @@ export function createSyncService (deps: SyncDeps): SyncService & { start(): voi
   ]
 
   const pendingReported = (id: string): boolean => {
-    const st = devState(id)
-    try { return st.reportedVersion !== twins.get({ deviceId: id }).properties.reported.$version } catch { return false }
+    // read-only: no copy of the stored state (status() and devices() ask this for every device)
+    const synced = (store.get(C, `dev:${id}`) as DeviceState | undefined)?.reportedVersion
+    try { return synced !== twins.get({ deviceId: id }).properties.reported.$version } catch { return false }
   }
   /** Reported $version steps not yet acknowledged upstream (at least 1 while pending). */
   const pendingChanges = (id: string): number => {

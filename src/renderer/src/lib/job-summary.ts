@@ -45,6 +45,7 @@ export function jobSummary (j: SummaryInput, nowMs: number): string {
   if (p.devicesPerMinute !== null) parts.push(`${p.devicesPerMinute} per minute`)
   if (p.maxConcurrency !== null) parts.push(`at most ${p.maxConcurrency} at once`)
   if (p.maintenanceWindow !== null) parts.push(`only ${p.maintenanceWindow.map(w => windowText(w, p.timeZone)).join(' or ')}`)
+  if (p.deviceWindowTag === null) parts.push("ignores devices' own windows")
   if (p.inUseGuard !== null) parts.push(`skips devices whose ${p.inUseGuard.path.replace(/^properties\./, '')} is ${p.inUseGuard.values.map(v => JSON.stringify(v)).join(' or ')}`)
   if (p.abortThreshold !== null) {
     parts.push(`stops if ${p.abortThreshold.failurePercent}% or more fail (counted once ${plural(p.abortThreshold.minDevices, 'device')} finished)`)

@@ -12,11 +12,8 @@ const PLAIN: Record<string, string> = {
   IotHubUnauthorized: 'You are not allowed to do this.',
   ThrottlingException: 'The hub is busy. Wait a moment and try again.',
   JobNotFound: 'This job does not exist.',
-  DeviceMaximumQueueDepthExceeded: 'Too many messages are waiting for this device.',
-  SignInFailed: 'Wrong account name or password.',
-  Unauthorized: 'Your session has ended. Sign in again.',
-  AccountNotFound: 'This account does not exist (it may have been removed).',
-  AccountAlreadyExists: 'An account with this name already exists. Pick another name.'
+  DeviceMaximumQueueDepthExceeded: 'Too many messages are waiting for this device.'
+  // Sign-in and account errors: the hub's own messages are already plain words.
 }
 
 export function plainMessage (e: HubErrorInfo): string {

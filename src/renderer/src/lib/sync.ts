@@ -80,6 +80,14 @@ const FIELD_WORDS: Record<string, string> = {
   deviceScope: 'parent edge (device scope)'
 }
 
+/** A field as the three-way table names it: identity fields in words, twin paths as they are. */
+export function fieldLabel (kind: SyncConflictView['kind'], path: string): string {
+  if (kind !== 'registry' && kind !== 'localDeleted') return path
+  const w = FIELD_WORDS[path]
+  if (w === undefined) return path
+  return path.startsWith('authentication.') ? `${w} (fingerprint)` : w
+}
+
 export interface ConflictWords {
   title: string
   detail: string

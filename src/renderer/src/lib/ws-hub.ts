@@ -74,7 +74,11 @@ export function createWsHub (url: string, WebSocketImpl: typeof WebSocket = WebS
       else if (t !== undefined) lastToken = t
       const frame = JSON.stringify(t === undefined ? { id, method, input } : { id, method, input, token: t })
       return new Promise(resolve => {
-        pending.set(id, resolve as (r: Result<unknown>) => void)
+        const done = resolve as (r: Result<unknown>) => void
+        // A new session (sign-in, first-run setup) is the token to present after a reconnect.
+        pending.set(id, method === 'auth.signIn' || method === 'auth.setup'
+          ? (r) => { if (r.ok) lastToken = (r.value as { token: string }).token; done(r) }
+          : done)
         if (open && ws !== undefined) ws.send(frame)
         else queue.push(frame)
       })

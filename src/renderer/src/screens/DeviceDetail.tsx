@@ -24,6 +24,7 @@ export function DeviceDetail ({ api, deviceId, navigate }: { api: HubApi; device
     <section aria-labelledby="dev-h" className="detail" data-testid="device-detail">
       <div className="toolbar">
         <h1 id="dev-h"><span className="mono">{deviceId}</span></h1>
+        <a className="button ghost" href={`#/audit?device=${encodeURIComponent(deviceId)}`} data-testid="device-history">Change history</a>
         {d !== undefined && (
           <span className={`pill big ${d.connectionState === 'Connected' ? 'good' : 'off'}`} data-testid="detail-conn">
             {d.connectionState === 'Connected' ? 'Online' : 'Offline'}

@@ -40,6 +40,7 @@ function planLine (j: JobView): string {
   if (p.maxConcurrency !== null) parts.push(`≤ ${p.maxConcurrency} at once`)
   if (p.maintenanceWindow !== null) parts.push(p.maintenanceWindow.map(w => windowText(w, p.timeZone)).join(' or '))
   if (p.abortThreshold !== null) parts.push(`stops at ${p.abortThreshold.failurePercent}% failed`)
+  if (p.deviceWindowTag === null) parts.push("ignores devices' windows")
   if (p.inUseGuard !== null) parts.push('skips busy devices')
   return parts.join(' · ')
 }
@@ -120,6 +121,7 @@ interface PlanForm {
   rate: string
   concurrency: string
   useWindow: boolean
+  deviceWindows: boolean
   days: Weekday[]
   windowStart: string
   windowEnd: string
@@ -142,7 +144,7 @@ const zones = (): string[] => {
 function initialPlan (): PlanForm {
   return {
     when: 'now', startLocal: isoToLocalInput(new Date(Date.now() + 3600_000).toISOString()), maxMinutes: '60', responseTimeout: '30',
-    rate: '', concurrency: '', useWindow: false, days: [...WEEKDAYS], windowStart: '22:00', windowEnd: '04:00', zone: browserZone(),
+    rate: '', concurrency: '', useWindow: false, deviceWindows: true, days: [...WEEKDAYS], windowStart: '22:00', windowEnd: '04:00', zone: browserZone(),
     useAbort: false, abortPercent: '10', abortMin: '10', useGuard: false, guardPath: 'properties.reported.state', guardValues: 'busy', guardRetry: '60'
   }
 }
@@ -181,6 +183,7 @@ function planOf (f: PlanForm, kind: 'method' | 'twin'): { plan: JobPlanDraft } |
     plan.maintenanceWindow = [{ ...(f.days.length === 7 ? {} : { days: WEEKDAYS.filter(d => f.days.includes(d)) }), start: f.windowStart, end: f.windowEnd }]
     plan.timeZone = f.zone.trim()
   }
+  if (!f.deviceWindows) plan.deviceWindowTag = null
   if (f.useAbort) {
     const p = numOf(f.abortPercent)
     const m = numOf(f.abortMin)
@@ -327,9 +330,10 @@ function NewJob ({ jobs, initialQuery }: { jobs: JobsStore; initialQuery: string
                 <input list="tz-list" value={form.zone} data-testid="job-window-zone" onChange={e => { set('zone', e.target.value) }} />
                 <datalist id="tz-list">{zoneList.map(z => <option key={z} value={z} />)}</datalist>
               </label>
-              <p className="small muted">An end before the start runs past midnight. Devices with their own window (tag <code className="mono">maintenanceWindow</code>) follow theirs.</p>
+              <p className="small muted">An end before the start runs past midnight.</p>
             </>
           )}
+          <label className="radio small"><input type="checkbox" checked={form.deviceWindows} data-testid="job-device-windows" onChange={e => { set('deviceWindows', e.target.checked) }} /> Devices with their own window (tag <code className="mono">maintenanceWindow</code>) follow theirs</label>
         </fieldset>
         <fieldset className="plan-box">
           <legend><label><input type="checkbox" checked={form.useAbort} data-testid="job-use-abort" onChange={e => { set('useAbort', e.target.checked) }} /> Stop when too many fail</label></legend>

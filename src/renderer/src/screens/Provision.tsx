@@ -6,6 +6,7 @@ import { ExportDevices } from '../components/ExportDevices'
 import { createProvisioningStore } from '../state/provisioning'
 import './ops.css'
 import { parsePatch } from '../state/device-detail'
+import { IfCan, NotAllowed } from '../components/Access'
 
 export function Provision ({ api }: { api: HubApi }) {
   const prov = useMemo(() => createProvisioningStore(api), [api])
@@ -37,37 +38,40 @@ export function Provision ({ api }: { api: HubApi }) {
     <section aria-labelledby="prov-h" className="narrow">
       <h1 id="prov-h">Add a device</h1>
       <p className="muted">Register the device here, then give it the connection string Sitehub shows. It appears online as soon as it connects.</p>
-      <form className="panel" onSubmit={e => { e.preventDefault(); void create() }}>
-        <label className="field">
-          <span>Device id</span>
-          <input value={deviceId} autoFocus data-testid="new-device-id" placeholder="e.g. press-12" aria-invalid={idProblem !== undefined}
-            onChange={e => { setDeviceId(e.target.value.trim()) }} />
-        </label>
-        {idProblem !== undefined && <p className="field-error">{idProblem}</p>}
-        <label className="field">
-          <span>Tags (JSON, optional)</span>
-          <textarea className="mono" rows={3} value={tags} placeholder='{"site": "hall-2", "line": 3}' onChange={e => { setTags(e.target.value) }} />
-        </label>
-        {tagsParsed !== undefined && !tagsParsed.ok && <p className="field-error">{tagsParsed.message}</p>}
-        <label className="radio"><input type="checkbox" checked={enabled} onChange={e => { setEnabled(e.target.checked) }} /> Allow it to connect now (enabled)</label>
-        <div className="row">
-          <button className="button primary" type="submit" data-testid="create-device" disabled={busy || deviceId === '' || idProblem !== undefined}>
-            {busy ? 'Adding…' : 'Add device'}
-          </button>
-        </div>
-      </form>
-      {error !== undefined && <ErrorNote error={error} />}
-      {created !== undefined && (
-        <div className="note good" data-testid="created">
-          <p><strong className="mono">{created.deviceId}</strong> is registered. Put this connection string on the device:</p>
-          <code className="mono wrap" data-testid="created-connection-string">{created.connectionString}</code>
+      <NotAllowed method="devices.create" what="Adding devices" />
+      <IfCan method="devices.create">
+        <form className="panel" onSubmit={e => { e.preventDefault(); void create() }}>
+          <label className="field">
+            <span>Device id</span>
+            <input value={deviceId} autoFocus data-testid="new-device-id" placeholder="e.g. press-12" aria-invalid={idProblem !== undefined}
+              onChange={e => { setDeviceId(e.target.value.trim()) }} />
+          </label>
+          {idProblem !== undefined && <p className="field-error">{idProblem}</p>}
+          <label className="field">
+            <span>Tags (JSON, optional)</span>
+            <textarea className="mono" rows={3} value={tags} placeholder='{"site": "hall-2", "line": 3}' onChange={e => { setTags(e.target.value) }} />
+          </label>
+          {tagsParsed !== undefined && !tagsParsed.ok && <p className="field-error">{tagsParsed.message}</p>}
+          <label className="radio"><input type="checkbox" checked={enabled} onChange={e => { setEnabled(e.target.checked) }} /> Allow it to connect now (enabled)</label>
           <div className="row">
-            <button className="button" onClick={() => { void navigator.clipboard?.writeText(created.connectionString) }}>Copy</button>
-            <a className="button primary" href={`#/devices/${encodeURIComponent(created.deviceId)}`} data-testid="open-created">Open the device</a>
+            <button className="button primary" type="submit" data-testid="create-device" disabled={busy || deviceId === '' || idProblem !== undefined}>
+              {busy ? 'Adding…' : 'Add device'}
+            </button>
           </div>
-        </div>
-      )}
-      <BulkImport prov={prov} />
+        </form>
+        {error !== undefined && <ErrorNote error={error} />}
+        {created !== undefined && (
+          <div className="note good" data-testid="created">
+            <p><strong className="mono">{created.deviceId}</strong> is registered. Put this connection string on the device:</p>
+            <code className="mono wrap" data-testid="created-connection-string">{created.connectionString}</code>
+            <div className="row">
+              <button className="button" onClick={() => { void navigator.clipboard?.writeText(created.connectionString) }}>Copy</button>
+              <a className="button primary" href={`#/devices/${encodeURIComponent(created.deviceId)}`} data-testid="open-created">Open the device</a>
+            </div>
+          </div>
+        )}
+        <BulkImport prov={prov} />
+      </IfCan>
       <ExportDevices prov={prov} />
     </section>
   )

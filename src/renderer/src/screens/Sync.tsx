@@ -76,7 +76,7 @@ function Link ({ status, now }: { status: SyncStatusView; now: number }) {
         <div><dt>Last successful sync</dt><dd data-testid="last-sync">{ago(status.lastSuccessfulSync, now)}</dd></div>
         {status.state !== 'online' && <div><dt>Reconnect attempts</dt><dd data-testid="reconnects">{status.reconnectAttempts}</dd></div>}
         {status.lastError !== null && status.state !== 'online' && <div><dt>Last error</dt><dd className="wrap" data-testid="last-error">{status.lastError}</dd></div>}
-        <div><dt>Mirrored devices</dt><dd>{status.registry.mirrored} <small className="muted">· reported patches sent: {status.reported.patchesSent} · cloud changes applied: {status.desired.applied} · site edits sent: {status.desired.localEditsSent}</small></dd></div>
+        <div><dt>Mirrored devices</dt><dd>{status.registry.mirrored}{status.modules.mirrored > 0 ? ` (+ ${status.modules.mirrored} modules)` : ''} <small className="muted">· reported patches sent: {status.reported.patchesSent} · cloud changes applied: {status.desired.applied} · site edits sent: {status.desired.localEditsSent}</small></dd></div>
       </dl>
     </div>
   )
@@ -99,10 +99,14 @@ function Queues ({ status, drain, now }: { status: SyncStatusView; drain: Drain 
         {tile('q-sent', 'messages sent', q.sent, 'good')}
         {tile('q-expired', 'expired (older than the time-to-live)', q.expired, q.expired > 0 ? 'bad' : '')}
         {tile('q-dropped', 'dropped by the local store', q.dropped, q.dropped > 0 ? 'bad' : '')}
+        {q.notForwarded > 0 && tile('q-not-forwarded', 'kept here only (modules, X.509 devices)', q.notForwarded)}
         <a className={`tile ${q.conflicts > 0 ? 'bad' : ''}`} href="#/sync/conflicts" data-testid="q-conflicts">
           <span className="tile-value" data-testid="q-conflicts-value">{q.conflicts}</span><span className="tile-label">conflicts to review</span>
         </a>
       </div>
+      {status.modules.conflicts.length > 0 &&
+        <div className="note warn" data-testid="module-conflicts"><p>Module conflicts: there is no resolution for these yet. Make both sides equal by hand (at the site and in the cloud); they clear at the next sync.</p>
+          <ul>{status.modules.conflicts.map(c => <li key={c.id}><span className="mono">{c.deviceId}/{c.moduleId}</span>: {c.kind} · {c.fields.join(', ')} · detected {ago(c.detectedAt, now)}</li>)}</ul></div>}
       {drain !== undefined && dv !== undefined &&
         <div className="panel sync-drain" data-testid="drain" data-pending={drain.pending} data-peak={drain.peak}>
           <strong>{status.state === 'online' || status.state === 'degraded' ? 'Sending the backlog' : 'Backlog waiting for the link'}</strong>
@@ -124,10 +128,13 @@ function stateCell (r: SyncDeviceRow) {
   if (r.state === 'conflict') return <span className="pill bad" data-testid="sync-state">In conflict ({r.conflicts.join(', ')})</span>
   return <span className="pill" data-testid="sync-state">Not mirrored</span>
 }
+const stateCellWithIdentity = (r: SyncDeviceRow) => (r.identityOnly && r.state !== 'conflict'
+  ? <>{stateCell(r)} <small className="muted" title="X.509 device: mirrored as an identity; its data stays at the site">identity only</small></>
+  : stateCell(r))
 
 const columns: Array<Column<SyncDeviceRow>> = [
   { key: 'id', title: 'Device', width: 'minmax(12rem, 2fr)', render: r => <span className="mono">{r.deviceId}</span> },
-  { key: 'state', title: 'Sync', width: 'minmax(12rem, 1.4fr)', render: stateCell },
+  { key: 'state', title: 'Sync', width: 'minmax(12rem, 1.4fr)', render: stateCellWithIdentity },
   { key: 'link', title: 'Upstream link', width: '9rem', render: r => (r.upstreamConnected ? 'Open' : <span className="muted">closed</span>) },
   { key: 'sent', title: 'Messages sent', width: '9rem', render: r => r.telemetrySent },
   { key: 'expired', title: 'Expired', width: '7rem', render: r => (r.telemetryExpired > 0 ? <span className="pill bad">{r.telemetryExpired}</span> : 0) }

@@ -7,7 +7,7 @@ import { useStore } from 'zustand'
 import type { HubErrorInfo, SyncChange, SyncConflictView, SyncFieldChoice } from '../../../shared/contract/index'
 import { useCan } from '../components/Access'
 import { ErrorNote } from '../components/ErrorNote'
-import { conflictRows, conflictWords, parseEdited, resolutionOf, showValue, whoWords, type FieldRow } from '../lib/sync'
+import { conflictRows, conflictWords, fieldLabel, parseEdited, resolutionOf, showValue, whoWords, type FieldRow } from '../lib/sync'
 import { ago } from '../lib/time'
 import type { SyncStore } from '../state/sync'
 import './sync.css'
@@ -112,7 +112,7 @@ function ConflictDetail ({ sync, conflict: c, online, navigate }: { sync: SyncSt
         <table className="threeway" data-testid="threeway">
           <thead><tr><th>Field</th><th>Last agreed</th><th>Site (here)</th><th>Cloud</th>{fieldLevel && c.perField && <th>Keep</th>}</tr></thead>
           <tbody>
-            {rows.map(r => <FieldLine key={r.path} row={r} choice={choices[r.path]} perField={fieldLevel && c.perField} edit={edits[r.path] ?? ''}
+            {rows.map(r => <FieldLine key={r.path} row={r} label={fieldLabel(c.kind, r.path)} choice={choices[r.path]} perField={fieldLevel && c.perField} edit={edits[r.path] ?? ''}
               onPick={ch => { pick(r.path, ch) }} onEdit={t => { setEdits(s => ({ ...s, [r.path]: t })); pick(r.path, { value: parseEdited(t) }) }} />)}
           </tbody>
         </table>}
@@ -133,13 +133,13 @@ function ConflictDetail ({ sync, conflict: c, online, navigate }: { sync: SyncSt
   )
 }
 
-function FieldLine ({ row: r, choice, perField, edit, onPick, onEdit }: {
-  row: FieldRow; choice: SyncFieldChoice | undefined; perField: boolean; edit: string; onPick: (c: SyncFieldChoice) => void; onEdit: (text: string) => void
+function FieldLine ({ row: r, label, choice, perField, edit, onPick, onEdit }: {
+  row: FieldRow; label: string; choice: SyncFieldChoice | undefined; perField: boolean; edit: string; onPick: (c: SyncFieldChoice) => void; onEdit: (text: string) => void
 }) {
   const name = `choice-${r.path}`
   return (
     <tr data-testid="tw-row" data-path={r.path}>
-      <td className="mono">{r.path}</td>
+      <td className={label === r.path ? 'mono' : ''}>{label}</td>
       <td className="mono" data-testid="tw-base">{showValue(r.base)}</td>
       <td className={`mono${choice === 'local' ? ' picked' : ''}`} data-testid="tw-local">{showValue(r.local)}<Who change={r.localChange} side="local" /></td>
       <td className={`mono${choice === 'cloud' ? ' picked' : ''}`} data-testid="tw-cloud">{showValue(r.cloud)}<Who change={r.cloudChange} side="cloud" /></td>

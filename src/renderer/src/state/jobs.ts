@@ -29,6 +29,8 @@ export interface JobPlanDraft {
   abortThreshold?: { failurePercent: number; minDevices?: number }
   maintenanceWindow?: WindowSpec[]
   timeZone?: string
+  /** null: ignore devices' own windows. */
+  deviceWindowTag?: string | null
   inUseGuard?: { path: string; values: JsonValue[]; retryAfterSeconds?: number }
 }
 
@@ -39,7 +41,7 @@ export type JobDraft =
 const ACTIVE = new Set(['queued', 'scheduled', 'running'])
 export const isActive = (j: JobView): boolean => ACTIVE.has(j.status)
 
-const PLAN_KEYS = ['startTime', 'maxExecutionTimeInSeconds', 'devicesPerMinute', 'maxConcurrency', 'abortThreshold', 'maintenanceWindow', 'timeZone', 'inUseGuard'] as const
+const PLAN_KEYS = ['startTime', 'maxExecutionTimeInSeconds', 'devicesPerMinute', 'maxConcurrency', 'abortThreshold', 'maintenanceWindow', 'timeZone', 'deviceWindowTag', 'inUseGuard'] as const
 
 /** The contract input for a draft: only the fields that are set. */
 export function jobInput (draft: JobDraft): MethodInput<'jobs.create'> {

@@ -43,8 +43,12 @@ export function createSyncStore (api: HubApi, opts: { refetchMs?: number; pollMs
     store.setState(st => ({ drain: nextDrain(st.drain, s.queue.telemetryPending, now()) }))
   }
 
+  /** How long the last status call took: the background poll waits at least 10x that. */
+  let statusCost = 0
   async function loadStatus (): Promise<void> {
+    const started = Date.now()
     const r = await api.call('sync.status', undefined)
+    statusCost = Date.now() - started
     if (!r.ok) { store.setState({ error: r.error }); return }
     store.setState({ status: r.value, error: undefined })
     track(r.value)
@@ -52,13 +56,17 @@ export function createSyncStore (api: HubApi, opts: { refetchMs?: number; pollMs
 
   // Only the latest device load may set rows (a filter change races a background refetch).
   let latest = 0
+  /** How long the last device load took: background refetches wait at least 10x that. */
+  let devicesCost = 0
   async function loadDevices (): Promise<void> {
     const mine = ++latest
+    const started = Date.now()
     const { filter, search } = store.getState()
     const input: NonNullable<MethodInput<'sync.devices'>> = { limit: LIMIT }
     if (filter !== 'all') input.state = filter
     if (search.trim() !== '') input.search = search.trim()
     const r = await api.call('sync.devices', input)
+    devicesCost = Date.now() - started
     if (mine !== latest) return
     if (!r.ok) { store.setState({ error: r.error }); return }
     store.setState({ rows: r.value.items, total: r.value.total, counts: r.value.counts, devicesLoaded: true })
@@ -75,7 +83,9 @@ export function createSyncStore (api: HubApi, opts: { refetchMs?: number; pollMs
     if (r.ok) store.setState({ settings: r.value })
   }
 
-  const refetchDevices = throttle(() => { void loadDevices() }, opts.refetchMs ?? 2000)
+  // Thousands of devices make a table load cost something: refetch at most every refetchMs,
+  // and never more often than 10x what the last load took.
+  const refetchDevices = adaptiveThrottle(() => { void loadDevices() }, () => Math.max(opts.refetchMs ?? 2000, devicesCost * 10))
   const refetchStatus = throttle(() => { void loadStatus() }, 500)
   const refetchConflicts = throttle(() => { void loadConflicts() }, 500)
 
@@ -112,9 +122,15 @@ export function createSyncStore (api: HubApi, opts: { refetchMs?: number; pollMs
   function start (): () => void {
     void reload()
     const off = api.subscribe(onEvents)
-    // last successful sync, reconnect attempts and the like move without events
-    const poll = setInterval(() => { void loadStatus() }, opts.pollMs ?? 5000)
-    return () => { off(); clearInterval(poll); refetchDevices.cancel(); refetchStatus.cancel(); refetchConflicts.cancel() }
+    // last successful sync, reconnect attempts and the like move without events; a status
+    // walks every device, so with thousands of them the poll slows down (10x its cost)
+    let poll: ReturnType<typeof setTimeout> | undefined
+    let stopped = false
+    const tick = (): void => {
+      poll = setTimeout(() => { void loadStatus().finally(() => { if (!stopped) tick() }) }, Math.max(opts.pollMs ?? 5000, statusCost * 10))
+    }
+    tick()
+    return () => { stopped = true; off(); if (poll !== undefined) clearTimeout(poll); refetchDevices.cancel(); refetchStatus.cancel(); refetchConflicts.cancel() }
   }
 
   function setFilter (filter: SyncFilter): void {
@@ -152,3 +168,15 @@ export function createSyncStore (api: HubApi, opts: { refetchMs?: number; pollMs
 }
 
 export type SyncStore = ReturnType<typeof createSyncStore>
+
+/** Like throttle(), with the wait decided at each call. */
+function adaptiveThrottle (fn: () => void, wait: () => number): { (): void; cancel(): void } {
+  let timer: ReturnType<typeof setTimeout> | undefined
+  let last = 0
+  const t = (): void => {
+    if (timer !== undefined) return
+    timer = setTimeout(() => { timer = undefined; last = Date.now(); fn() }, Math.max(0, last + wait() - Date.now()))
+  }
+  t.cancel = (): void => { if (timer !== undefined) clearTimeout(timer); timer = undefined }
+  return t
+}

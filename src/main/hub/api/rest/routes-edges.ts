@@ -45,7 +45,7 @@ function parseOutcome (o: Record<string, unknown>, i: number): EdgeOutcome {
   const deviceId = o['deviceId']
   if (typeof deviceId !== 'string' || deviceId === '') throw argumentInvalid(`${where}.deviceId is required.`)
   const status = o['status']
-  if (status !== 'completed' && status !== 'failed' && status !== 'canceled') throw argumentInvalid(`${where}.status must be completed, failed or canceled (a final device job status).`)
+  if (status !== 'running' && status !== 'completed' && status !== 'failed' && status !== 'canceled') throw argumentInvalid(`${where}.status must be running (progress) or completed, failed or canceled (a final device job status).`)
   const out: EdgeOutcome = { deviceId, status }
   const st = optString(o, 'startTimeUtc', where); if (st !== undefined) out.startTimeUtc = st
   const et = optString(o, 'endTimeUtc', where); if (et !== undefined) out.endTimeUtc = et

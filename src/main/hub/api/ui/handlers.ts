@@ -1,6 +1,6 @@
 // The UI API: one handler per contract method over the hub's services. `handle` is the
-// boundary: it checks the method name, validates the input against the contract, checks the
-// caller's session and role against the access table (shared/contract/access.ts) before any
+// boundary: it checks the method name, the caller's session and role against the access table
+// (shared/contract/access.ts) and validates the input against the contract before any
 // service sees the call, records every accepted change in the audit log (durably, before
 // answering), and turns every outcome into a Result envelope.
 import {
@@ -259,16 +259,20 @@ export function createUiApi (deps: UiApiDeps): UiApi {
     auth,
     async handle (method, input, caller) {
       if (!isMethodName(method)) return fail(0, 'UnknownMethod', `The hub has no UI method '${String(method)}'`)
-      const checked = methodInputs[method](input)
-      if (!checked.ok) return fail(400004, 'ArgumentInvalid', checked.message)
+      // Who first: without a session a caller learns nothing else (not even what input is valid).
       const gate = authorize(method, caller)
+      if ('refused' in gate && gate.session === undefined) return gate.refused
+      const checked = methodInputs[method](input)
       const ctx: CallContext = { caller, session: gate.session }
       if ('refused' in gate) {
         // A signed-in user trying what their role may not do is worth a line in the log.
-        if (gate.session !== undefined) await audited(method, checked.value, ctx, gate.refused, null, null)
+        await audited(method, checked.ok ? checked.value : input, ctx, gate.refused, null, null)
         return gate.refused
       }
-      const audit = isAudited(method) && !(method === 'auth.signOut' && gate.session === undefined)
+      if (!checked.ok) return fail(400004, 'ArgumentInvalid', checked.message)
+      // a job's dry run (the form's review step) changes nothing
+      const dryRun = method === 'jobs.create' && (checked.value as { dryRun?: boolean }).dryRun === true
+      const audit = isAudited(method) && !(method === 'auth.signOut' && gate.session === undefined) && !dryRun
       const cap = audit ? capture(hub, auth.accounts, method, checked.value, gate.session?.name) : undefined
       let result: Result<unknown>
       try {

@@ -2,10 +2,11 @@
 // PUT /jobs/v2/{id} sends), configuration create/update with labels and metrics, device export
 // (the files `sitehub device export` writes) and bulk import.
 import type { ImportOutcome, JobView, JsonObject, JsonValue, MethodInput, MethodOutput, OpsOutputs } from '../../../../shared/contract/index.js'
-// The file formats are the CLI's, so a UI export imports with `sitehub device import` and back.
-import { toCsv, toJsonLines } from '../../../cli/device-file.js'
+// The file formats are the CLI's (shared writer), so a UI export imports with `sitehub device import` and back.
+import { toCsv, toJsonLines } from '../../registry/device-file-format.js'
 import { HubError, argumentInvalid } from '../../errors.js'
 import { parseJobBody } from '../../jobs/body.js'
+import type { JobResponse } from '../../jobs/types.js'
 import { applyImportItem, exportItem } from '../../registry/import-item.js'
 import type { Hub } from '../../services.js'
 import { toErrorResult } from './errors.js'
@@ -54,6 +55,7 @@ export function jobBody (input: MethodInput<'jobs.create'>, jobId: string, nowIs
   if (input.abortThreshold !== undefined) body['abortThreshold'] = { failurePercent: input.abortThreshold.failurePercent, minDevices: input.abortThreshold.minDevices ?? 10 }
   if (input.maintenanceWindow !== undefined) body['maintenanceWindow'] = input.maintenanceWindow as unknown as JsonValue
   if (input.timeZone !== undefined) body['timeZone'] = input.timeZone
+  if (input.deviceWindowTag !== undefined) body['deviceWindowTag'] = input.deviceWindowTag
   if (input.inUseGuard !== undefined) {
     body['inUseGuard'] = { path: input.inUseGuard.path, values: input.inUseGuard.values, retryAfterSeconds: input.inUseGuard.retryAfterSeconds ?? 60 }
   }
@@ -92,19 +94,23 @@ export function opsHandlers (hub: Hub): OpsHandlers {
       const jobId = input.jobId ?? `ui-${nowIso.replace(/[:.]/g, '-')}`
       const body = jobBody(input, jobId, nowIso)
       if (input.dryRun === true) {
-        // Everything the hub would check, nothing stored: the form's summary step.
-        parseJobBody(jobId, body)
-        const targets = hub.query.select(input.queryCondition).filter(t => t.moduleId === undefined || /devices\.modules/i.test(input.queryCondition)).length
-        const start = Date.parse(String(body['startTime']))
-        return jobView({
-          ...(body as unknown as Parameters<typeof jobView>[0]),
+        // Everything the hub would check, nothing stored: the form's review step.
+        const { startTimeMs, cloudToDeviceMethod, updateTwin, ...plan } = parseJobBody(jobId, body)
+        const modules = /devices\.modules/i.test(input.queryCondition)
+        const targets = hub.query.select(input.queryCondition).filter(t => modules || t.moduleId === undefined).length
+        const now = hub.clock.now()
+        const preview: JobResponse = {
           jobId,
+          ...plan,
           createdTime: nowIso,
-          startTime: new Date(Math.max(start, hub.clock.now())).toISOString(),
+          startTime: new Date(startTimeMs === null || startTimeMs < now ? now : startTimeMs).toISOString(),
           endTime: null,
           status: 'queued',
+          ...(cloudToDeviceMethod === null ? {} : { cloudToDeviceMethod }),
+          ...(updateTwin === null ? {} : { updateTwin }),
           deviceJobStatistics: { deviceCount: targets, failedCount: 0, succeededCount: 0, runningCount: 0, pendingCount: targets }
-        }, undefined, hub.clock.now())
+        }
+        return jobView(preview, undefined, now)
       }
       await hub.jobs.create(jobId, body)
       return jobViewOf(hub, jobId)

@@ -88,7 +88,7 @@ export async function startUiServer (opts: UiServerOptions): Promise<UiServer> {
       send(ws, { events })
     }
   }
-  const coalescer = createEventCoalescer({ events: opts.hub.events, clock: opts.hub.clock, sync: opts.hub, onBatch: broadcast, serialStatus: () => serialStatusViews(opts.hub), ...(opts.intervalMs === undefined ? {} : { intervalMs: opts.intervalMs }) })
+  const coalescer = createEventCoalescer({ events: opts.hub.events, clock: opts.hub.clock, sync: opts.hub, syncActive: () => sockets.size > 0, onBatch: broadcast, serialStatus: () => serialStatusViews(opts.hub), ...(opts.intervalMs === undefined ? {} : { intervalMs: opts.intervalMs }) })
 
   const handler = (req: IncomingMessage, res: ServerResponse): void => { serveStatic(staticDir, req, res) }
   const http: Server = opts.tls === undefined ? createServer(handler) : createHttpsServer({ key: opts.tls.key, cert: opts.tls.cert }, handler)

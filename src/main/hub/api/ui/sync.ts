@@ -3,7 +3,7 @@
 // connection string is write-only here: only its host and policy name are ever sent back.
 import { X509Certificate } from 'node:crypto'
 import type {
-  JsonValue, MethodInput, MethodName, MethodOutput, SyncConflictView, SyncDeviceCounts, SyncDeviceRow,
+  JsonObject, JsonValue, MethodInput, MethodName, MethodOutput, SyncConflictView, SyncDeviceCounts, SyncDeviceRow,
   SyncQueueView, SyncResolvedConflictView, SyncSettingsView, SyncStatusView, SyncTestResult
 } from '../../../../shared/contract/index.js'
 import { HubError } from '../../errors.js'
@@ -42,6 +42,7 @@ export async function queueOf (hub: SyncSource, s: SyncStatus): Promise<SyncQueu
     sent: s.telemetry.sent,
     expired: s.telemetry.expired,
     dropped: s.telemetry.dropped,
+    notForwarded: s.telemetry.notForwarded ?? 0,
     conflicts: s.conflicts
   }
 }
@@ -109,9 +110,13 @@ export function createSyncHandlers (hub: Hub): SyncHandlers {
     for (const d of c.details ?? []) {
       changes[d.path] = { local: { at: d.localChangedAt, by: d.localChangedBy }, cloud: { at: d.cloudChangedAt, by: d.cloudChangedBy } }
     }
+    // The per-path values (registry conflicts keep key fingerprints under pk/sk; details name them by path).
+    const details = c.details ?? []
+    const side = (k: 'base' | 'local' | 'cloud'): JsonObject | null =>
+      details.length === 0 ? c[k] : Object.fromEntries(details.flatMap(d => (d[k] === null ? [] : [[d.path, d[k]]])))
     return {
       id: c.id, kind: c.kind, deviceId: c.deviceId, detectedAt: c.detectedAt,
-      base: c.base, local: c.local, cloud: c.cloud, fields: c.fields, changes,
+      base: side('base'), local: side('local'), cloud: side('cloud'), fields: c.fields, changes,
       perField: c.kind === 'desired' || c.kind === 'tags',
       autoResolveAt: c.autoResolveAt ?? null, autoResolution: c.autoResolution ?? null,
       resolving: c.pendingResolution !== undefined
@@ -146,7 +151,8 @@ export function createSyncHandlers (hub: Hub): SyncHandlers {
       reported: { pendingDevices: s.reported.pendingDevices, patchesSent: s.reported.patchesSent },
       desired: s.desired,
       queue: await queueOf(hub, s),
-      devices: deviceCounts(sync)
+      devices: deviceCounts(sync),
+      modules: { mirrored: s.modules?.mirrored ?? 0, conflicts: (s.modules?.conflicts ?? []).map(c => ({ ...c, fields: [...c.fields] })) }
     }
   }
 
@@ -167,7 +173,8 @@ export function createSyncHandlers (hub: Hub): SyncHandlers {
           deviceId: d.deviceId, state: d.state, pendingChanges: d.pendingChanges, upstreamConnected: d.upstreamConnected,
           telemetrySent: tel.sentPerDevice[d.deviceId] ?? 0, telemetryExpired: tel.expiredPerDevice[d.deviceId] ?? 0,
           telemetryDropped: tel.droppedPerDevice?.[d.deviceId] ?? 0,
-          conflicts: kinds.get(d.deviceId) ?? []
+          conflicts: kinds.get(d.deviceId) ?? [],
+          identityOnly: d.identityOnly === true
         })
       }
       rows.sort((a, b) => (a.deviceId < b.deviceId ? -1 : a.deviceId > b.deviceId ? 1 : 0))

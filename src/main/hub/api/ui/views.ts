@@ -98,6 +98,7 @@ export function jobView (j: JobResponse, state: JobRunState | undefined, nowMs: 
       abortThreshold: j.abortThreshold === undefined ? null : { ...j.abortThreshold },
       maintenanceWindow: j.maintenanceWindow === undefined ? null : j.maintenanceWindow.map(w => ({ ...w, ...(w.days === undefined ? {} : { days: [...w.days] }) })),
       timeZone: j.timeZone ?? null,
+      deviceWindowTag: j.deviceWindowTag === undefined ? 'maintenanceWindow' : j.deviceWindowTag,
       inUseGuard: j.inUseGuard === undefined ? null : { path: j.inUseGuard.path, values: [...j.inUseGuard.values], retryAfterSeconds: j.inUseGuard.retryAfterSeconds }
     },
     waiting: state === undefined ? null : { window: state.waitingForWindow, inUse: state.inUse, offline: state.offline, inFlight: state.inFlight, nextWakeAt: state.nextWakeAt }
