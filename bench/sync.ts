@@ -53,8 +53,11 @@ export async function runSync (args: BenchArgs): Promise<Record<string, unknown>
       // The site was in sync before the outage: the registry is mirrored, then the link goes.
       await hub.sync.configure({ connectionString: cloudCs, ca })
       const until = Date.now() + 600_000
-      while (!(hub.sync.status().registry.mirrored >= devices && await hub.sync.waitIdle(1000))) {
+      for (;;) {
+        const idle = await hub.sync.waitIdle(2000)
+        if (idle && hub.sync.status().registry.mirrored >= devices) break
         if (Date.now() > until) throw new Error('the initial sync did not settle')
+        await new Promise((r) => setTimeout(r, 500))
       }
       await hub.sync.configure(null)
       log(`  registry mirrored before the outage; link down`)
