@@ -116,10 +116,13 @@ export async function runSync (args: BenchArgs): Promise<Record<string, unknown>
     const start = performance.now()
     eld.enable()
     await hub.sync.configure({ connectionString: cloudCs, ca })
+    // Live data starts once the link is up: what the edge accepted before is backlog by definition.
+    while (hub.sync.status().state !== 'online') await new Promise((r) => setTimeout(r, 20))
     let live = true
     let liveSent = 0
     let mirroredAt = 0
     let reportedAt = 0
+    let linksOpenAt = 0
     const liveLoad = (async () => {
       // `liveRate` msg/s across the fleet, in ticks of 100 ms
       const perTick = liveRate / 10
@@ -145,6 +148,7 @@ export async function runSync (args: BenchArgs): Promise<Record<string, unknown>
     while (performance.now() - start < timeoutMs) {
       const s = hub.sync.status()
       if (mirroredAt === 0 && s.registry.mirrored >= devices) mirroredAt = performance.now()
+      if (linksOpenAt === 0 && hub.sync.devices().every((d) => d.upstreamConnected)) linksOpenAt = performance.now()
       if (reportedAt === 0 && mirroredAt !== 0 && s.reported.pendingDevices === 0 && s.reported.patchesSent >= devices) reportedAt = performance.now()
       if (performance.now() - lastProgress >= 5000) {
         lastProgress = performance.now()
@@ -186,6 +190,9 @@ export async function runSync (args: BenchArgs): Promise<Record<string, unknown>
       reportedConvergedS: round((reportedAt - start) / 1000, 2),
       convergeS: round((convergedAt - start) / 1000, 2),
       liveLatencyDuringDrain: latencySummary(during),
+      // the first seconds open one upstream link per device (16 handshakes at a time)
+      allLinksOpenS: round((linksOpenAt - start) / 1000, 2),
+      liveLatencyDuringDrainLinksOpen: latencySummary(liveLat.filter((x) => linksOpenAt !== 0 && x.at - x.ms >= linksOpenAt && (drainedAt === 0 || x.at <= drainedAt)).map((x) => x.ms)),
       liveLatencyAfterDrain: latencySummary(after),
       eventLoopDelay: { p50Ms: round(eld.percentile(50) / 1e6, 1), p99Ms: round(eld.percentile(99) / 1e6, 1), maxMs: round(eld.max / 1e6, 1) },
       liveSent,
