@@ -16,10 +16,19 @@ export async function tempDir (prefix = 'sitehub-'): Promise<string> {
  * belongs to a process that is "gone"): lets a test crash a store without killing itself.
  */
 export async function crashImage (dir: string): Promise<string> {
-  const copy = await tempDir('sitehub-crash-')
-  await cp(dir, copy, { recursive: true })
-  await rm(join(copy, 'store', 'LOCK'), { force: true })
-  return copy
+  // A background compaction may delete a journal between the copy's listing and its read
+  // (ENOENT): that copy is torn in a way no real crash leaves, so take it again.
+  for (let attempt = 1; ; attempt++) {
+    const copy = await tempDir('sitehub-crash-')
+    try {
+      await cp(dir, copy, { recursive: true })
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'ENOENT' || attempt >= 10) throw err
+      continue
+    }
+    await rm(join(copy, 'store', 'LOCK'), { force: true })
+    return copy
+  }
 }
 
 /**
