@@ -288,6 +288,23 @@ describe('issue 6 end to end, in order, in Chromium', () => {
     await shot('e2e-audit-refusals')
   }, 60_000)
 
+  it('fits every screen into 1366x768 without horizontal scrolling', async () => {
+    const screens: Array<[string, string]> = [
+      ['#/', 'count-connected'], ['#/devices', 'device-table'], [`#/devices/${DEVICE}`, 'twin'], ['#/provision', 'new-device-id'],
+      ['#/jobs', 'job-query'], ['#/configurations', 'cfg-id'], ['#/sync', ''], ['#/serial', ''], ['#/firmware', ''],
+      ['#/settings', ''], ['#/audit', 'audit-table'], ['#/accounts', 'accounts-table'], ['#/account', 'own-submit']
+    ]
+    const wide: string[] = []
+    for (const [hash, ready] of screens) {
+      await page.goto(`${env.ui.url}${hash}`)
+      if (ready !== '') await page.getByTestId(ready).first().waitFor()
+      else await page.locator('main.page h1').first().waitFor()
+      const over = await overflowX()
+      if (over > 0) wide.push(`${hash}: ${over} px`)
+    }
+    expect(wide).toEqual([])
+  }, 90_000)
+
   it('My account, the dark theme (a CSS variable switches) and a touch screen', async () => {
     await page.getByTestId('signed-in-user').click()
     await page.getByTestId('own-submit').waitFor()
