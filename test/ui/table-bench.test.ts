@@ -3,7 +3,7 @@
 // twin.changed batches and refetches the rows every 2 s). Records frame times in
 // test-results/ui/table-bench.json and fails only on a gross regression.
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
-import { tmpdir } from 'node:os'
+import { cpus, loadavg, tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { chromium } from 'playwright-core'
 import { describe, expect, it } from 'vitest'
@@ -47,6 +47,7 @@ describe('devices table bench', () => {
       })()`)
 
       // Meanwhile: 1,000 reported patches a second, spread over the fleet.
+      const loadBefore = loadavg()[0] ?? 0
       const started = Date.now()
       let sent = 0
       while (Date.now() - started < SECONDS * 1000) {
@@ -63,7 +64,9 @@ describe('devices table bench', () => {
       const result = {
         devices: DEVICES, updatesPerSecond: Math.round(sent / elapsed), seconds: Math.round(elapsed * 10) / 10, frames: frames.length,
         fps: Math.round(frames.length / elapsed), p50Ms: pct(0.5), p95Ms: pct(0.95), p99Ms: pct(0.99), maxMs: pct(1),
-        over50Ms: frames.filter(f => f > 50).length, maxRowsInDom: rows, chromium: '/usr/bin/chromium --disable-gpu', at: new Date().toISOString()
+        over50Ms: frames.filter(f => f > 50).length, maxRowsInDom: rows, chromium: '/usr/bin/chromium --disable-gpu', viewport: '1366x768',
+        machine: { cpus: cpus().length, loadavg1m: [Math.round(loadBefore * 100) / 100, Math.round((loadavg()[0] ?? 0) * 100) / 100] },
+        at: new Date().toISOString()
       }
       mkdirSync(join(REPO_ROOT, 'test-results', 'ui'), { recursive: true })
       writeFileSync(join(REPO_ROOT, 'test-results', 'ui', 'table-bench.json'), JSON.stringify(result, null, 2))
