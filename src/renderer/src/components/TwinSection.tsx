@@ -29,15 +29,6 @@ export function leaves (obj: JsonObject, meta?: JsonObject, prefix: string[] = [
   return out
 }
 
-export function valueAt (obj: JsonObject, path: string): JsonValue | undefined {
-  let node: JsonValue | undefined = obj
-  for (const p of path.split('.')) {
-    if (node === null || typeof node !== 'object' || Array.isArray(node)) return undefined
-    node = node[p]
-  }
-  return node
-}
-
 const show = (v: JsonValue | undefined): string => (v === undefined ? '—' : typeof v === 'string' ? v : JSON.stringify(v))
 
 export function TwinSection ({ title, data, meta, compareWith, testid }: {
