@@ -85,7 +85,7 @@ describe('a flapping link while jobs, queued commands, provisioning and edits ru
       await edge.running.hub.connections.waitFor({ deviceId }, 'methods', 15_000)
       clients.set(deviceId, c)
     }
-  })
+  }, 180_000)
   afterAll(async () => { await stack.run() })
 
   it(`jobs, commands, provisioning and tag edits converge exactly (flapping ${FLAP_MS / 1000} s, seed ${SEED})`, async () => {

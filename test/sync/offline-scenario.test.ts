@@ -74,7 +74,7 @@ describe('the offline scenario end to end (one cut, everything at once)', () => 
     }
     await waitFor('edge delegating', () => cloud.running.hub.delegation.edges().some((e) => e.edgeId === EDGE), 30_000)
     for (const id of IDS) await waitFor(`${id} tags upstream`, async () => (await reg.getTwin(id).catch(() => null))?.responseBody.tags?.['area'] === 'press', 30_000)
-  })
+  }, 180_000)
   afterAll(async () => { await stack.run() })
 
   const send = async (d: Dev, n: number, phase: string): Promise<void> => {
@@ -92,7 +92,7 @@ describe('the offline scenario end to end (one cut, everything at once)', () => 
     expect(r).toEqual({ status: 200, payload: { calibrated: 'o1', asked: { online: true } } })
     expect(await edge.running.hub.sync.waitIdle(20_000)).toBe(true)
     calls.clear()
-  })
+  }, 120_000)
 
   it('offline: devices keep working, both sides edit desired, a delegated job finishes at the site; restore converges exactly', async () => {
     // A job for later, authored at the cloud with JobClient; the edge takes it over before the cut.
@@ -173,5 +173,5 @@ describe('the offline scenario end to end (one cut, everything at once)', () => 
     expect(rows.map((r) => r.deviceId).sort()).toEqual(IDS)
     for (const r of rows) expect(r).toMatchObject({ status: 'completed', outcome: { deviceMethodResponse: { status: 200, payload: { calibrated: r.deviceId, asked: { job: 'calib' } } } } })
     for (const id of IDS) expect(calls.get(id)).toEqual([{ job: 'calib' }])
-  })
+  }, 300_000)
 })

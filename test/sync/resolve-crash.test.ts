@@ -112,5 +112,5 @@ describe('edge killed with SIGKILL while it applies a conflict decision', () => 
     await new Promise((r) => setTimeout(r, 3000))
     expect((await cloudReg.getTwin('rc1')).responseBody.properties.desired['$version']).toBe(versionBefore + 1)
     expect((await rest('GET', '/sync/conflicts')).body).toEqual([])
-  })
+  }, 300_000) // two CLI starts and an outage: slow on a loaded machine
 })
