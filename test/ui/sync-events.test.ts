@@ -22,7 +22,7 @@ function fakeSync () {
   let snapshots = 0
   const status = (): SyncStatus => ({
     configured: true, upstreamHost: 'h', edgeDeviceId: 'e', state: 'online', since: '', lastError: null, lastSuccessfulSync: null, reconnectAttempts: 0, sasRenewals: 0,
-    registry: { mirrored: 1, createdUpstream: 0, createdLocally: 0, conflicts: 0 }, reported: { pendingDevices: 0, patchesSent: 0, cursor: 0 }, desired: { applied: 0, localEditsSent: 0 },
+    registry: { mirrored: 1, createdUpstream: 0, createdLocally: 0, conflicts: 0 }, reported: { pendingDevices: 0, patchesSent: 0, alreadyApplied: 0, notApplied: 0, cursor: 0 }, desired: { applied: 0, localEditsSent: 0 },
     telemetry: { sent: 0, expired: 0, dropped: 0, sentPerDevice: {}, expiredPerDevice: {}, droppedPerDevice: {}, notForwarded: 0, notForwardedPerDevice: {}, pending, backlogOldest: null, cursor: 7 },
     conflicts: 0, modules: { mirrored: 0, createdUpstream: 0, createdLocally: 0, conflicts: [] }
   })

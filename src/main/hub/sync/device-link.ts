@@ -30,6 +30,11 @@ export interface DeviceLink {
   publish(bag: string, body: Buffer): Promise<void>
   /** Reported PATCH; resolves with the new reported $version on 204. */
   patchReported(patch: JsonObject): Promise<number>
+  /**
+   * The twin as the device sees it (`$iothub/twin/GET`, A.7): `{ desired, reported }`. Asked on
+   * the same connection as the patches, so the cloud answers after any patch sent before it.
+   */
+  getTwin(): Promise<{ desired: JsonObject; reported: JsonObject }>
   /** Subscribe to (or leave) direct methods upstream: the cloud then sees the device as reachable for methods. */
   setMethods(on: boolean): Promise<void>
   respondMethod(rid: string, status: number, payloadJson: string): void
@@ -71,7 +76,8 @@ export function openDeviceLink (opts: DeviceLinkOptions): Promise<DeviceLink> {
     ...(opts.ca === undefined ? {} : { ca: opts.ca })
   })
   let rid = 0
-  const pending = new Map<string, { resolve: (v: number) => void; reject: (e: Error) => void }>()
+  /** Twin requests waiting for their answer on $iothub/twin/res, by $rid. */
+  const pending = new Map<string, { resolve: (status: number, version: number, payload: Buffer) => void; reject: (e: Error) => void }>()
   let closed = false
   let renewTimer: NodeJS.Timeout | null = null
   const inflight = new Set<(e: Error) => void>()
@@ -81,6 +87,18 @@ export function openDeviceLink (opts: DeviceLinkOptions): Promise<DeviceLink> {
     for (const rej of inflight) rej(new Error(reason))
     inflight.clear()
   }
+  /** A twin request (A.7): publish on `{topic}/?$rid=`, settle with the answer on $iothub/twin/res. */
+  const twinRequest = (topic: string, body: string, what: string): Promise<{ status: number; version: number; payload: Buffer }> => new Promise((res, rej) => {
+    if (closed) { rej(new Error('device link closed')); return }
+    const id = String(++rid)
+    // No answer in 10 s: fail (the caller keeps the device dirty and retries).
+    const timer = setTimeout(() => { if (pending.delete(id)) rej(new Error(`no answer to the ${what} within 10 s`)) }, 10_000)
+    timer.unref?.()
+    pending.set(id, { resolve: (status, version, payload) => { clearTimeout(timer); res({ status, version, payload }) }, reject: (e) => { clearTimeout(timer); rej(e) } })
+    client.publish(`${topic}/?$rid=${id}`, body, { qos: 0 }, (e) => {
+      if (e) { pending.delete(id); clearTimeout(timer); rej(e) }
+    })
+  })
   return new Promise<DeviceLink>((resolve, reject) => {
     let opened = false
     // Whatever stalls (TCP, TLS, CONNACK, SUBACK), an open settles within 10 s.
@@ -103,9 +121,7 @@ export function openDeviceLink (opts: DeviceLinkOptions): Promise<DeviceLink> {
         const p = pending.get(id)
         if (p === undefined) return
         pending.delete(id)
-        const status = Number(m[1])
-        if (status >= 200 && status < 300) p.resolve(Number(params.get('$version') ?? '0'))
-        else p.reject(new Error(`reported patch refused: ${status} ${payload.toString('utf8')}`))
+        p.resolve(Number(m[1]), Number(params.get('$version') ?? '0'), payload)
       } else if (topic.startsWith('$iothub/twin/PATCH/properties/desired/')) {
         opts.onDesired(linkKey)
       } else if (topic.startsWith('$iothub/methods/POST/')) {
@@ -132,16 +148,17 @@ export function openDeviceLink (opts: DeviceLinkOptions): Promise<DeviceLink> {
               if (e) rej(e); else res()
             })
           }),
-          patchReported: (patch) => new Promise<number>((res, rej) => {
-            const id = String(++rid)
-            // No answer in 10 s: fail (the caller keeps the device dirty and retries).
-            const timer = setTimeout(() => { if (pending.delete(id)) rej(new Error('no answer to the reported patch within 10 s')) }, 10_000)
-            timer.unref?.()
-            pending.set(id, { resolve: (v) => { clearTimeout(timer); res(v) }, reject: (e) => { clearTimeout(timer); rej(e) } })
-            client.publish(`$iothub/twin/PATCH/properties/reported/?$rid=${id}`, JSON.stringify(patch), { qos: 0 }, (e) => {
-              if (e) { pending.delete(id); rej(e) }
-            })
-          }),
+          patchReported: async (patch) => {
+            const { status, version, payload } = await twinRequest('$iothub/twin/PATCH/properties/reported', JSON.stringify(patch), 'reported patch')
+            if (status < 200 || status >= 300) throw new Error(`reported patch refused: ${status} ${payload.toString('utf8')}`)
+            return version
+          },
+          getTwin: async () => {
+            const { status, payload } = await twinRequest('$iothub/twin/GET', '', 'twin GET')
+            if (status !== 200) throw new Error(`twin GET refused: ${status} ${payload.toString('utf8')}`)
+            const doc = JSON.parse(payload.toString('utf8')) as { desired?: JsonObject; reported?: JsonObject }
+            return { desired: doc.desired ?? {}, reported: doc.reported ?? {} }
+          },
           setMethods: (on) => new Promise<void>((res, rej) => {
             const cb = (e?: Error | null): void => { if (e) rej(e); else res() }
             if (on) client.subscribe('$iothub/methods/POST/#', { qos: 0 }, (e) => cb(e))

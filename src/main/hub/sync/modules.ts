@@ -6,10 +6,11 @@ import type { HubEventBus } from '../events.js'
 import type { Registry, TwinService } from '../services.js'
 import type { HubStore } from '../store/types.js'
 import { cloneJson, jsonEqual } from '../twins/json.js'
-import { diffPatch, isEmpty } from '../twins/merge-patch.js'
+import { isEmpty } from '../twins/merge-patch.js'
 import type { DeviceDocument, JsonObject, Logger, TwinDocument } from '../types.js'
 import type { DeviceLink } from './device-link.js'
 import { merge3 } from './merge.js'
+import { pushReported as pushReportedOnce, unconfirmed, type ReportedCounters } from './reported-up.js'
 import { authOf, fp, sameFp, stripMeta, type DeviceState } from './state.js'
 import type { UpstreamClient } from './upstream-client.js'
 
@@ -25,6 +26,8 @@ export interface ModuleMirrorDeps {
   twins: TwinService
   logger: Logger
   iso(): string
+  /** The engine's reported counters (module patches count with the devices'). */
+  reportedCounters: ReportedCounters
   /** Opens a link as the module (shares the engine's handshake limit, CA and timings). */
   openLink(deviceId: string, moduleId: string, key: string, onDesired: () => void, onClose: () => void): Promise<DeviceLink>
   /** Something changed: run the control loop. */
@@ -173,17 +176,11 @@ export function createModuleMirror (deps: ModuleMirrorDeps): ModuleMirror {
   }
 
   const pushReported = async (d: string, m: string): Promise<void> => {
-    const k = key(d, m)
-    const twin = twins.get({ deviceId: d, moduleId: m })
-    const st = stateOf(k)
-    const version = twin.properties.reported.$version
-    if (st.reportedVersion === version) return
-    const reported = stripMeta(twin.properties.reported)
-    const patch = diffPatch(st.reportedShadow ?? {}, reported)
-    if (!isEmpty(patch)) await (await getLink(d, m)).patchReported(patch)
-    st.reportedShadow = reported
-    st.reportedVersion = version
-    await put(k, st)
+    await pushReportedOnce(store, {
+      stateKey: `mod:${key(d, m)}`,
+      local: () => twins.get({ deviceId: d, moduleId: m }).properties.reported,
+      link: () => getLink(d, m)
+    }, deps.reportedCounters)
   }
 
   const mirroredModules = (): Array<{ deviceId: string; moduleId: string }> =>
@@ -218,7 +215,7 @@ export function createModuleMirror (deps: ModuleMirrorDeps): ModuleMirror {
       let n = 0
       for (const x of mirroredModules()) {
         const st = store.get(C, `mod:${key(x.deviceId, x.moduleId)}`) as ModuleState | undefined
-        try { if (st?.reportedVersion !== twins.get(x).properties.reported.$version) n++ } catch { /* gone */ }
+        try { if (st?.reportedVersion !== twins.get(x).properties.reported.$version || unconfirmed(store, `mod:${key(x.deviceId, x.moduleId)}`)) n++ } catch { /* gone */ }
       }
       return n
     },

@@ -8,10 +8,10 @@ import type { CommandService } from '../commands/types.js'
 import type { JobService } from '../jobs/types.js'
 import type { ConnectionManager, MethodService, Registry, TelemetryService, TwinService } from '../services.js'
 import type { HubStore, StoreOp } from '../store/types.js'
-import { diffPatch, isEmpty } from '../twins/merge-patch.js'
+import { isEmpty } from '../twins/merge-patch.js'
 import { cloneJson, jsonEqual } from '../twins/json.js'
 import type { Clock, DeviceDocument, JsonObject, JsonValue, Logger, StoredTelemetry, TwinDocument } from '../types.js'
-import { parseServiceConnectionString, type ServiceConnectionString } from './connection-string.js'
+import { parseServiceConnectionString, validateUpstreamSettings, type ServiceConnectionString } from './connection-string.js'
 import { ORIGIN_PROPERTY } from './dedupe.js'
 import { encodeTelemetryBag, openDeviceLink, type DeviceLink } from './device-link.js'
 import { addAll, addRange, countMissing, firstGap, has, type Ranges } from './intervals.js'
@@ -20,6 +20,7 @@ import { createEdgeDelegation } from './jobs-edge.js'
 import { createLink, type Link } from './link.js'
 import { createBacklogGate, createOpenLimiter, type OpenPriority } from './pacing.js'
 import { createModuleMirror } from './modules.js'
+import { pushReported as pushReportedOnce, unconfirmed, type ReportedCounters } from './reported-up.js'
 import { merge3, pickPaths } from './merge.js'
 import { authOf, fp, sameFp, stripMeta, type DeviceState } from './state.js'
 import type { DeviceSyncStatus, LinkState, SyncService, SyncSettingsView, SyncStatus, TelemetrySyncCounters, UpstreamSettings } from './types.js'
@@ -107,7 +108,8 @@ export function createSyncService (deps: SyncDeps): SyncService & { start(): voi
   let scope: string | null = null
   let closed = false
   let generation = 0 // bumps on every online session; loops of an old session stop
-  const counters = { createdUpstream: 0, createdLocally: 0, patchesSent: 0, desiredApplied: 0, localEditsSent: 0 }
+  const counters = { createdUpstream: 0, createdLocally: 0, desiredApplied: 0, localEditsSent: 0 }
+  const reportedCounters: ReportedCounters = { patchesSent: 0, alreadyApplied: 0, notApplied: 0 }
 
   const deviceLinks = new Map<string, Promise<DeviceLink>>()
   const dirtyReported = new Set<string>()
@@ -178,7 +180,7 @@ export function createSyncService (deps: SyncDeps): SyncService & { start(): voi
   const opens = createOpenLimiter(16)
   const gate = createBacklogGate({ maxYieldMs: o.backlogYieldMs ?? 100 })
   const modules = createModuleMirror({
-    store, events, registry, twins, logger, iso,
+    store, events, registry, twins, logger, iso, reportedCounters,
     kick: () => { void runControl() },
     openLink: (deviceId, moduleId, key, onDesired, onClose) => {
       const up = cs
@@ -392,25 +394,11 @@ export function createSyncService (deps: SyncDeps): SyncService & { start(): voi
     return { ids, high }
   }
   const pushReported = async (id: string): Promise<void> => {
-    const twin = twins.get({ deviceId: id })
-    const version = twin.properties.reported.$version
-    const st = devState(id)
-    if (st.reportedVersion === version) return
-    if (st.reportedShadow === undefined) {
-      // First push for this device: diff against what the cloud already holds.
-      const ct = client === null ? null : await client.getTwin(id)
-      st.reportedShadow = ct === null ? {} : stripMeta(ct.properties.reported)
-    }
-    const reported = stripMeta(twin.properties.reported)
-    const patch = diffPatch(st.reportedShadow, reported)
-    if (!isEmpty(patch)) {
-      const l = await getLink(id)
-      await l.patchReported(patch)
-      counters.patchesSent++
-    }
-    st.reportedShadow = reported
-    st.reportedVersion = version
-    await putDevState(id, st)
+    await pushReportedOnce(store, {
+      stateKey: `dev:${id}`,
+      local: () => twins.get({ deviceId: id }).properties.reported,
+      link: () => getLink(id)
+    }, reportedCounters)
   }
 
   const pullTwin = async (c: UpstreamClient, id: string, fetched?: TwinDocument): Promise<void> => {
@@ -738,7 +726,7 @@ export function createSyncService (deps: SyncDeps): SyncService & { start(): voi
   const pendingReported = (id: string): boolean => {
     // read-only: no copy of the stored state (status() and devices() ask this for every device)
     const synced = (store.get(C, `dev:${id}`) as DeviceState | undefined)?.reportedVersion
-    try { return synced !== twins.get({ deviceId: id }).properties.reported.$version } catch { return false }
+    try { return synced !== twins.get({ deviceId: id }).properties.reported.$version || unconfirmed(store, `dev:${id}`) } catch { return false }
   }
   /** Reported $version steps not yet acknowledged upstream (at least 1 while pending). */
   const pendingChanges = (id: string): number => {
@@ -758,7 +746,7 @@ export function createSyncService (deps: SyncDeps): SyncService & { start(): voi
   const self: SyncService & { start(): void } = {
     start: () => { if (settings !== null) startLink() },
     async configure (next) {
-      if (next !== null) parseServiceConnectionString(next.connectionString) // validate before touching anything
+      if (next !== null) validateUpstreamSettings(next) // validate before touching anything
       await stopLink()
       settings = next
       if (next === null) await store.del(C, 'settings')
@@ -781,7 +769,7 @@ export function createSyncService (deps: SyncDeps): SyncService & { start(): voi
         reconnectAttempts: link?.attempts() ?? 0,
         sasRenewals: client?.tokenRenewals() ?? 0,
         registry: { mirrored: ids.filter(mirrored).length, createdUpstream: counters.createdUpstream, createdLocally: counters.createdLocally, conflicts: conflicts.filter((c) => c.kind === 'registry' || c.kind === 'localDeleted').length },
-        reported: { pendingDevices: ids.filter((id) => mirrored(id) && linkable(id) && pendingReported(id)).length, patchesSent: counters.patchesSent, cursor: reportedCursor() },
+        reported: { pendingDevices: ids.filter((id) => mirrored(id) && linkable(id) && pendingReported(id)).length, patchesSent: reportedCounters.patchesSent, alreadyApplied: reportedCounters.alreadyApplied, notApplied: reportedCounters.notApplied, cursor: reportedCursor() },
         desired: { applied: counters.desiredApplied, localEditsSent: counters.localEditsSent },
         telemetry: { ...cloneJson({ sent: tel.sent, expired: tel.expired, dropped: tel.dropped, sentPerDevice: tel.sentPerDevice, expiredPerDevice: tel.expiredPerDevice, droppedPerDevice: tel.droppedPerDevice, notForwarded: tel.notForwarded, notForwardedPerDevice: tel.notForwardedPerDevice }), pending: telemetryPending(), backlogOldest: oldest, cursor: firstGap(tel.done, 0) },
         conflicts: conflicts.length,

@@ -169,7 +169,11 @@ export interface SyncStatus {
   reconnectAttempts: number
   sasRenewals: number
   registry: { mirrored: number; createdUpstream: number; createdLocally: number; conflicts: number }
-  reported: { pendingDevices: number; patchesSent: number; cursor: number }
+  /**
+   * Reported patches (devices and modules): sent and acknowledged; after a lost answer (crash,
+   * link loss, timeout), found already applied upstream (not sent again) or not applied.
+   */
+  reported: { pendingDevices: number; patchesSent: number; alreadyApplied: number; notApplied: number; cursor: number }
   desired: { applied: number; localEditsSent: number }
   telemetry: TelemetrySyncCounters & { pending: number; backlogOldest: string | null; cursor: number }
   conflicts: number

@@ -1,6 +1,7 @@
 // One part of a twin (tags, desired or reported) as a list of leaf paths, with $metadata's
 // $lastUpdated as "last updated" and, for desired, whether the device has caught up.
 import type { JsonObject, JsonValue } from '../../../shared/contract/index'
+import { desiredState } from '../lib/desired-state'
 import { ago } from '../lib/time'
 
 export interface Leaf { path: string; value: JsonValue; updated: string | undefined }
@@ -28,15 +29,6 @@ export function leaves (obj: JsonObject, meta?: JsonObject, prefix: string[] = [
   return out
 }
 
-export function valueAt (obj: JsonObject, path: string): JsonValue | undefined {
-  let node: JsonValue | undefined = obj
-  for (const p of path.split('.')) {
-    if (node === null || typeof node !== 'object' || Array.isArray(node)) return undefined
-    node = node[p]
-  }
-  return node
-}
-
 const show = (v: JsonValue | undefined): string => (v === undefined ? '—' : typeof v === 'string' ? v : JSON.stringify(v))
 
 export function TwinSection ({ title, data, meta, compareWith, testid }: {
@@ -51,15 +43,15 @@ export function TwinSection ({ title, data, meta, compareWith, testid }: {
         : (
           <dl className="props">
             {list.map(l => {
-              const other = compareWith === undefined ? undefined : valueAt(compareWith, l.path)
-              const applied = compareWith !== undefined && JSON.stringify(other) === JSON.stringify(l.value)
+              const sync = compareWith === undefined ? undefined : desiredState(l.path, l.value, compareWith)
               return (
                 <div key={l.path} data-path={l.path}>
                   <dt className="mono">{l.path}</dt>
                   <dd>
                     <span className="mono" data-testid="prop-value">{show(l.value)}</span>
-                    {compareWith !== undefined && (
-                      <span className={`pill ${applied ? 'good' : 'warn'}`} data-testid="sync-state">{applied ? 'applied' : 'pending'}</span>
+                    {sync !== undefined && (
+                      <span className={`pill ${sync.state === 'applied' ? 'good' : sync.state === 'refused' ? 'bad' : 'warn'}`} data-testid="sync-state"
+                        title={sync.state === 'refused' ? sync.reason : undefined}>{sync.state}</span>
                     )}
                     <small className="muted"> last updated {ago(l.updated)}</small>
                   </dd>
