@@ -15,7 +15,8 @@ const benches: Array<[string, (a: typeof args) => Promise<unknown>]> = [
   ['twin-patch', runTwinPatch],
   ['methods', runMethods],
   ['query', async (a) => await (await import('./query.js')).runQuery(a)],
-  ['memory', runMemory]
+  ['memory', runMemory],
+  ['ui-table', async () => await (await import('./ui-table.js')).runUiTable()]
 ]
 let failed = 0
 for (const [name, run] of benches) {

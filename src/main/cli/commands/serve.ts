@@ -122,7 +122,9 @@ export const serveCommand: CommandSpec = {
     'https-port': { type: 'string', value: 'N', description: 'HTTPS port (REST API and MQTT over WebSocket)', default: '443' },
     'mqtt-port': { type: 'string', value: 'N', description: 'plain MQTT port, for LAN sensors that cannot do TLS', default: 'off' },
     role: { type: 'string', value: 'ROLE', description: 'edge (a site hub) or cloud (the hub edges sync with)', default: 'edge' },
-    upstream: { type: 'string', value: 'CS', description: 'service connection string of the cloud hub to sync with (kept in the store; docs/sync.md)' },
+    upstream: { type: 'string', value: 'CS', description: 'service connection string of the cloud hub to sync with (Azure IoT Hub or a Sitehub --role cloud; ' +
+      'policy with RegistryRead, RegistryWrite, ServiceConnect). Kept in the store: a later serve without --upstream keeps syncing; ' +
+      'change or turn it off in the UI (Cloud sync) without a restart. docs/sync.md' },
     'upstream-ca': { type: 'string', value: 'FILE', description: 'PEM CA that signed the cloud hub\'s certificate (default: the system CAs)' },
     'log-level': { type: 'string', value: 'LEVEL', description: 'debug, info, warn or error', default: 'info' },
     'ui-port': { type: 'string', value: 'N', description: 'technician UI in a browser at http://127.0.0.1:N/ (0 = any free port; off = no UI). A taken default port is skipped with a warning. ' +
@@ -133,7 +135,8 @@ export const serveCommand: CommandSpec = {
       'with the hub\'s certificate (browsers must trust DIR/tls/ca.pem), and the first admin can then only be created from the hub machine or with sitehub account add', default: '--bind if loopback, else 127.0.0.1' }
   },
   examples: ['sitehub serve --data-dir /var/lib/sitehub --host-name hub.plant.local --bind 0.0.0.0',
-    'sitehub serve --data-dir /var/lib/sitehub --host-name hub.plant.local --ui-bind 0.0.0.0   # UI on the LAN: https://hub.plant.local:8090/'],
+    'sitehub serve --data-dir /var/lib/sitehub --host-name hub.plant.local --ui-bind 0.0.0.0   # UI on the LAN: https://hub.plant.local:8090/',
+    'sitehub serve --data-dir /var/lib/sitehub --upstream "HostName=cloud.example;SharedAccessKeyName=iothubowner;SharedAccessKey=..." --upstream-ca /etc/sitehub/cloud-ca.pem'],
   async run ({ values, io }) {
     const config = serveConfig(values)
     const upstream = await upstreamOption(values, config)

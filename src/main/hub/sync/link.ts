@@ -25,6 +25,16 @@ export interface Link {
   nextRetryAt(): number | null
 }
 
+/**
+ * The wait before reconnect attempt `attempt` (1 = the first retry): exponential with full
+ * jitter, `random() * min(maxMs, minMs * 2^attempt)`, never below `minMs / 2` (so a run of
+ * unlucky draws cannot hammer the cloud) and never above the cap.
+ */
+export function backoffDelay (attempt: number, minMs: number, maxMs: number, random: () => number = Math.random): number {
+  const cap = Math.min(maxMs, minMs * 2 ** Math.min(Math.max(attempt, 0), 20))
+  return Math.max(minMs / 2, Math.floor(random() * cap))
+}
+
 export function createLink (opts: LinkOptions): Link {
   const heartbeatMs = opts.heartbeatMs ?? 2000
   const failuresToOffline = opts.failuresToOffline ?? 2
@@ -50,10 +60,7 @@ export function createLink (opts: LinkOptions): Link {
     timer = setTimeout(fn, ms)
     timer.unref?.()
   }
-  const backoff = (): number => {
-    const cap = Math.min(maxBackoff, minBackoff * 2 ** Math.min(attempt, 20))
-    return Math.max(minBackoff / 2, Math.floor(random() * cap))
-  }
+  const backoff = (): number => backoffDelay(attempt, minBackoff, maxBackoff, random)
 
   const tick = (): void => {
     if (!running || probing) return

@@ -11,7 +11,7 @@ import type { HubStore, StoreOp } from '../store/types.js'
 import { isEmpty } from '../twins/merge-patch.js'
 import { cloneJson, jsonEqual } from '../twins/json.js'
 import type { Clock, DeviceDocument, JsonObject, JsonValue, Logger, StoredTelemetry, TwinDocument } from '../types.js'
-import { parseServiceConnectionString, type ServiceConnectionString } from './connection-string.js'
+import { parseServiceConnectionString, validateUpstreamSettings, type ServiceConnectionString } from './connection-string.js'
 import { ORIGIN_PROPERTY } from './dedupe.js'
 import { encodeTelemetryBag, openDeviceLink, type DeviceLink } from './device-link.js'
 import { addAll, addRange, countMissing, firstGap, has, type Ranges } from './intervals.js'
@@ -746,7 +746,7 @@ export function createSyncService (deps: SyncDeps): SyncService & { start(): voi
   const self: SyncService & { start(): void } = {
     start: () => { if (settings !== null) startLink() },
     async configure (next) {
-      if (next !== null) parseServiceConnectionString(next.connectionString) // validate before touching anything
+      if (next !== null) validateUpstreamSettings(next) // validate before touching anything
       await stopLink()
       settings = next
       if (next === null) await store.del(C, 'settings')
