@@ -2,6 +2,7 @@
 import { describe, expect, it, onTestFinished } from 'vitest'
 import { startSerialDevice, type SerialDevice, type SerialDeviceOptions } from '../../src/main/sim/serial/device.js'
 import { createSasToken } from '../../src/main/hub/registry/sas.js'
+import { startHubProcess } from '../helpers/hub.js'
 import { addDevice, ptyPair, startSerialHub, tmpDir, until } from './helpers.js'
 
 const defer = (fn: () => unknown): void => { onTestFinished(async () => { await fn() }) }
@@ -138,6 +139,18 @@ describe('RS-485 multidrop (line protocol, addressed devices)', () => {
     const refused = new Promise((resolve) => bad.once('refused', resolve))
     void bad.start(300).catch(() => {})
     expect(String(await refused)).toMatch(/not configured on port bus/)
+
+    // a device leaves: the keep-alive asks for it alone ("who" addressed to 2); drop-1, which the
+    // hub has, is not asked to identify again
+    const welcomes1 = d1.stats.welcomes
+    let onLine = ''
+    line.on('data', (b: Buffer) => { onLine += b.toString() })
+    await d2.close()
+    await until(() => onLine.includes('{"a":2,"t":"who"}'), 10_000, 'an addressed "who" for drop-2')
+    expect(onLine).not.toContain('{"t":"who"}')
+    expect(onLine).not.toContain('{"a":1,"t":"who"}')
+    expect(d1.stats.welcomes).toBe(welcomes1)
+    expect(hub.connections.isConnected({ deviceId: 'drop-1' })).toBe(true)
   })
 })
 
@@ -182,8 +195,34 @@ describe('port configuration is durable', () => {
     defer(async () => { await transport.close(); await hub.close() })
     expect(hub.serial.list().map((p) => p.name)).toEqual(['d'])
     const h = hub
-    await until(() => h.connections.isConnected({ deviceId: 'dur-1' }), 10_000, 'reconnected after restart')
+    await until(() => h.connections.isConnected({ deviceId: 'dur-1' }), 20_000, 'reconnected after restart')
     await dev.sendTelemetry({ n: 2 })
     expect((await h.telemetry.history({ deviceId: 'dur-1' }, 5)).map((m) => m.body.toString())).toEqual(['{"n":1}', '{"n":2}'])
+  })
+  it('a hub killed with SIGKILL (no bye) comes back; the device, still believing it is connected, identifies again on "who"', async () => {
+    const dir = await tmpDir(defer)
+    const pty = await ptyPair(dir, defer)
+    const proc = await startHubProcess({ defer, mqttsPort: 0, httpsPort: 0 })
+    const cs = await proc.addDevice('crash-1')
+    const key = /SharedAccessKey=([^;]+)/.exec(cs)?.[1] ?? ''
+    expect((await proc.cli(['serial', 'add', pty.a, '--name', 'k', '--keep-alive', '1'])).code).toBe(0)
+    const dev = await device({ path: pty.b, deviceId: 'crash-1', key, reopenMs: 100 })
+    await dev.sendTelemetry({ n: 1 })
+    const heard: string[] = []
+    dev.on('frame', (m: { t?: unknown }) => { heard.push(String(m.t)) })
+
+    // power loss: the hub says nothing, the device's side of the line stays up
+    await proc.kill('SIGKILL')
+    expect(dev.ready).toBe(true)
+    await proc.restart()
+    await until(() => dev.stats.welcomes >= 2, 20_000, 'the device identified again after the crash')
+    expect(heard).not.toContain('bye')
+    expect(heard).toContain('who')
+    await dev.sendTelemetry({ n: 2 })
+    const st = await until(async () => {
+      const ports = JSON.parse((await proc.cli(['serial', 'status', '--json'])).stdout) as Array<{ devices: Array<{ deviceId: string; connected: boolean }> }>
+      return ports[0]?.devices.find((d) => d.deviceId === 'crash-1' && d.connected)
+    }, 10_000, 'serial status shows the device connected')
+    expect(st.connected).toBe(true)
   })
 })

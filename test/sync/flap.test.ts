@@ -3,8 +3,10 @@
 // 3 minutes (SYNC_FLAP_MS) while two devices (azure-iot-device-mqtt at the edge) keep sending
 // telemetry and reporting, and a back end (azure-iothub at the cloud) keeps editing their
 // desired properties. Once the link is stable: every message is upstream exactly once (unique
-// origins), each device's last reported value is the cloud's, the cloud's last desired value
-// reached each device, and no desired version reached a device twice.
+// origins), each device's last reported value is the cloud's and every reported patch was
+// applied upstream once (the cloud's reported $version moved by exactly the patches the edge
+// counted), the cloud's last desired value reached each device, and no desired version reached
+// a device twice.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { CleanupStack } from '../helpers/hub.js'
 import { message, openClient, type Twin } from '../helpers/sdk.js'
@@ -53,6 +55,10 @@ describe('link flapping under load for minutes', () => {
     await waitFor('mirrored', () => ids.every((id) => edge.running.hub.sync.devices().find((d) => d.deviceId === id)?.state === 'inSync'), 30_000)
     // The back end talks to the cloud directly (not through the flapping proxy).
     const reg = iothub.Registry.fromConnectionString(`HostName=${cloud.ip};SharedAccessKeyName=iothubowner;SharedAccessKey=${cloud.running.hub.registry.policies.get('iothubowner')?.primaryKey ?? ''}`)
+    const cloudReportedVersion = async (id: string): Promise<number> => (await reg.getTwin(id)).responseBody.properties.reported['$version'] as number
+    const reportedV0 = await Promise.all(ids.map(cloudReportedVersion))
+    const counted = (): number => { const r = edge.running.hub.sync.status().reported; return r.patchesSent + r.alreadyApplied }
+    const counted0 = counted()
 
     // Each device: its twin, the desired patches it saw (by the cloud's `n`), telemetry sent.
     const devs = await Promise.all(ids.map(async (id) => {
@@ -134,6 +140,12 @@ describe('link flapping under load for minutes', () => {
       expect([...d.seen].sort((a, b) => a - b)).toEqual(d.seen)
     }
     expect(edge.running.hub.sync.conflicts()).toEqual([])
+    // Reported exactly once: every patch the cloud applied is one the edge counted once, either
+    // acknowledged or (answer lost in a cut) found applied and not resent.
+    const moved = (await Promise.all(ids.map(cloudReportedVersion))).reduce((a, v, k) => a + v - (reportedV0[k] as number), 0)
+    const rs = edge.running.hub.sync.status().reported
+    expect(moved).toBe(counted() - counted0)
+    console.log(`flap: reported patches applied upstream ${moved} (answers lost and found applied ${rs.alreadyApplied}, not applied ${rs.notApplied})`)
     console.log(`flap: ${flapped.n} cuts, ${Math.round(flapped.blackHoledMs / 1000)} s black-holed of ${FLAP_MS / 1000} s; telemetry ${devs.map((d) => `${d.id}=${d.sent}`).join(' ')}; desired ${lastDesired.join('/')}; desired notifications ${devs.map((d) => d.seen.length).join('/')}`)
   }, FLAP_MS + 240_000)
 })

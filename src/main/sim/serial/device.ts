@@ -251,7 +251,9 @@ export class SerialDevice extends EventEmitter {
 
   private onMessage (m: Record<string, unknown>): void {
     switch (m['t']) {
-      case 'who': if (!this.ready) this.hello(); return
+      // the hub sends "who" only to devices it does not have: even if we believe we are connected,
+      // we missed its bye (it restarted, lost power, or dropped us); identify again
+      case 'who': this.hello(); return
       case 'challenge':
         if (this.opts.key === undefined) return
         this.send({ t: 'auth', sig: proof(this.opts.key, this.opts.deviceId, String(m['nonce'])) })
@@ -261,7 +263,7 @@ export class SerialDevice extends EventEmitter {
       case 'bye':
         this.ready = false
         this.emit('bye', m['msg'])
-        setTimeout(() => { this.hello() }, 500).unref()
+        setTimeout(() => { if (!this.ready) this.hello() }, 500).unref()
         return
       case 'ack':
       case 'twin': this.settle(m, null); return

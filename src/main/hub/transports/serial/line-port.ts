@@ -219,20 +219,33 @@ export function startLinePort (cfg: SerialPortConfig, deps: LinePortDeps): PortW
     for (const s of sessions.values()) io.end(s, reason, false)
   }
 
-  /** Keep-alive: ping a silent device, drop one silent for 3x keepAlive; ask unidentified devices to identify. */
   const kaMs = cfg.keepAliveSec * 1000
+  /** A session the hub does not have: idle, or a handshake that stalled (no answer for keepAlive). */
+  const unidentified = (s: LineSession | undefined, now: number): boolean =>
+    s === undefined || s.phase === 'idle' || (s.phase === 'challenged' && now - s.lastRx >= kaMs)
+
+  /**
+   * Keep-alive: ping a silent device, drop one silent for 3x keepAlive; send "who" to every device
+   * the hub does not have (on a multidrop line addressed to each configured address). A device
+   * answers "who" with hello even when it believes it is connected: it may have missed the bye
+   * of a hub that restarted or died, and the hub sends "who" to no device it has.
+   */
   const kaTimer = setInterval(() => {
     if (link === null || !link.isOpen()) return
     const now = hub.clock.now()
-    let anyReady = false
     for (const s of sessions.values()) {
       if (s.phase !== 'ready') continue
-      anyReady = true
       const idle = now - s.lastRx
       if (idle >= 3 * kaMs) { fail(s, 'device silent'); io.end(s, `device silent for ${Math.round(idle / 1000)} s`, false); continue }
       if (idle >= kaMs && now - s.lastPing >= kaMs) { s.lastPing = now; io.sendText(s, '{"t":"ping"}') }
     }
-    if (!anyReady || multidrop) writeText('{"t":"who"}')
+    if (!multidrop) {
+      if (unidentified(sessions.get(0), now)) writeText('{"t":"who"}')
+      return
+    }
+    for (const d of cfg.devices) {
+      if (d.address !== undefined && unidentified(sessions.get(d.address), now)) writeText(`{"a":${d.address},"t":"who"}`)
+    }
   }, Math.max(250, Math.floor(kaMs / 2)))
   kaTimer.unref()
 
@@ -241,7 +254,8 @@ export function startLinePort (cfg: SerialPortConfig, deps: LinePortDeps): PortW
       ps.setState('open')
       ps.counters.opens++
       log.info('serial port open', { port: cfg.name, path: cfg.path })
-      // ask every device on the line to identify (they may have been connected before a restart)
+      // ask every device on the line to identify (they may have been connected before a restart
+      // or before the port went away: the hub has no session now, whatever they believe)
       writeText('{"t":"who"}')
     },
     onData (chunk) {

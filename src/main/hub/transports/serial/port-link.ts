@@ -9,7 +9,10 @@ export interface SerialLike {
   readonly isOpen: boolean
   open(cb: (err: Error | null) => void): void
   close(cb?: (err: Error | null) => void): void
-  write(buf: Buffer): boolean
+  /** `cb` runs once the bytes were handed to the OS (or the write failed). */
+  write(buf: Buffer, cb?: (err: Error | null | undefined) => void): boolean
+  /** Waits until written bytes have left (tcdrain). */
+  drain?(cb: (err: Error | null) => void): void
   on(event: string, listener: (...args: any[]) => void): unknown
   removeAllListeners(event: string): unknown
 }
@@ -35,6 +38,9 @@ export interface BackoffOptions {
 
 export const DEFAULT_BACKOFF: BackoffOptions = { initialMs: 200, maxMs: 5_000 }
 
+/** How long close() waits for frames already written (the "bye") to leave; a stuck line must not block shutdown. */
+const FLUSH_ON_CLOSE_MS = 2_000
+
 export type PortFactory = (cfg: SerialPortConfig) => SerialLike
 
 export const defaultPortFactory: PortFactory = (cfg) => new SerialPort({
@@ -48,6 +54,8 @@ export function openPortLink (cfg: SerialPortConfig, ev: PortLinkEvents, opts: {
   let closed = false
   let attempt = 0
   let timer: NodeJS.Timeout | null = null
+  /** Settles when the latest write has been handed to the OS. */
+  let lastWrite: Promise<void> = Promise.resolve()
 
   function retry (): void {
     if (closed || timer !== null) return
@@ -98,7 +106,7 @@ export function openPortLink (cfg: SerialPortConfig, ev: PortLinkEvents, opts: {
     write (buf) {
       const p = port
       if (p === null || !p.isOpen) return false
-      p.write(buf)
+      lastWrite = new Promise<void>((resolve) => { p.write(buf, () => { resolve() }) })
       return true
     },
     isOpen: () => port?.isOpen === true,
@@ -111,10 +119,19 @@ export function openPortLink (cfg: SerialPortConfig, ev: PortLinkEvents, opts: {
       if (p === null) return Promise.resolve()
       p.removeAllListeners('data')
       p.removeAllListeners('close')
-      return new Promise<void>((resolve) => {
+      // serialport's close() does not wait for writes in progress (they fail with EBADF): flush,
+      // so that the "bye" of a hub shutting down or reconfiguring the port reaches the line
+      const flushed = lastWrite.then(() => new Promise<void>((resolve) => {
+        if (!p.isOpen || p.drain === undefined) { resolve(); return }
+        p.drain(() => { resolve() })
+      }))
+      let t: NodeJS.Timeout | undefined
+      const bounded = new Promise<void>((resolve) => { t = setTimeout(resolve, FLUSH_ON_CLOSE_MS) })
+      return Promise.race([flushed, bounded]).then(() => new Promise<void>((resolve) => {
+        clearTimeout(t)
         if (!p.isOpen) { resolve(); return }
         p.close(() => { resolve() })
-      })
+      }))
     }
   }
 }
