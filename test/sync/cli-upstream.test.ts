@@ -10,6 +10,7 @@ import { afterAll, describe, expect, it } from 'vitest'
 import { runCli } from '../helpers/hub.js'
 import { isHubError } from '../../src/main/hub/errors.js'
 import { startTestHub, testCa } from './harness.js'
+import { rest } from './rest.js'
 import { randomLoopbackIp } from '../support/service-hub.js'
 
 const CS = 'HostName=cloud.example;SharedAccessKeyName=iothubowner;SharedAccessKey=' + Buffer.alloc(32, 7).toString('base64')
@@ -72,6 +73,11 @@ describe('sitehub serve --upstream on the command line', () => {
       expect(await refused({ ...good, ca: '-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----\n' })).toMatch(/certificate 1 is not readable/)
       expect(await refused({ ...good, ca: testCa() + '-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----\n' })).toMatch(/certificate 2 is not readable/)
       expect(await refused({ ...good, edgeDeviceId: 'bad id' })).toMatch(/edge device id 'bad id'/)
+      // The same over REST (PUT /sync/settings): 400 with IoT Hub's error body, nothing changed.
+      const put = await rest(edge, testCa(), 'PUT', '/sync/settings', { ca: 'not a pem' })
+      expect(put.status).toBe(400)
+      expect(JSON.stringify(put.body)).toMatch(/ArgumentInvalid|400004/)
+      expect(JSON.stringify(put.body)).toMatch(/not a PEM certificate/)
       expect(edge.running.hub.sync.settings()).toEqual(good)
       // A bundle of two readable certificates is fine.
       await edge.running.hub.sync.configure({ ...good, ca: testCa() + testCa() })
