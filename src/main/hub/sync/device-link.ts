@@ -21,6 +21,12 @@ export interface DeviceLinkOptions {
   /** A direct method call from the cloud for this device ($iothub/methods/POST, A.8). */
   onMethod?: (deviceId: string, methodName: string, rid: string, payload: Buffer) => void
   onClose: (deviceId: string, reason: string) => void
+  /**
+   * The token reaches 80 % of its life: the owner opens a fresh link and then closes this one
+   * (make before break, so the device never looks offline upstream). Without it, the link
+   * closes itself then and the owner reopens on demand.
+   */
+  onRenewDue?: (deviceId: string) => void
 }
 
 export interface DeviceLink {
@@ -135,7 +141,7 @@ export function openDeviceLink (opts: DeviceLinkOptions): Promise<DeviceLink> {
         opened = true
         clearTimeout(openTimer)
         // SAS renewal: reconnect with a fresh token before this one expires (the hub drops the session then).
-        renewTimer = setTimeout(() => { client.end(true) }, ttl * 800)
+        renewTimer = setTimeout(() => { if (opts.onRenewDue === undefined) client.end(true); else opts.onRenewDue(linkKey) }, ttl * 800)
         renewTimer.unref?.()
         resolve({
           deviceId: opts.deviceId,

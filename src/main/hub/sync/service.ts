@@ -199,27 +199,51 @@ export function createSyncService (deps: SyncDeps): SyncService & { start(): voi
     let p = deviceLinks.get(deviceId)
     if (p !== undefined && priority === 'live') opens.promote(deviceId)
     if (p === undefined) {
-      const dev = registry.mustGet({ deviceId })
-      const key = dev.authentication.symmetricKey.primaryKey
-      const up = cs
-      if (up === null || key === null) throw new Error(`no upstream credentials for ${deviceId}`)
-      p = opens.run(deviceId, priority, () => openDeviceLink({
-        host: up.host, hostName: up.hostName, mqttsPort: o.mqttsPort ?? 8883, deviceId, key,
-        ...(settings?.ca === undefined ? {} : { ca: settings.ca }),
-        keepaliveSeconds: o.deviceKeepaliveSeconds ?? 5,
-        tokenTtlSeconds: o.tokenTtlSeconds ?? 3600,
-        onDesired: (id) => { dirtyDesired.add(id); void runControl() },
-        onMethod: (id, name, rid, payload) => { void forwardMethod(id, name, rid, payload) },
-        onClose: (id, reason) => {
-          deviceLinks.delete(id)
-          methodForwarding.delete(id)
-          logger.debug('sync device link closed', { deviceId: id, reason })
-        }
-      }))
+      p = openLink(deviceId, priority)
       deviceLinks.set(deviceId, p)
-      p.catch((err: Error) => { deviceLinks.delete(deviceId); onLinkFailure(new LinkError(`device link ${deviceId}: ${err.message}`)) })
     }
     return await p
+  }
+  /** Opens a device link; the map entry is the caller's to set. Callbacks only touch the map while it still holds this link. */
+  const openLink = (deviceId: string, priority: OpenPriority): Promise<DeviceLink> => {
+    const dev = registry.mustGet({ deviceId })
+    const key = dev.authentication.symmetricKey.primaryKey
+    const up = cs
+    if (up === null || key === null) throw new Error(`no upstream credentials for ${deviceId}`)
+    const p: Promise<DeviceLink> = opens.run(deviceId, priority, () => openDeviceLink({
+      host: up.host, hostName: up.hostName, mqttsPort: o.mqttsPort ?? 8883, deviceId, key,
+      ...(settings?.ca === undefined ? {} : { ca: settings.ca }),
+      keepaliveSeconds: o.deviceKeepaliveSeconds ?? 5,
+      tokenTtlSeconds: o.tokenTtlSeconds ?? 3600,
+      onDesired: (id) => { dirtyDesired.add(id); void runControl() },
+      onMethod: (id, name, rid, payload) => { void forwardMethod(id, name, rid, payload, p) },
+      onRenewDue: (id) => { renewLink(id, p) },
+      onClose: (id, reason) => {
+        if (deviceLinks.get(id) === p) { deviceLinks.delete(id); methodForwarding.delete(id) }
+        logger.debug('sync device link closed', { deviceId: id, reason })
+      }
+    }))
+    p.catch((err: Error) => { if (deviceLinks.get(deviceId) === p) deviceLinks.delete(deviceId); onLinkFailure(new LinkError(`device link ${deviceId}: ${err.message}`)) })
+    return p
+  }
+  /**
+   * SAS renewal, make before break: a fresh link (new token) replaces the old one in the map at
+   * once, so new sends wait for it; once it is open it takes over the method subscription, then
+   * the old link closes (the cloud may already have closed it when the new one connected, as
+   * IoT Hub does; what was in flight there is resent). The device never looks offline upstream
+   * for longer than the new link's SUBSCRIBE.
+   */
+  const renewLink = (id: string, old: Promise<DeviceLink>): void => {
+    const closeOld = (): void => { void old.then((l) => l.close(), () => {}) }
+    if (deviceLinks.get(id) !== old || !online() || registry.get({ deviceId: id }) === undefined) { if (deviceLinks.get(id) === old) deviceLinks.delete(id); closeOld(); return }
+    let fresh: Promise<DeviceLink>
+    try { fresh = openLink(id, 'bulk') } catch { deviceLinks.delete(id); closeOld(); return }
+    deviceLinks.set(id, fresh)
+    fresh.then(async (l) => {
+      if (methodForwarding.has(id)) {
+        try { await l.setMethods(true) } catch { methodForwarding.delete(id) } // the reconcile loop tries again
+      }
+    }, () => { methodForwarding.delete(id) }).finally(closeOld)
   }
   // ---- jobs and queued commands the edge takes over from a Sitehub cloud (jobs-edge.ts) ----
   const delegation = deps.jobs === undefined || deps.commands === undefined || o.delegation === false
@@ -235,18 +259,27 @@ export function createSyncService (deps: SyncDeps): SyncService & { start(): voi
   // The edge subscribes to methods upstream on a device's behalf only while that device is
   // connected here with methods subscribed, so the cloud answers DeviceNotOnline otherwise.
   const methodForwarding = new Set<string>()
-  const forwardMethod = async (id: string, name: string, rid: string, payload: Buffer): Promise<void> => {
-    const l = await deviceLinks.get(id)?.catch(() => undefined)
-    if (l === undefined || deps.methods === undefined) return
+  /**
+   * `via`: the link the call came in on. The answer goes back there, or, if a renewal replaced
+   * that link meanwhile, on the device's current link (IoT Hub matches the answer by request id
+   * and device, not by connection).
+   */
+  const forwardMethod = async (id: string, name: string, rid: string, payload: Buffer, via?: Promise<DeviceLink>): Promise<void> => {
+    if (deps.methods === undefined) return
+    const answer = async (status: number, json: string): Promise<void> => {
+      const first = await (via ?? deviceLinks.get(id))?.catch(() => undefined)
+      const l = first !== undefined && first.connected() ? first : await deviceLinks.get(id)?.catch(() => undefined)
+      l?.respondMethod(rid, status, json)
+    }
     let body: JsonValue = null
     try { body = payload.length === 0 ? null : JSON.parse(payload.toString('utf8')) as JsonValue } catch { body = payload.toString('utf8') }
     try {
       const r = await deps.methods.invoke({ deviceId: id }, { methodName: name, payload: body, responseTimeoutInSeconds: 30 })
-      l.respondMethod(rid, r.status, JSON.stringify(r.payload ?? null))
+      await answer(r.status, JSON.stringify(r.payload ?? null))
     } catch (err) {
       // The device's own failure, in IoT Hub's words (the caller sees the status and this payload).
       const status = isHubError(err) ? err.httpStatus : 500
-      l.respondMethod(rid, status, JSON.stringify({ errorCode: isHubError(err) ? err.code : 500001, message: (err as Error).message }))
+      await answer(status, JSON.stringify({ errorCode: isHubError(err) ? err.code : 500001, message: (err as Error).message }))
     }
   }
   let reconciling = false
