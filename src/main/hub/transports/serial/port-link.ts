@@ -1,5 +1,6 @@
 // One configured port kept open: opens it, reports its bytes, and when it fails to open or
 // disappears (cable pulled, socat gone) closes it, counts it and retries with backoff.
+import { stat } from 'node:fs/promises'
 import { SerialPort } from 'serialport'
 import type { SerialPortConfig } from '../../serial/types.js'
 import type { Logger } from '../../types.js'
@@ -38,6 +39,13 @@ export interface BackoffOptions {
 
 export const DEFAULT_BACKOFF: BackoffOptions = { initialMs: 200, maxMs: 5_000 }
 
+/**
+ * How often an open port's device node is checked. A pulled USB adapter (or a socat pty pair
+ * that went away) removes the node, but the open descriptor does not always report it: a read
+ * can stay pending with no error, and the line would look open until the keep-alive gives up.
+ */
+const PATH_CHECK_MS = 1_000
+
 /** How long close() waits for frames already written (the "bye") to leave; a stuck line must not block shutdown. */
 const FLUSH_ON_CLOSE_MS = 2_000
 
@@ -54,6 +62,7 @@ export function openPortLink (cfg: SerialPortConfig, ev: PortLinkEvents, opts: {
   let closed = false
   let attempt = 0
   let timer: NodeJS.Timeout | null = null
+  let watch: NodeJS.Timeout | null = null
   /** Settles when the latest write has been handed to the OS. */
   let lastWrite: Promise<void> = Promise.resolve()
 
@@ -68,9 +77,28 @@ export function openPortLink (cfg: SerialPortConfig, ev: PortLinkEvents, opts: {
     timer.unref()
   }
 
+  /** While `p` is open: is its device node still there? (POSIX paths only: COM ports have none to stat.) */
+  function watchPath (p: SerialLike): void {
+    stopWatch()
+    // only for real ports: a custom factory (SerialPortMock in tests) has no device node
+    if (opts.factory !== undefined || !cfg.path.startsWith('/')) return
+    watch = setInterval(() => {
+      stat(cfg.path).then(() => {}, (err: NodeJS.ErrnoException) => {
+        if (err.code === 'ENOENT' && port === p) down(p, new Error(`${cfg.path} is gone (device unplugged?)`))
+      })
+    }, PATH_CHECK_MS)
+    watch.unref()
+  }
+
+  function stopWatch (): void {
+    if (watch !== null) clearInterval(watch)
+    watch = null
+  }
+
   function down (p: SerialLike, err: Error | null): void {
     if (port !== p) return
     port = null
+    stopWatch()
     p.removeAllListeners('data')
     // keep an error listener: a late 'error' on a dead port must not become an uncaught exception
     p.removeAllListeners('close')
@@ -97,6 +125,7 @@ export function openPortLink (cfg: SerialPortConfig, ev: PortLinkEvents, opts: {
       if (port !== p) return
       if (err) { down(p, err); return }
       attempt = 0
+      watchPath(p)
       ev.onOpen()
     })
   }
@@ -112,6 +141,7 @@ export function openPortLink (cfg: SerialPortConfig, ev: PortLinkEvents, opts: {
     isOpen: () => port?.isOpen === true,
     close () {
       closed = true
+      stopWatch()
       if (timer !== null) clearTimeout(timer)
       timer = null
       const p = port
