@@ -2,6 +2,8 @@
 // created in the cloud (azure-iothub addModule) comes down; a ModuleClient
 // (azure-iot-device + azure-iot-device-mqtt) at the edge reports up and gets desired down, and its
 // telemetry, also sent while the link is cut, reaches the cloud as the module, exactly once.
+// A direct method from the cloud (azure-iothub invokeDeviceMethod with a module id) reaches a
+// module connected at the site; one connected without a method handler gets DeviceNotOnline.
 import { createRequire } from 'node:module'
 import iothub from 'azure-iothub'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
@@ -14,7 +16,7 @@ import { rest } from './rest.js'
 const require = createRequire(import.meta.url)
 const { ModuleClient } = require('azure-iot-device') as typeof import('azure-iot-device')
 const { Mqtt } = require('azure-iot-device-mqtt') as typeof import('azure-iot-device-mqtt')
-const { Registry } = iothub
+const { Client, Registry } = iothub
 
 describe('upstream sync: modules', () => {
   const stack = new CleanupStack()
@@ -85,5 +87,38 @@ describe('upstream sync: modules', () => {
     expect(st.telemetry.sentPerDevice['gw/reader']).toBe(15)
     expect(st.telemetry.notForwarded).toBe(0)
     expect(st.telemetry.pending).toBe(0)
+  }, 120_000)
+
+  it('direct methods from the cloud reach a module at the site through the edge; a module not listening gets DeviceNotOnline', async () => {
+    const key = cloud.running.hub.registry.policies.get('iothubowner')?.primaryKey as string
+    const svc = Client.fromConnectionString(`HostName=${cloud.ip};SharedAccessKeyName=iothubowner;SharedAccessKey=${key}`)
+    // 'writer' was created in the cloud and came down: connect it at the site with a handler.
+    const w = ModuleClient.fromConnectionString(edge.running.hub.registry.deviceConnectionString({ deviceId: 'gw', moduleId: 'writer' }), Mqtt)
+    w.on('error', () => {})
+    await w.setOptions({ ca } as never)
+    stack.defer(async () => { await Promise.race([w.close().catch(() => {}), new Promise((r) => setTimeout(r, 5000))]) })
+    const calls: unknown[] = []
+    w.onMethod('calibrate', (req, res) => { calls.push(req?.payload); void res?.send(200, { calibrated: 'writer', asked: req?.payload }) })
+    await w.open()
+    await edge.running.hub.connections.waitFor({ deviceId: 'gw', moduleId: 'writer' }, 'methods', 15_000)
+    const result = await waitFor('module method through the edge', async () => {
+      const r = await svc.invokeDeviceMethod('gw', 'writer', { methodName: 'calibrate', payload: { zero: true }, responseTimeoutInSeconds: 10 }).catch((e: Error & { responseBody?: string }) => {
+        if (/404103|DeviceNotOnline/.test(String(e.responseBody))) return undefined // not subscribed upstream yet
+        throw e
+      })
+      return r?.result
+    }, 30_000, 250)
+    expect(result).toEqual({ status: 200, payload: { calibrated: 'writer', asked: { zero: true } } })
+    expect(calls).toEqual([{ zero: true }])
+    // 'reader' is connected at the site (the first test's client) but has no method handler.
+    const err = await svc.invokeDeviceMethod('gw', 'reader', { methodName: 'calibrate', payload: null, responseTimeoutInSeconds: 5 }).then(() => null, (e: Error) => e)
+    expect(String((err as Error & { responseBody?: string } | null)?.responseBody)).toMatch(/404103|DeviceNotOnline/)
+    // The writer goes away at the site: the cloud answers DeviceNotOnline again.
+    await w.close()
+    await waitFor('writer not online upstream', async () => {
+      const e = await svc.invokeDeviceMethod('gw', 'writer', { methodName: 'calibrate', payload: null, responseTimeoutInSeconds: 5 }).then(() => null, (x: Error) => x)
+      return /404103|DeviceNotOnline/.test(String((e as Error & { responseBody?: string } | null)?.responseBody))
+    }, 20_000, 250)
+    expect(calls).toEqual([{ zero: true }])
   }, 120_000)
 })

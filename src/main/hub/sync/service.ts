@@ -185,14 +185,16 @@ export function createSyncService (deps: SyncDeps): SyncService & { start(): voi
     openLink: (deviceId, moduleId, key, onDesired, onClose) => {
       const up = cs
       if (up === null) return Promise.reject(new Error('no upstream'))
-      return opens.run(`${deviceId}/${moduleId}`, 'bulk', () => openDeviceLink({
+      const p: Promise<DeviceLink> = opens.run(`${deviceId}/${moduleId}`, 'bulk', () => openDeviceLink({
         host: up.host, hostName: up.hostName, mqttsPort: o.mqttsPort ?? 8883, deviceId, moduleId, key,
         ...(settings?.ca === undefined ? {} : { ca: settings.ca }),
         keepaliveSeconds: o.deviceKeepaliveSeconds ?? 5,
         tokenTtlSeconds: o.tokenTtlSeconds ?? 3600,
         onDesired: () => { onDesired() },
-        onClose: (_id, reason) => { onClose(); logger.debug('sync module link closed', { deviceId, moduleId, reason }) }
+        onMethod: (_id, name, rid, payload) => { void forwardMethod({ deviceId, moduleId }, name, rid, payload, p, () => modules.link(deviceId, moduleId)) },
+        onClose: (_id, reason) => { moduleMethodForwarding.delete(`${deviceId}/${moduleId}`); onClose(); logger.debug('sync module link closed', { deviceId, moduleId, reason }) }
       }))
+      return p
     }
   })
   const getLink = async (deviceId: string, priority: OpenPriority = 'bulk'): Promise<DeviceLink> => {
@@ -216,7 +218,7 @@ export function createSyncService (deps: SyncDeps): SyncService & { start(): voi
       keepaliveSeconds: o.deviceKeepaliveSeconds ?? 5,
       tokenTtlSeconds: o.tokenTtlSeconds ?? 3600,
       onDesired: (id) => { dirtyDesired.add(id); void runControl() },
-      onMethod: (id, name, rid, payload) => { void forwardMethod(id, name, rid, payload, p) },
+      onMethod: (id, name, rid, payload) => { void forwardMethod({ deviceId: id }, name, rid, payload, p, () => deviceLinks.get(id)) },
       onRenewDue: (id) => { renewLink(id, p) },
       onClose: (id, reason) => {
         if (deviceLinks.get(id) === p) { deviceLinks.delete(id); methodForwarding.delete(id) }
@@ -259,22 +261,24 @@ export function createSyncService (deps: SyncDeps): SyncService & { start(): voi
   // The edge subscribes to methods upstream on a device's behalf only while that device is
   // connected here with methods subscribed, so the cloud answers DeviceNotOnline otherwise.
   const methodForwarding = new Set<string>()
+  /** `deviceId/moduleId` of modules whose upstream link is subscribed to methods. */
+  const moduleMethodForwarding = new Set<string>()
   /**
-   * `via`: the link the call came in on. The answer goes back there, or, if a renewal replaced
-   * that link meanwhile, on the device's current link (IoT Hub matches the answer by request id
-   * and device, not by connection).
+   * A call from the cloud for a device or module at the site. `via`: the link it came in on.
+   * The answer goes back there, or, if a renewal replaced that link meanwhile, on the current
+   * one (`current`; IoT Hub matches the answer by request id and identity, not by connection).
    */
-  const forwardMethod = async (id: string, name: string, rid: string, payload: Buffer, via?: Promise<DeviceLink>): Promise<void> => {
+  const forwardMethod = async (identity: { deviceId: string; moduleId?: string }, name: string, rid: string, payload: Buffer, via: Promise<DeviceLink>, current: () => Promise<DeviceLink> | undefined): Promise<void> => {
     if (deps.methods === undefined) return
     const answer = async (status: number, json: string): Promise<void> => {
-      const first = await (via ?? deviceLinks.get(id))?.catch(() => undefined)
-      const l = first !== undefined && first.connected() ? first : await deviceLinks.get(id)?.catch(() => undefined)
+      const first = await via.catch(() => undefined)
+      const l = first !== undefined && first.connected() ? first : await current()?.catch(() => undefined)
       l?.respondMethod(rid, status, json)
     }
     let body: JsonValue = null
     try { body = payload.length === 0 ? null : JSON.parse(payload.toString('utf8')) as JsonValue } catch { body = payload.toString('utf8') }
     try {
-      const r = await deps.methods.invoke({ deviceId: id }, { methodName: name, payload: body, responseTimeoutInSeconds: 30 })
+      const r = await deps.methods.invoke(identity, { methodName: name, payload: body, responseTimeoutInSeconds: 30 })
       await answer(r.status, JSON.stringify(r.payload ?? null))
     } catch (err) {
       // The device's own failure, in IoT Hub's words (the caller sees the status and this payload).
@@ -290,8 +294,21 @@ export function createSyncService (deps: SyncDeps): SyncService & { start(): voi
     try { await reconcileMethodsOnce(conns) } finally { reconciling = false }
   }
   const reconcileMethodsOnce = async (conns: ConnectionManager): Promise<void> => {
-    for (const d of registry.list()) {
-      if (d.moduleId !== undefined) continue
+    for (const d of registry.list({ withModules: true })) {
+      if (d.moduleId !== undefined) {
+        // A module connected here with methods subscribed: subscribe on its upstream link too.
+        const k = `${d.deviceId}/${d.moduleId}`
+        const mid = { deviceId: d.deviceId, moduleId: d.moduleId }
+        const want = modules.telemetry(d.deviceId, d.moduleId) === 'send' && d.authentication.symmetricKey.primaryKey !== null &&
+          conns.isConnected(mid) && conns.subscriptions(mid).methods
+        if (want === moduleMethodForwarding.has(k)) continue
+        try {
+          const l = await modules.link(d.deviceId, d.moduleId)
+          await l.setMethods(want)
+          if (want) moduleMethodForwarding.add(k); else moduleMethodForwarding.delete(k)
+        } catch (err) { onLinkFailure(err); return }
+        continue
+      }
       const id = d.deviceId
       const want = mirrored(id) && linkable(id) && conns.isConnected({ deviceId: id }) && conns.subscriptions({ deviceId: id }).methods
       if (want === methodForwarding.has(id)) continue
@@ -307,6 +324,7 @@ export function createSyncService (deps: SyncDeps): SyncService & { start(): voi
     const all = [...deviceLinks.values()]
     deviceLinks.clear()
     methodForwarding.clear()
+    moduleMethodForwarding.clear()
     await Promise.all([...all.map(async (p) => { try { await (await p).close() } catch { /* never opened */ } }), modules.closeLinks()])
   }
 
