@@ -27,6 +27,8 @@ export interface DeviceLinkOptions {
    * closes itself then and the owner reopens on demand.
    */
   onRenewDue?: (deviceId: string) => void
+  /** Subscribe to direct methods in the opening SUBSCRIBE (a renewal of a link that had them). */
+  subscribeMethods?: boolean
 }
 
 export interface DeviceLink {
@@ -136,7 +138,7 @@ export function openDeviceLink (opts: DeviceLinkOptions): Promise<DeviceLink> {
       }
     })
     client.once('connect', () => {
-      client.subscribe(['$iothub/twin/res/#', '$iothub/twin/PATCH/properties/desired/#'], { qos: 0 }, (err) => {
+      client.subscribe(['$iothub/twin/res/#', '$iothub/twin/PATCH/properties/desired/#', ...(opts.subscribeMethods === true ? ['$iothub/methods/POST/#'] : [])], { qos: 0 }, (err) => {
         if (err) { client.end(true); reject(err); return }
         opened = true
         clearTimeout(openTimer)

@@ -207,7 +207,7 @@ export function createSyncService (deps: SyncDeps): SyncService & { start(): voi
     return await p
   }
   /** Opens a device link; the map entry is the caller's to set. Callbacks only touch the map while it still holds this link. */
-  const openLink = (deviceId: string, priority: OpenPriority): Promise<DeviceLink> => {
+  const openLink = (deviceId: string, priority: OpenPriority, subscribeMethods = false): Promise<DeviceLink> => {
     const dev = registry.mustGet({ deviceId })
     const key = dev.authentication.symmetricKey.primaryKey
     const up = cs
@@ -220,6 +220,7 @@ export function createSyncService (deps: SyncDeps): SyncService & { start(): voi
       onDesired: (id) => { dirtyDesired.add(id); void runControl() },
       onMethod: (id, name, rid, payload) => { void forwardMethod({ deviceId: id }, name, rid, payload, p, () => deviceLinks.get(id)) },
       onRenewDue: (id) => { renewLink(id, p) },
+      subscribeMethods,
       onClose: (id, reason) => {
         if (deviceLinks.get(id) === p) { deviceLinks.delete(id); methodForwarding.delete(id) }
         logger.debug('sync device link closed', { deviceId: id, reason })
@@ -239,13 +240,12 @@ export function createSyncService (deps: SyncDeps): SyncService & { start(): voi
     const closeOld = (): void => { void old.then((l) => l.close(), () => {}) }
     if (deviceLinks.get(id) !== old || !online() || registry.get({ deviceId: id }) === undefined) { if (deviceLinks.get(id) === old) deviceLinks.delete(id); closeOld(); return }
     let fresh: Promise<DeviceLink>
-    try { fresh = openLink(id, 'bulk') } catch { deviceLinks.delete(id); closeOld(); return }
+    // The fresh link subscribes to methods in its first SUBSCRIBE: the cloud closes the old
+    // connection when the new one connects, and the device is reachable for methods again as
+    // soon as that SUBSCRIBE is processed (one round trip).
+    try { fresh = openLink(id, 'bulk', methodForwarding.has(id)) } catch { deviceLinks.delete(id); closeOld(); return }
     deviceLinks.set(id, fresh)
-    fresh.then(async (l) => {
-      if (methodForwarding.has(id)) {
-        try { await l.setMethods(true) } catch { methodForwarding.delete(id) } // the reconcile loop tries again
-      }
-    }, () => { methodForwarding.delete(id) }).finally(closeOld)
+    fresh.then(() => {}, () => { methodForwarding.delete(id) }).finally(closeOld)
   }
   // ---- jobs and queued commands the edge takes over from a Sitehub cloud (jobs-edge.ts) ----
   const delegation = deps.jobs === undefined || deps.commands === undefined || o.delegation === false
