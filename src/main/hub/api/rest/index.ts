@@ -1,6 +1,7 @@
 // The service REST API (IoT Hub dialect, protocol C) on the HTTPS listener.
 import type { IncomingMessage, ServerResponse } from 'node:http'
 import type { Hub } from '../../services.js'
+import { auditedRest, isRestChange } from './audit.js'
 import { HttpError, sendError } from './http.js'
 import { createRouter, type Route } from './router.js'
 import { bulkRoutes } from './routes-bulk.js'
@@ -54,6 +55,12 @@ export function createRestHandler (hub: Hub, extra: Route[] = []): (req: Incomin
       req.resume()
       throw new HttpError(401, 'IotHubUnauthorizedAccess', `Unauthorized: ${verdict.reason}.`)
     }
-    await found.route.handle({ req, res, params: found.params, query: url.searchParams, policy: verdict.policy.keyName })
+    const ctx = { req, res, params: found.params, query: url.searchParams, policy: verdict.policy.keyName }
+    if (!isRestChange(found.route)) {
+      await found.route.handle(ctx)
+      return
+    }
+    const who = { policy: verdict.policy.keyName, address: req.socket.remoteAddress ?? '', status: () => res.statusCode }
+    await auditedRest(hub, found.route, found.params, who, () => found.route.handle(ctx))
   }
 }
