@@ -13,6 +13,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
 import { IPC } from '../../src/shared/contract/index.js'
+import { waitFor } from '../helpers/hub.js'
 
 type Listener = (...args: unknown[]) => unknown
 interface MenuItem { label?: string; role?: string; enabled?: boolean; submenu?: MenuItem[]; click?: () => void }
@@ -128,16 +129,6 @@ vi.mock('electron', () => {
   }
 })
 
-async function until<T> (cond: () => T | Promise<T>, what: string, ms = 30_000): Promise<NonNullable<T>> {
-  const end = Date.now() + ms
-  for (;;) {
-    const v = await cond()
-    if (v) return v as NonNullable<T>
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`)
-    await new Promise((resolve) => setTimeout(resolve, 25))
-  }
-}
-
 const item = (items: MenuItem[], label: string): MenuItem => {
   const found = items.flatMap(i => [i, ...(i.submenu ?? [])]).find(i => i.label === label)
   if (found === undefined) throw new Error(`no menu item "${label}" in ${JSON.stringify(items.map(i => i.label))}`)
@@ -156,7 +147,7 @@ async function quit (): Promise<void> {
   let prevented = false
   const quits = fake.calls.filter(c => c === 'quit').length
   fake.emit('before-quit', { preventDefault: () => { prevented = true } })
-  if (prevented) await until(() => fake.calls.filter(c => c === 'quit').length > quits, 'app.quit after the hub closed')
+  if (prevented) await waitFor(() => fake.calls.filter(c => c === 'quit').length > quits, 30_000, 'app.quit after the hub closed')
 }
 
 let dirs: string[] = []
@@ -186,7 +177,7 @@ describe('desktop app lifecycle (stand-in electron module)', () => {
     await launch(args)
     const logsDir = join(dataDir, 'logs')
     const log = join(logsDir, 'desktop.log')
-    await until(async () => existsSync(log) && (await readFile(log, 'utf8')).includes('"hub started"'), 'the hub to start and log it')
+    await waitFor(async () => existsSync(log) && (await readFile(log, 'utf8')).includes('"hub started"'), 30_000, 'the hub to start and log it')
     expect(existsSync(join(dataDir, 'store'))).toBe(true)
 
     // the window: hardened, the built page, preload next to it
@@ -206,7 +197,7 @@ describe('desktop app lifecycle (stand-in electron module)', () => {
     // the tray: the hub's state in words, and the same shortcuts
     expect(fake.trays).toHaveLength(1)
     const tray = fake.trays[0]!
-    await until(() => tray.tooltip.startsWith('Sitehub: running'), 'the tray to say running (refreshed every 2 s)')
+    await waitFor(() => tray.tooltip.startsWith('Sitehub: running'), 30_000, 'the tray to say running (refreshed every 2 s)')
     expect(tray.tooltip).toBe('Sitehub: running · 0 of 0 devices online')
     item(tray.menu, 'Open logs folder').click?.()
     expect(fake.openedPaths).toEqual([logsDir, logsDir])
@@ -229,7 +220,7 @@ describe('desktop app lifecycle (stand-in electron module)', () => {
     win.bounds = { x: 140, y: 90, width: 1366, height: 740 }
     win.emit('close')
     const stateFile = join(fake.userData, 'window-state.json')
-    await until(() => existsSync(stateFile), 'window-state.json')
+    await waitFor(() => existsSync(stateFile), 30_000, 'window-state.json')
     expect(JSON.parse(await readFile(stateFile, 'utf8'))).toMatchObject({ x: 140, y: 90, width: 1366, height: 740, maximized: false })
 
     // quitting closes the hub first (the data dir's lock is released), then quits
@@ -239,14 +230,14 @@ describe('desktop app lifecycle (stand-in electron module)', () => {
     // the next start gets the same bounds back and the same data (a hub on the same dir starts again)
     fake.reset()
     await launch(args)
-    await until(async () => (await readFile(log, 'utf8')).split('"hub started"').length === 3, 'the second start to log "hub started"')
+    await waitFor(async () => (await readFile(log, 'utf8')).split('"hub started"').length === 3, 30_000, 'the second start to log "hub started"')
     expect(fake.windows[0]!.options).toMatchObject({ x: 140, y: 90, width: 1366, height: 740 })
     await quit()
   })
 
   it('a bad option exits with a message before any window', async () => {
     await launch(['--data-dir', join(fake.userData, 'd'), '--https-port', '70000'])
-    await until(() => fake.calls.includes('exit 1'), 'exit 1 on a bad port')
+    await waitFor(() => fake.calls.includes('exit 1'), 30_000, 'exit 1 on a bad port')
     expect(fake.windows).toEqual([])
   })
 
@@ -256,8 +247,8 @@ describe('desktop app lifecycle (stand-in electron module)', () => {
     const port = (taken.address() as AddressInfo).port
     try {
       await launch(['--data-dir', join(fake.userData, 'd'), '--bind', '127.0.0.1', '--https-port', String(port), '--mqtts-port', '0'])
-      const tray = await until(() => fake.trays[0], 'the tray')
-      await until(() => tray.tooltip.startsWith('Sitehub: not running'), 'the tray to say not running')
+      const tray = await waitFor(() => fake.trays[0], 30_000, 'the tray')
+      await waitFor(() => tray.tooltip.startsWith('Sitehub: not running'), 30_000, 'the tray to say not running')
       expect(tray.tooltip).toMatch(/EADDRINUSE/)
       expect(fake.windows).toHaveLength(1)
       expect(fake.calls).not.toContain('exit 1')

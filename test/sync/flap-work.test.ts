@@ -17,8 +17,7 @@ import { createUpstreamClient, type UpstreamClient } from '../../src/main/hub/sy
 import type { CommandRecord } from '../../src/main/hub/commands/types.js'
 import { CleanupStack } from '../helpers/hub.js'
 import { message, openClient, type DeviceClient } from '../helpers/sdk.js'
-import { randomLoopbackIp } from '../support/service-hub.js'
-import { FAST_SYNC, startProxy, startTestHub, testCa, waitFor, type Proxy, type TestHub } from './harness.js'
+import { FAST_SYNC, startCloudBehindProxy, startTestHub, testCa, waitFor, type Proxy, type TestHub } from './harness.js'
 
 const FLAP_MS = Number(process.env['SYNC_FLAP_WORK_MS'] ?? 90_000)
 const SEED = Number(process.env['SYNC_FLAP_SEED'] ?? 11)
@@ -55,13 +54,10 @@ describe('a flapping link while jobs, queued commands, provisioning and edits ru
   const clients = new Map<string, DeviceClient>()
 
   beforeAll(async () => {
-    const cloudIp = randomLoopbackIp()
-    const proxyIp = randomLoopbackIp()
-    cloud = await startTestHub({ role: 'cloud', ip: cloudIp, hostName: proxyIp })
-    stack.defer(() => cloud.close())
-    proxy = await startProxy(cloudIp, [443, 8883], proxyIp)
-    stack.defer(() => proxy.close())
-    const cloudCs = `HostName=${cloudIp};SharedAccessKeyName=iothubowner;SharedAccessKey=${cloud.running.hub.registry.policies.get('iothubowner')?.primaryKey ?? ''}`
+    const up = await startCloudBehindProxy(stack.defer)
+    cloud = up.cloud
+    proxy = up.proxy
+    const cloudCs = up.cloudCs
     jobs = JobClient.fromConnectionString(cloudCs)
     reg = Registry.fromConnectionString(cloudCs)
     rest = createUpstreamClient({ cs: parseServiceConnectionString(cloudCs), ca, requestTimeoutMs: 20_000 })

@@ -101,6 +101,22 @@ export async function startProxy (target: string, ports: number[], ip = randomLo
   return self
 }
 
+/**
+ * A cloud-role hub on its own loopback IP that edges reach through a test proxy (which the
+ * test pauses to cut the link); `cloudCs` reaches the cloud directly, never through the proxy
+ * (for back ends on the official SDK). Both close with `defer`.
+ */
+export async function startCloudBehindProxy (defer: (fn: () => unknown) => void): Promise<{ cloud: TestHub; proxy: Proxy; cloudCs: string }> {
+  const cloudIp = randomLoopbackIp()
+  const proxyIp = randomLoopbackIp()
+  const cloud = await startTestHub({ role: 'cloud', ip: cloudIp, hostName: proxyIp })
+  defer(() => cloud.close())
+  const proxy = await startProxy(cloudIp, [443, 8883], proxyIp)
+  defer(() => proxy.close())
+  const key = cloud.running.hub.registry.policies.get('iothubowner')?.primaryKey ?? ''
+  return { cloud, proxy, cloudCs: `HostName=${cloudIp};SharedAccessKeyName=iothubowner;SharedAccessKey=${key}` }
+}
+
 export async function waitFor<T> (what: string, fn: () => T | Promise<T>, timeoutMs = 20_000, everyMs = 100): Promise<NonNullable<T>> {
   const end = Date.now() + timeoutMs
   let last: unknown

@@ -7,8 +7,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { CleanupStack } from '../helpers/hub.js'
 import { message, openClient } from '../helpers/sdk.js'
-import { randomLoopbackIp } from '../support/service-hub.js'
-import { FAST_SYNC, startProxy, startTestHub, testCa, waitFor, type Proxy, type TestHub } from './harness.js'
+import { FAST_SYNC, startCloudBehindProxy, startTestHub, testCa, waitFor, type Proxy, type TestHub } from './harness.js'
 
 const BACKLOG_DEVICES = Array.from({ length: 20 }, (_, i) => `bk${i + 1}`)
 const PER_DEVICE = 1000
@@ -20,12 +19,9 @@ describe('live data first, the backlog behind it', () => {
   let edge: TestHub
   let proxy: Proxy
   beforeAll(async () => {
-    const cloudIp = randomLoopbackIp()
-    const proxyIp = randomLoopbackIp()
-    cloud = await startTestHub({ role: 'cloud', ip: cloudIp, hostName: proxyIp })
-    stack.defer(() => cloud.close())
-    proxy = await startProxy(cloudIp, [443, 8883], proxyIp)
-    stack.defer(() => proxy.close())
+    const up = await startCloudBehindProxy(stack.defer)
+    cloud = up.cloud
+    proxy = up.proxy
     edge = await startTestHub({ role: 'edge', sync: FAST_SYNC })
     stack.defer(() => edge.close())
   }, 120_000)

@@ -15,8 +15,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { localJobId } from '../../src/main/hub/sync/jobs-edge.js'
 import { CleanupStack } from '../helpers/hub.js'
 import { message, openClient, type DeviceClient, type Twin } from '../helpers/sdk.js'
-import { randomLoopbackIp } from '../support/service-hub.js'
-import { FAST_SYNC, startProxy, startTestHub, testCa, waitFor, type Proxy, type TestHub } from './harness.js'
+import { FAST_SYNC, startCloudBehindProxy, startTestHub, testCa, waitFor, type Proxy, type TestHub } from './harness.js'
 import { rest } from './rest.js'
 
 const { Client, JobClient, Registry } = iothub
@@ -41,14 +40,11 @@ describe('the offline scenario end to end (one cut, everything at once)', () => 
   const calls = new Map<string, unknown[]>()
 
   beforeAll(async () => {
-    const cloudIp = randomLoopbackIp()
-    const proxyIp = randomLoopbackIp()
-    cloud = await startTestHub({ role: 'cloud', ip: cloudIp, hostName: proxyIp })
-    stack.defer(() => cloud.close())
-    proxy = await startProxy(cloudIp, [443, 8883], proxyIp)
-    stack.defer(() => proxy.close())
     // The back end reaches the cloud directly, never through the proxy.
-    const cloudCs = `HostName=${cloudIp};SharedAccessKeyName=iothubowner;SharedAccessKey=${cloud.running.hub.registry.policies.get('iothubowner')?.primaryKey ?? ''}`
+    const up = await startCloudBehindProxy(stack.defer)
+    cloud = up.cloud
+    proxy = up.proxy
+    const cloudCs = up.cloudCs
     reg = Registry.fromConnectionString(cloudCs)
     svc = Client.fromConnectionString(cloudCs)
     jobs = JobClient.fromConnectionString(cloudCs)

@@ -15,7 +15,7 @@ import { createSasToken } from '../../src/main/hub/registry/sas.js'
 import { CleanupStack, connectionStringIn, runCli } from '../helpers/hub.js'
 import { openClient } from '../helpers/sdk.js'
 import { randomLoopbackIp } from '../support/service-hub.js'
-import { killed, serve, startProxy, startTestHub, testCa, waitFor, type Proxy, type TestHub } from './harness.js'
+import { killed, serve, startCloudBehindProxy, testCa, waitFor, type Proxy, type TestHub } from './harness.js'
 
 const { Registry } = iothub
 
@@ -41,12 +41,9 @@ describe('edge killed with SIGKILL while it applies a conflict decision', () => 
   let proxy: Proxy
   afterAll(async () => { await stack.run() })
   beforeAll(async () => {
-    const cloudIp = randomLoopbackIp()
-    const proxyIp = randomLoopbackIp()
-    cloud = await startTestHub({ role: 'cloud', ip: cloudIp, hostName: proxyIp })
-    stack.defer(() => cloud.close())
-    proxy = await startProxy(cloudIp, [443, 8883], proxyIp)
-    stack.defer(() => proxy.close())
+    const up = await startCloudBehindProxy(stack.defer)
+    cloud = up.cloud
+    proxy = up.proxy
   })
 
   it('the interrupted decision is re-applied after the restart, once, as decided by the person', async () => {

@@ -13,8 +13,7 @@ import { createWsHub, type WsHub } from '../../src/renderer/src/lib/ws-hub.js'
 import type { Role } from '../../src/shared/contract/index.js'
 import type { Defer } from '../helpers/hub.js'
 import { accountName, TEST_PASSWORD } from '../ui/support.js'
-import { randomLoopbackIp } from '../support/service-hub.js'
-import { FAST_SYNC, startProxy, startTestHub, testCa, type Proxy, type TestHub } from './harness.js'
+import { FAST_SYNC, startCloudBehindProxy, startTestHub, testCa, type Proxy, type TestHub } from './harness.js'
 
 const { Registry } = iothub
 export type Reg = InstanceType<typeof Registry>
@@ -37,14 +36,7 @@ export interface SyncUiEnv {
 }
 
 export async function startSyncUi (defer: Defer, opts: { staticDir?: string } = {}): Promise<SyncUiEnv> {
-  const cloudIp = randomLoopbackIp()
-  const proxyIp = randomLoopbackIp()
-  const cloud = await startTestHub({ role: 'cloud', ip: cloudIp, hostName: proxyIp })
-  defer(() => cloud.close())
-  const proxy = await startProxy(cloudIp, [443, 8883], proxyIp)
-  defer(() => proxy.close())
-  const key = cloud.running.hub.registry.policies.get('iothubowner')?.primaryKey as string
-  const cloudCs = `HostName=${cloudIp};SharedAccessKeyName=iothubowner;SharedAccessKey=${key}`
+  const { cloud, proxy, cloudCs } = await startCloudBehindProxy(defer)
   const edge = await startTestHub({ role: 'edge', sync: FAST_SYNC })
   defer(() => edge.close())
   let staticDir = opts.staticDir

@@ -179,6 +179,13 @@ export function createSyncService (deps: SyncDeps): SyncService & { start(): voi
   // Opens the live pump needs go first (pacing.ts).
   const opens = createOpenLimiter(16)
   const gate = createBacklogGate({ maxYieldMs: o.backlogYieldMs ?? 100 })
+  /** What every upstream device or module link shares: the cloud's address, CA and timings. */
+  const linkOptions = (up: ServiceConnectionString) => ({
+    host: up.host, hostName: up.hostName, mqttsPort: o.mqttsPort ?? 8883,
+    ...(settings?.ca === undefined ? {} : { ca: settings.ca }),
+    keepaliveSeconds: o.deviceKeepaliveSeconds ?? 5,
+    tokenTtlSeconds: o.tokenTtlSeconds ?? 3600
+  })
   const modules = createModuleMirror({
     store, events, registry, twins, logger, iso, reportedCounters,
     kick: () => { void runControl() },
@@ -186,10 +193,7 @@ export function createSyncService (deps: SyncDeps): SyncService & { start(): voi
       const up = cs
       if (up === null) return Promise.reject(new Error('no upstream'))
       const p: Promise<DeviceLink> = opens.run(`${deviceId}/${moduleId}`, 'bulk', () => openDeviceLink({
-        host: up.host, hostName: up.hostName, mqttsPort: o.mqttsPort ?? 8883, deviceId, moduleId, key,
-        ...(settings?.ca === undefined ? {} : { ca: settings.ca }),
-        keepaliveSeconds: o.deviceKeepaliveSeconds ?? 5,
-        tokenTtlSeconds: o.tokenTtlSeconds ?? 3600,
+        ...linkOptions(up), deviceId, moduleId, key,
         onDesired: () => { onDesired() },
         onMethod: (_id, name, rid, payload) => { void forwardMethod({ deviceId, moduleId }, name, rid, payload, p, () => modules.link(deviceId, moduleId)) },
         onClose: (_id, reason) => { moduleMethodForwarding.delete(`${deviceId}/${moduleId}`); onClose(); logger.debug('sync module link closed', { deviceId, moduleId, reason }) }
@@ -213,10 +217,7 @@ export function createSyncService (deps: SyncDeps): SyncService & { start(): voi
     const up = cs
     if (up === null || key === null) throw new Error(`no upstream credentials for ${deviceId}`)
     const p: Promise<DeviceLink> = opens.run(deviceId, priority, () => openDeviceLink({
-      host: up.host, hostName: up.hostName, mqttsPort: o.mqttsPort ?? 8883, deviceId, key,
-      ...(settings?.ca === undefined ? {} : { ca: settings.ca }),
-      keepaliveSeconds: o.deviceKeepaliveSeconds ?? 5,
-      tokenTtlSeconds: o.tokenTtlSeconds ?? 3600,
+      ...linkOptions(up), deviceId, key,
       onDesired: (id) => { dirtyDesired.add(id); void runControl() },
       onMethod: (id, name, rid, payload) => { void forwardMethod({ deviceId: id }, name, rid, payload, p, () => deviceLinks.get(id)) },
       onRenewDue: (id) => { renewLink(id, p) },
@@ -295,27 +296,20 @@ export function createSyncService (deps: SyncDeps): SyncService & { start(): voi
   }
   const reconcileMethodsOnce = async (conns: ConnectionManager): Promise<void> => {
     for (const d of registry.list({ withModules: true })) {
-      if (d.moduleId !== undefined) {
-        // A module connected here with methods subscribed: subscribe on its upstream link too.
-        const k = `${d.deviceId}/${d.moduleId}`
-        const mid = { deviceId: d.deviceId, moduleId: d.moduleId }
-        const want = modules.telemetry(d.deviceId, d.moduleId) === 'send' && d.authentication.symmetricKey.primaryKey !== null &&
-          conns.isConnected(mid) && conns.subscriptions(mid).methods
-        if (want === moduleMethodForwarding.has(k)) continue
-        try {
-          const l = await modules.link(d.deviceId, d.moduleId)
-          await l.setMethods(want)
-          if (want) moduleMethodForwarding.add(k); else moduleMethodForwarding.delete(k)
-        } catch (err) { onLinkFailure(err); return }
-        continue
-      }
-      const id = d.deviceId
-      const want = mirrored(id) && linkable(id) && conns.isConnected({ deviceId: id }) && conns.subscriptions({ deviceId: id }).methods
-      if (want === methodForwarding.has(id)) continue
+      const mod = d.moduleId
+      const identity = mod === undefined ? { deviceId: d.deviceId } : { deviceId: d.deviceId, moduleId: mod }
+      const k = mod === undefined ? d.deviceId : `${d.deviceId}/${mod}`
+      const forwarding = mod === undefined ? methodForwarding : moduleMethodForwarding
+      // linked upstream (a module: mirrored, its telemetry going up, and a key to link with)
+      const linked = mod === undefined
+        ? mirrored(d.deviceId) && linkable(d.deviceId)
+        : modules.telemetry(d.deviceId, mod) === 'send' && d.authentication.symmetricKey.primaryKey !== null
+      const want = linked && conns.isConnected(identity) && conns.subscriptions(identity).methods
+      if (want === forwarding.has(k)) continue
       try {
-        const l = await getLink(id)
+        const l = await (mod === undefined ? getLink(d.deviceId) : modules.link(d.deviceId, mod))
         await l.setMethods(want)
-        if (want) methodForwarding.add(id); else methodForwarding.delete(id)
+        if (want) forwarding.add(k); else forwarding.delete(k)
       } catch (err) { onLinkFailure(err); return }
     }
   }

@@ -7,7 +7,7 @@ import type { AuditEntry, JsonValue } from '../../../../shared/contract/index.js
 import { authServicesFor } from '../../accounts/index.js'
 import { HubError } from '../../errors.js'
 import type { Hub } from '../../services.js'
-import { redact } from '../ui/audit-capture.js'
+import { configurationState, identityState, redact } from '../ui/audit-capture.js'
 import { HttpError } from './http.js'
 import { identityOf, type Route } from './router.js'
 
@@ -20,23 +20,10 @@ export function isRestChange (route: Route): boolean {
 
 type Snapshot = (hub: Hub, params: Record<string, string>) => JsonValue
 
-function deviceOrTwin (hub: Hub, params: Record<string, string>): JsonValue {
-  const id = identityOf(params)
-  const d = hub.registry.get(id)
-  if (d === undefined) return null
-  const t = hub.twins.get(id)
-  return redact({ status: d.status, tags: t.tags ?? {}, desired: t.properties.desired })
-}
-
 function snapshotFor (route: Route): Snapshot | undefined {
   const p = route.pattern
-  if (/^\/(devices|twins)\/\{deviceId\}(\/modules\/\{moduleId\})?$/.test(p)) return deviceOrTwin
-  if (p === '/configurations/{id}') {
-    return (hub, params) => {
-      const c = hub.configurations.get(params['id'] as string)
-      return c === undefined ? null : redact({ targetCondition: c.targetCondition, priority: c.priority, content: c.content, etag: c.etag })
-    }
-  }
+  if (/^\/(devices|twins)\/\{deviceId\}(\/modules\/\{moduleId\})?$/.test(p)) return (hub, params) => identityState(hub, identityOf(params))
+  if (p === '/configurations/{id}') return (hub, params) => configurationState(hub, params['id'] as string)
   return undefined
 }
 

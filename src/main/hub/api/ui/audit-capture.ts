@@ -7,6 +7,7 @@ import { createHash } from 'node:crypto'
 import type { AuditEntry, JsonObject, JsonValue, MethodName } from '../../../../shared/contract/index.js'
 import type { AccountService } from '../../accounts/index.js'
 import type { Hub } from '../../services.js'
+import type { Identity } from '../../types.js'
 import { ackState } from './alert-acks.js'
 
 const REDACTED = '(redacted)'
@@ -62,11 +63,19 @@ export function project (doc: JsonValue | undefined, patch: JsonValue): JsonValu
 type State = (hub: Hub, input: Record<string, unknown>) => JsonValue
 const devId = (input: Record<string, unknown>): { deviceId: string } => ({ deviceId: String(input['deviceId']) })
 
-function deviceState (hub: Hub, input: Record<string, unknown>): JsonValue {
-  const d = hub.registry.get(devId(input))
+/** A device's (or module's) status, tags and desired properties; null when it does not exist. */
+export function identityState (hub: Hub, identity: Identity): JsonValue {
+  const d = hub.registry.get(identity)
   if (d === undefined) return null
-  const t = hub.twins.get(devId(input))
+  const t = hub.twins.get(identity)
   return redact({ status: d.status, statusReason: d.statusReason ?? null, tags: t.tags ?? {}, desired: t.properties.desired })
+}
+const deviceState = (hub: Hub, input: Record<string, unknown>): JsonValue => identityState(hub, devId(input))
+
+/** A configuration's definition; null when it does not exist. */
+export function configurationState (hub: Hub, id: string): JsonValue {
+  const c = hub.configurations.get(id)
+  return c === undefined ? null : redact({ targetCondition: c.targetCondition, priority: c.priority, content: c.content, metrics: c.metrics })
 }
 
 /** Snapshots taken before and after the core changes. */
@@ -104,11 +113,8 @@ const STATE: Partial<Record<MethodName, State>> = {
     return redact({ tag: String(input['tag']), devices: out })
   },
   'alerts.acknowledge': (hub, input) => ackState(hub, String(input['id'])),
-  'configurations.create': (hub, input) => {
-    const c = hub.configurations.get(String(input['id']))
-    return c === undefined ? null : redact({ targetCondition: c.targetCondition, priority: c.priority, content: c.content, metrics: c.metrics })
-  },
-  'configurations.remove': (hub, input) => STATE['configurations.create']?.(hub, input) ?? null,
+  'configurations.create': (hub, input) => configurationState(hub, String(input['id'])),
+  'configurations.remove': (hub, input) => configurationState(hub, String(input['id'])),
   'configurations.update': (hub, input) => {
     const c = hub.configurations.get(String(input['id']))
     return c === undefined ? null : redact({ targetCondition: c.targetCondition, priority: c.priority, labels: c.labels, metrics: c.metrics.queries, etag: c.etag })
